@@ -1,0 +1,117 @@
+"""
+The archivists' workplace. Documents are edited with their metadata and the
+text of a new revision; revisions themselves are read-only, and a changed text
+is recorded through ``revision_create`` like every other write.
+"""
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.html import format_html
+
+from .forms import DocumentAdminForm
+from .models import Document, Revision
+from .services import RevisionConflict, revision_create
+
+
+class RevisionInline(admin.TabularInline):
+    model = Revision
+    fields = ["number_link", "summary", "created_by", "created", "length", "sha256"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ["-number"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by", "document").defer("text")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="revision")
+    def number_link(self, revision):
+        return format_html('<a href="{}">{}</a>', revision.get_absolute_url(), revision.number)
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    form = DocumentAdminForm
+    list_display = ["title", "kind", "language", "author", "site", "revision_number", "updated"]
+    list_filter = ["kind", "language"]
+    search_fields = ["title", "author", "site", "slug"]
+    list_select_related = ["current_revision"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [RevisionInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "kind", "language"]}),
+        ("Provenance", {"fields": ["author", "site", "original_url", "published", "captured", "rights", "notes"]}),
+        ("Text", {"fields": ["new_text", "edit_summary", "base_revision"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("current_revision__text")
+
+    def get_object(self, request, object_id, from_field=None):
+        # The form needs the current text to offer it for editing. The admin runs
+        # the whole change view in a transaction: locking here makes the form's
+        # check of the base revision race-free.
+        try:
+            return (
+                Document.objects.select_related("current_revision")
+                .select_for_update(of=("self",))
+                .filter(pk=object_id)
+                .first()
+            )
+        except (ValueError, ValidationError):
+            return None
+
+    @admin.display(description="revisions", ordering="current_revision__number")
+    def revision_number(self, document):
+        return document.revision_count
+
+    def has_delete_permission(self, request, obj=None):
+        # Documents with history are never deleted; the revisions protect them anyway.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.save()
+        if not form.text_changed:
+            if change:
+                messages.info(request, "The text is unchanged: no new revision was recorded.")
+            return
+        try:
+            revision = revision_create(
+                obj,
+                text=form.cleaned_data["new_text"],
+                summary=form.cleaned_data["edit_summary"],
+                base_revision=form.cleaned_data.get("base_revision") or 0,
+                user=request.user,
+            )
+        except (RevisionConflict, ValidationError) as error:
+            # A writer slipped in after validation: undo the metadata too.
+            transaction.set_rollback(True)
+            messages.error(request, f"Nothing was saved: {error}")
+            return
+        messages.success(request, f"Recorded revision {revision.number}.")
+
+
+@admin.register(Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    list_display = ["document", "number", "summary", "created_by", "created"]
+    list_select_related = ["document", "created_by"]
+    list_filter = ["document__kind"]
+    search_fields = ["document__title", "summary"]
+    fields = ["document", "number", "parent", "summary", "created_by", "created", "length", "sha256", "text"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,132 @@
+"""
+Public pages of the archive: home, the document list, reading pages,
+revision history, revision permalinks and diffs. Each page runs a fixed
+number of SQL queries whatever the size of the document or its history.
+"""
+from django.core.paginator import Paginator
+from django.db.models import F, Q
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+
+from .diffing import diff_texts
+from .forms import DiffForm, DocumentFilterForm
+from .models import Document, DocumentKind, Revision
+from .text import split_paragraphs
+
+DOCUMENTS_PER_PAGE = 25
+REVISIONS_PER_PAGE = 100
+
+
+def _listed_documents():
+    # The list never needs revision texts: leave them in the database.
+    return Document.objects.select_related("current_revision").defer(
+        "notes", "current_revision__text"
+    )
+
+
+def home(request):
+    documents = _listed_documents().order_by("title")[:50]
+    return render(request, "archive/home.html", {"documents": documents})
+
+
+def document_list(request):
+    form = DocumentFilterForm(request.GET or None)
+    documents = _listed_documents()
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["kind"]:
+            documents = documents.filter(kind=data["kind"])
+        if data["language"]:
+            documents = documents.filter(language__iexact=data["language"])
+        if data["q"]:
+            q = data["q"]
+            documents = documents.filter(
+                Q(title__icontains=q) | Q(author__icontains=q) | Q(current_revision__text__icontains=q)
+            )
+    page = Paginator(documents.order_by("title", "pk"), DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    languages = Document.objects.exclude(language="").order_by("language").values_list("language", flat=True).distinct()
+    return render(
+        request,
+        "archive/document_list.html",
+        {"form": form, "page": page, "kinds": DocumentKind.choices, "languages": languages},
+    )
+
+
+def _reading_page(request, document, revision, current_number):
+    return render(
+        request,
+        "archive/document_detail.html",
+        {
+            "document": document,
+            "revision": revision,
+            "current_number": current_number,
+            "is_current": revision.number == current_number,
+            "paragraphs": split_paragraphs(revision.text),
+        },
+    )
+
+
+def document_detail(request, slug):
+    document = get_object_or_404(
+        Document.objects.select_related("current_revision__created_by"), slug=slug,
+        current_revision__isnull=False,
+    )
+    current = document.current_revision
+    return _reading_page(request, document, current, current.number)
+
+
+def revision_detail(request, slug, number):
+    revision = get_object_or_404(
+        Revision.objects.select_related("document", "created_by").annotate(
+            current_number=F("document__current_revision__number")
+        ),
+        document__slug=slug,
+        number=number,
+    )
+    return _reading_page(request, revision.document, revision, revision.current_number)
+
+
+def revision_history(request, slug):
+    document = get_object_or_404(
+        Document.objects.select_related("current_revision").defer("current_revision__text"), slug=slug
+    )
+    revisions = document.revisions.select_related("created_by").without_text().order_by("-number")
+    page = Paginator(revisions, REVISIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "archive/revision_history.html", {"document": document, "page": page})
+
+
+def revision_diff(request, slug):
+    document = get_object_or_404(
+        Document.objects.select_related("current_revision").defer("current_revision__text"), slug=slug
+    )
+    count = document.revision_count
+    if "from" in request.GET or "to" in request.GET:
+        form = DiffForm(request.GET)
+        if not form.is_valid():
+            return HttpResponseBadRequest(
+                "Give two revision numbers: ?from=A&to=B, each a whole number from 1 to "
+                f"{count}.", content_type="text/plain; charset=utf-8",
+            )
+        old_number, new_number = form.cleaned_data["from_"], form.cleaned_data["to"]
+    else:
+        old_number, new_number = max(count - 1, 1), count
+        form = DiffForm({"from": old_number, "to": new_number})
+        form.is_valid()
+    revisions = {r.number: r for r in document.revisions.filter(number__in=[old_number, new_number])}
+    if old_number not in revisions or new_number not in revisions:
+        return render(
+            request, "404.html",
+            {"message": f"{document.title} has revisions 1 to {count}."}, status=404,
+        )
+    old, new = revisions[old_number], revisions[new_number]
+    return render(
+        request,
+        "archive/revision_diff.html",
+        {
+            "document": document,
+            "old": old,
+            "new": new,
+            "diff": diff_texts(old.text, new.text),
+            "numbers": range(1, count + 1),
+        },
+    )

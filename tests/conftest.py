@@ -1,0 +1,45 @@
+"""
+Fixtures shared by the whole suite.
+
+Set APPARATUS_EXPECT_DB=postgresql (as .ci/run does) to make the run fail
+instead of quietly testing SQLite when PostgreSQL was asked for.
+"""
+import os
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    # PostgreSQL-only tests (triggers, row locks) are not collected on SQLite.
+    if connection.vendor != "postgresql":
+        deselected = [item for item in items if "postgresql" in item.keywords]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if "postgresql" not in item.keywords]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def expected_database():
+    expected = os.environ.get("APPARATUS_EXPECT_DB")
+    if expected and connection.vendor != expected:
+        pytest.fail(f"Expected to test on {expected}, but the database is {connection.vendor}.")
+
+
+@pytest.fixture
+def seed_collection(db):
+    """The five seed documents, each with its capture and reading text."""
+    from archive.collection import load_seed_collection
+    from archive.models import Document
+
+    load_seed_collection()
+    return {document.slug: document for document in Document.objects.select_related("current_revision")}
+
+
+@pytest.fixture
+def archivist(db, django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("archie", password="pw-archivist-1", is_staff=True)
+    user.groups.add(Group.objects.get(name="Archivists"))
+    return user

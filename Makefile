@@ -21,6 +21,7 @@ migrate: $(VENV)/.installed
 seed: migrate
 	$(BIN)/python manage.py load_seed_collection
 	$(BIN)/python manage.py create_demo_accounts
+	$(BIN)/python manage.py load_demo_critiques
 
 run: seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

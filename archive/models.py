@@ -8,7 +8,6 @@ recorded only through ``archive.services.revision_create``.
 import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse

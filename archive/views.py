@@ -66,23 +66,36 @@ def _reading_page(request, document, revision, current_number):
     )
 
 
-def document_detail(request, slug):
+def current_revision_or_404(slug):
+    """The current revision of a document, with its document, in one query."""
     document = get_object_or_404(
         Document.objects.select_related("current_revision__created_by"), slug=slug,
         current_revision__isnull=False,
     )
     current = document.current_revision
-    return _reading_page(request, document, current, current.number)
+    current.document = document  # its links name the document: no second lookup
+    current.current_number = current.number
+    return current
 
 
-def revision_detail(request, slug, number):
-    revision = get_object_or_404(
+def revision_or_404(slug, number):
+    """Revision ``number`` of a document, with its document and the current number, in one query."""
+    return get_object_or_404(
         Revision.objects.select_related("document", "created_by").annotate(
             current_number=F("document__current_revision__number")
         ),
         document__slug=slug,
         number=number,
     )
+
+
+def document_detail(request, slug):
+    current = current_revision_or_404(slug)
+    return _reading_page(request, current.document, current, current.number)
+
+
+def revision_detail(request, slug, number):
+    revision = revision_or_404(slug, number)
     return _reading_page(request, revision.document, revision, revision.current_number)
 
 

@@ -1,8 +1,11 @@
-"""URLs of the whole site: the archive's pages and the admin."""
+"""URLs of the whole site: critiques and moderation, the archive's pages, accounts and the admin."""
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    # The annotated reading pages take precedence over the archive's plain ones.
+    path("", include("annotations.urls")),
     path("", include("archive.urls")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
 ]

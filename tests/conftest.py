@@ -7,7 +7,23 @@ instead of quietly testing SQLite when PostgreSQL was asked for.
 import os
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Real password hashing makes every login in the suite slow; its strength is not under test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def clean_rate_limits():
+    # Rate limits count in the cache, which outlives a test.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,6 +1,6 @@
 """Archivists record revisions in the admin through the same rule as everywhere else."""
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 
 from archive.models import Document, Revision
 from archive.services import revision_create

@@ -2,9 +2,8 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
-from archive.models import Document, DocumentKind
+from archive.models import DocumentKind
 from archive.services import document_create, revision_create
 
 pytestmark = pytest.mark.django_db

@@ -50,7 +50,12 @@ def page(browser, live_server):
     page.problems = []
     page.on("console", lambda message: message.type == "error" and page.problems.append(f"console: {message.text}"))
     page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-    page.on("requestfailed", lambda request: page.problems.append(f"request failed: {request.url}"))
+    # A navigation aborts requests still in flight (net::ERR_ABORTED); only real failures count.
+    page.on(
+        "requestfailed",
+        lambda request: "ERR_ABORTED" not in (request.failure or "")
+        and page.problems.append(f"request failed: {request.url} {request.failure}"),
+    )
     page.on("dialog", lambda dialog: (page.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
     yield page
     context.close()

@@ -1,3 +1,4 @@
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -32,4 +33,8 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
             user.groups.add(*Group.objects.filter(name__in=groups))
+            # Verified up front: login requires a verified address.
+            EmailAddress.objects.update_or_create(
+                user=user, email=user.email, defaults={"verified": True, "primary": True}
+            )
             self.stdout.write(f"{'Created' if created else 'Kept'} {username} (password {password})")

@@ -1,0 +1,60 @@
+"""
+Critiques in the admin: read-only. Moderation happens in the queue, where
+every decision goes through ``annotation_decide`` and leaves an event.
+"""
+from django.contrib import admin
+
+from .models import Annotation, AnnotationVersion, Flag, ModerationEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class VersionInline(admin.TabularInline):
+    model = AnnotationVersion
+    fields = ["number", "category", "body", "evidence", "created"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(VersionInline):
+    model = ModerationEvent
+    fields = ["created", "actor", "action", "from_status", "to_status", "reason"]
+    readonly_fields = fields
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "document", "revision_number", "author", "status", "created"]
+    list_filter = ["status"]
+    list_select_related = ["document", "revision", "author"]
+    search_fields = ["exact", "author__username", "document__title"]
+    fields = ["document", "revision", "author", "exact", "prefix", "suffix", "start", "end", "status",
+              "created", "modified"]
+    readonly_fields = fields
+    inlines = [VersionInline, EventInline]
+
+    @admin.display(description="revision")
+    def revision_number(self, annotation):
+        return annotation.revision.number
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnlyAdmin):
+    list_display = ["annotation", "user", "reason", "created", "resolved"]
+    list_select_related = ["annotation", "user"]

@@ -1,0 +1,146 @@
+"""
+The HTML of a revision's text with critiques highlighted on their passages.
+No Django imports: a pure function, fast enough for thousands of critiques.
+
+Every code point of the text belongs to exactly one element carrying its
+offset in ``data-o``, so the browser can turn a selection back into offsets
+(code points, as everywhere in the archive) and rebuild the exact quote:
+
+- ``<span data-o>`` or ``<mark class="hl …" data-o data-critiques>``: a run of
+  a line's characters (a mark when at least one critique covers it);
+- ``<br data-o>``: a newline inside a paragraph;
+- ``<span class="gap" data-o data-gap hidden>``: the characters between
+  paragraphs (blank lines), kept in ``data-gap``.
+
+A critique's sign follows its passage in a marker link (no ``data-o``; the
+reading page makes it unselectable), so a category is never told by colour
+alone and the note can be reached without JavaScript.
+"""
+from bisect import bisect_right
+from collections import namedtuple
+from html import escape
+
+from archive.text import split_paragraphs
+
+Span = namedtuple("Span", "id start end css_class sign label")
+
+
+def _attr(value):
+    return escape(str(value), quote=True)
+
+
+def _marker(span):
+    return (
+        f'<a class="marker {_attr(span.css_class)}" href="#critique-{span.id}" data-critique="{span.id}">'
+        f'<span aria-hidden="true">{escape(span.sign)}</span>'
+        f'<span class="visually-hidden">{escape(span.label)}, critique {span.id}</span></a>'
+    )
+
+
+class _Sweep:
+    """
+    Walks the text left to right over the sorted span boundaries, keeping the
+    set of critiques that cover the current position.
+    """
+
+    def __init__(self, spans):
+        self.starts, self.ends = {}, {}
+        for span in spans:
+            self.starts.setdefault(span.start, []).append(span)
+            self.ends.setdefault(span.end, []).append(span)
+        self.bounds = sorted(set(self.starts) | set(self.ends))
+        self.next_bound = 0  # index into bounds of the first boundary not yet applied
+        self.active = {}  # id -> span, in the order they started
+        self.markers = []  # markers of critiques that ended, waiting to be written
+
+    def advance_to(self, offset):
+        """Apply every boundary at or before ``offset``."""
+        while self.next_bound < len(self.bounds) and self.bounds[self.next_bound] <= offset:
+            position = self.bounds[self.next_bound]
+            for span in sorted(self.ends.get(position, ()), key=lambda s: s.id):
+                if self.active.pop(span.id, None) is not None:
+                    self.markers.append(_marker(span))
+            for span in self.starts.get(position, ()):
+                self.active[span.id] = span
+            self.next_bound += 1
+
+    def cuts_within(self, start, end):
+        """Boundaries strictly inside ``(start, end)``, where a run must be cut."""
+        index = bisect_right(self.bounds, start, lo=self.next_bound)
+        cuts = []
+        while index < len(self.bounds) and self.bounds[index] < end:
+            cuts.append(self.bounds[index])
+            index += 1
+        return cuts
+
+    def flush_markers(self, out):
+        out.extend(self.markers)
+        self.markers.clear()
+
+
+def _run(text, start, end, active):
+    content = escape(text[start:end], quote=False)
+    if not active:
+        return f'<span data-o="{start}">{content}</span>'
+    ids = " ".join(str(i) for i in sorted(active))
+    # The innermost (latest started) critique gives the colour; the marker
+    # signs after each passage still tell every category apart.
+    innermost = next(reversed(active.values()))
+    many = " hl-many" if len(active) > 1 else ""
+    return (
+        f'<mark class="hl {_attr(innermost.css_class)}{many}" data-o="{start}" data-critiques="{ids}" '
+        f'tabindex="0">{content}</mark>'
+    )
+
+
+def _gap(text, start, end):
+    return f'<span class="gap" data-o="{start}" data-gap="{_attr(text[start:end])}" hidden></span>'
+
+
+def highlighted_text_html(text, spans, paragraphs=None):
+    """
+    The text as paragraphs of runs, with ``spans`` (``Span`` or tuples of
+    ``(id, start, end, css_class, sign, label)``) highlighted. Spans may
+    overlap; empty or out-of-range spans are left out. ``paragraphs`` is
+    ``split_paragraphs(text)`` when the caller already has it.
+    """
+    spans = [Span(*span) for span in spans]
+    spans = [span for span in spans if 0 <= span.start < span.end <= len(text)]
+    sweep = _Sweep(spans)
+    out = []
+    if paragraphs is None:
+        paragraphs = split_paragraphs(text)
+    previous_end = 0
+    for index, (start, end, lines) in enumerate(paragraphs):
+        if start > previous_end:
+            out.append(_gap(text, previous_end, start))
+        sweep.advance_to(start)
+        out.append(f'<p data-start="{start}" data-end="{end}">')
+        sweep.flush_markers(out)  # a critique that ended in the gap before (rare: whitespace only)
+        line_start = start
+        for number, line in enumerate(lines):
+            line_end = line_start + len(line)
+            position = line_start
+            for cut in sweep.cuts_within(line_start, line_end) + [line_end]:
+                out.append(_run(text, position, cut, sweep.active))
+                sweep.advance_to(cut)
+                sweep.flush_markers(out)
+                position = cut
+            if number < len(lines) - 1:
+                # A critique ending just after the newline gets its marker before the break.
+                sweep.advance_to(line_end + 1)
+                sweep.flush_markers(out)
+                out.append(f'<br data-o="{line_end}">')
+            line_start = line_end + 1
+        # Critiques that end in the blank lines after this paragraph get their
+        # marker here, at the end of the passage a reader sees.
+        next_start = paragraphs[index + 1][0] if index + 1 < len(paragraphs) else len(text)
+        sweep.advance_to(next_start)
+        sweep.flush_markers(out)
+        out.append("</p>\n")
+        previous_end = end
+    if previous_end < len(text):
+        out.append(_gap(text, previous_end, len(text)))
+    sweep.advance_to(len(text))
+    sweep.flush_markers(out)
+    return "".join(out)

@@ -1,0 +1,253 @@
+"""
+Critiques: source-critique annotations anchored to an exact passage of an
+exact revision, their immutable versions, the moderation history and flags.
+
+Writes go through ``annotations.services``; who may see what is decided by
+``annotations.visibility``.
+"""
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from archive.models import Document, Revision
+
+
+class Category(models.TextChoices):
+    FACTUAL_ERROR = "factual_error", "Factual error"
+    DISPUTED_FIGURE = "disputed_figure", "Disputed figure"
+    UNSOURCED_CLAIM = "unsourced_claim", "Unsourced claim"
+    MISATTRIBUTION = "misattribution", "Misattribution"
+    LOADED_LANGUAGE = "loaded_language", "Loaded language or bias"
+    MISSING_CONTEXT = "missing_context", "Missing context"
+    ANACHRONISM = "anachronism", "Anachronism"
+    CORROBORATION = "corroboration", "Corroboration"
+
+
+CATEGORY_DEFINITIONS = {
+    Category.FACTUAL_ERROR: "The passage states something that the evidence shows to be false.",
+    Category.DISPUTED_FIGURE: "A number, date or quantity that reliable sources give differently.",
+    Category.UNSOURCED_CLAIM: "A claim presented as fact with no source, where one is needed.",
+    Category.MISATTRIBUTION: "Words, works or deeds credited to the wrong person, group or source.",
+    Category.LOADED_LANGUAGE: "Wording that takes a side or steers the reader instead of informing.",
+    Category.MISSING_CONTEXT: "True as far as it goes, but leaves out what a reader needs to judge it.",
+    Category.ANACHRONISM: "Something placed in a time where it does not belong.",
+    Category.CORROBORATION: "Evidence that supports the passage.",
+}
+# A critique in these categories must cite at least one piece of evidence.
+CATEGORIES_NEEDING_EVIDENCE = {Category.FACTUAL_ERROR, Category.DISPUTED_FIGURE, Category.MISATTRIBUTION}
+# A short label shown beside each highlight, so category is never told by colour alone.
+CATEGORY_SIGNS = {
+    Category.FACTUAL_ERROR: "✗",
+    Category.DISPUTED_FIGURE: "#",
+    Category.UNSOURCED_CLAIM: "?",
+    Category.MISATTRIBUTION: "@",
+    Category.LOADED_LANGUAGE: "!",
+    Category.MISSING_CONTEXT: "…",
+    Category.ANACHRONISM: "↻",
+    Category.CORROBORATION: "✓",
+}
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Awaiting review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    HIDDEN = "hidden", "Hidden"
+
+
+class Action(models.TextChoices):
+    SUBMIT = "submit", "Submitted"
+    EDIT = "edit", "Edited"
+    WITHDRAW = "withdraw", "Withdrawn by the author"
+    APPROVE = "approve", "Approved"
+    REJECT = "reject", "Rejected"
+    REQUEST_CHANGES = "request_changes", "Changes requested"
+    HIDE = "hide", "Hidden"
+    REOPEN = "reopen", "Reopened"
+    DISMISS_FLAGS = "dismiss_flags", "Flags dismissed"
+
+
+# Moderator decisions: the statuses each may be taken from, and where it leads.
+DECISIONS = {
+    Action.APPROVE: ({Status.PENDING}, Status.APPROVED),
+    Action.REJECT: ({Status.PENDING}, Status.REJECTED),
+    Action.REQUEST_CHANGES: ({Status.PENDING}, Status.CHANGES_REQUESTED),
+    Action.HIDE: ({Status.APPROVED, Status.PENDING, Status.REJECTED, Status.CHANGES_REQUESTED}, Status.HIDDEN),
+    Action.REOPEN: ({Status.APPROVED, Status.REJECTED, Status.CHANGES_REQUESTED, Status.HIDDEN}, Status.PENDING),
+    Action.DISMISS_FLAGS: ({Status.APPROVED}, Status.APPROVED),
+}
+DECISIONS_NEEDING_REASON = {Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE}
+# The author may edit while under review or sent back; editing a published
+# critique proposes a change that readers don't see until it is approved.
+EDITABLE_STATUSES = {Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED, Status.REJECTED}
+WITHDRAWABLE_STATUSES = {Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED, Status.REJECTED}
+# Published critiques stop being public in these statuses.
+UNPUBLISHED_STATUSES = {Status.HIDDEN, Status.WITHDRAWN}
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk writes would bypass the instance checks below; refuse them too (PostgreSQL also has triggers)."""
+
+    def update(self, **kwargs):
+        raise ValueError(f"{self.model._meta.verbose_name_plural} are append-only: never updated.")
+
+    def delete(self):
+        raise ValueError(f"{self.model._meta.verbose_name_plural} are append-only: never deleted.")
+
+
+class Annotation(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="annotations")
+    revision = models.ForeignKey(
+        Revision, on_delete=models.PROTECT, related_name="annotations",
+        help_text="The revision the critique was written on.",
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    # TextQuoteSelector and TextPositionSelector on ``revision``; offsets in code points.
+    exact = models.TextField()
+    prefix = models.CharField(max_length=32, blank=True)
+    suffix = models.CharField(max_length=32, blank=True)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    version = models.ForeignKey(
+        "AnnotationVersion", null=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The latest version, as its author last wrote it.",
+    )
+    published_version = models.ForeignKey(
+        "AnnotationVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The approved version readers see; empty until first approved.",
+    )
+    created = models.DateTimeField(default=timezone.now)
+    modified = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        indexes = [
+            models.Index(fields=["status", "created"]),
+            models.Index(fields=["document", "status"]),
+            models.Index(fields=["author", "created"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="annotation_span_nonempty"),
+        ]
+
+    def __str__(self):
+        return f"Critique {self.pk} on {self.document_id}: “{self.exact[:40]}”"
+
+    def get_absolute_url(self):
+        return reverse("annotations:critique", args=[self.pk])
+
+    @property
+    def is_public(self):
+        return self.published_version_id is not None and self.status not in UNPUBLISHED_STATUSES
+
+    @property
+    def has_pending_change(self):
+        return self.is_public and self.version_id != self.published_version_id
+
+    @property
+    def is_editable(self):
+        # A rejected critique that was never published is closed; a rejected
+        # change to a published one may be proposed again.
+        if self.status == Status.REJECTED:
+            return self.published_version_id is not None
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def is_withdrawable(self):
+        return self.status in WITHDRAWABLE_STATUSES
+
+    def allows(self, action):
+        """Whether a moderator's ``action`` may be taken from the current status."""
+        allowed_from, _ = DECISIONS[action]
+        if action == Action.HIDE and self.published_version_id is None:
+            return False
+        return self.status in allowed_from
+
+
+class AnnotationVersion(models.Model):
+    """One wording of a critique: never changed once written."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    category = models.CharField(max_length=32, choices=Category.choices)
+    body = models.TextField()
+    body_html = models.TextField()
+    evidence = models.JSONField(default=list, help_text="Citations: a list of {url, title, note}.")
+    created = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["annotation", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["annotation", "number"], name="annotation_version_unique"),
+        ]
+
+    def __str__(self):
+        return f"Critique {self.annotation_id}, version {self.number}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Critique versions are never changed; write a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Critique versions are never deleted.")
+
+    @property
+    def category_definition(self):
+        return CATEGORY_DEFINITIONS[self.category]
+
+    @property
+    def category_sign(self):
+        return CATEGORY_SIGNS[self.category]
+
+
+class ModerationEvent(models.Model):
+    """One transition of a critique: append-only."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    reason = models.TextField(blank=True)
+    version = models.ForeignKey(AnnotationVersion, null=True, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} critique {self.annotation_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Moderation events are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Moderation events are never deleted.")
+
+
+class Flag(models.Model):
+    """A registered reader's report that a published critique needs another look."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.PROTECT, related_name="flags")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+    resolved = models.DateTimeField(null=True, blank=True, help_text="When a moderator acted on it.")
+
+    class Meta:
+        ordering = ["created", "pk"]
+        constraints = [models.UniqueConstraint(fields=["annotation", "user"], name="flag_once_per_user")]
+
+    def __str__(self):
+        return f"Flag on critique {self.annotation_id} by {self.user_id}"

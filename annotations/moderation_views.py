@@ -1,0 +1,247 @@
+"""
+The moderators' review queue and the one endpoint that records their decisions.
+
+``queue`` lists critiques that need a decision, oldest first, each with its
+passage in context, its wording, evidence, open flags and the author's record,
+in a fixed number of SQL queries. ``decide`` parses a POST (one critique or a
+bulk selection), calls ``annotation_decide`` once per critique and redirects
+back to the queue with a message: a decision that lost a race is reported as
+"already decided" rather than answered with a 409, so the moderator lands on
+the fresh queue (Post/Redirect/Get).
+"""
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest, Substr
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from archive.models import Document
+
+from . import services
+from .models import DECISIONS, Action, Annotation, Category, Flag, Status
+from .visibility import PUBLIC, is_moderator
+
+ITEMS_PER_PAGE = 25
+CONTEXT_CHARS = 150
+NEEDS_REVIEW = "needs_review"
+FLAGGED = "flagged"
+ALL = "all"
+STATUS_FILTERS = [
+    (NEEDS_REVIEW, "Needs review"),
+    (FLAGGED, "Flagged"),
+    *Status.choices,
+    (ALL, "All"),
+]
+# The order the buttons appear in on each item.
+ITEM_ACTIONS = [Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT, Action.DISMISS_FLAGS, Action.HIDE, Action.REOPEN]
+BULK_ACTIONS = [Action.APPROVE, Action.REJECT]
+ACTION_BUTTONS = {
+    Action.APPROVE: "Approve",
+    Action.REJECT: "Reject",
+    Action.REQUEST_CHANGES: "Request changes",
+    Action.HIDE: "Hide",
+    Action.REOPEN: "Reopen",
+    Action.DISMISS_FLAGS: "Dismiss flags",
+}
+
+OPEN_FLAGS = Flag.objects.filter(annotation=OuterRef("pk"), resolved__isnull=True)
+# Flags only count while the critique is public: a withdrawn or hidden one has nothing left to review.
+FLAGGED_Q = PUBLIC & Q(Exists(OPEN_FLAGS))
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=STATUS_FILTERS, required=False)
+    category = forms.ChoiceField(choices=[("", "Any category"), *Category.choices], required=False)
+    document = forms.SlugField(max_length=80, required=False)
+    author = forms.CharField(max_length=150, required=False)
+
+
+def _moderators_only(view):
+    """Anonymous users are sent to log in; other non-moderators get 403."""
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            # After logging in, come back to the queue (with its filters), never to the POST-only endpoint.
+            back = request.get_full_path() if request.method == "GET" else reverse("annotations:moderation_queue")
+            return redirect_to_login(back)
+        if not is_moderator(request.user):
+            raise PermissionDenied("The review queue is for moderators.")
+        return view(request, *args, **kwargs)
+    return wrapped
+
+
+def _author_count(status):
+    """How many of the row's author's critiques are in ``status``, as a correlated subquery."""
+    counted = (
+        Annotation.objects.filter(author=OuterRef("author"), status=status)
+        .order_by().values("author").annotate(n=Count("pk")).values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _queue_items(data):
+    items = Annotation.objects.all()
+    status = data.get("status") or NEEDS_REVIEW
+    if status == NEEDS_REVIEW:
+        items = items.filter(Q(status=Status.PENDING) | FLAGGED_Q)
+    elif status == FLAGGED:
+        items = items.filter(FLAGGED_Q)
+    elif status != ALL:
+        items = items.filter(status=status)
+    if data.get("category"):
+        # The category as last written: that is what the moderator decides on.
+        items = items.filter(version__category=data["category"])
+    if data.get("document"):
+        items = items.filter(document__slug=data["document"])
+    if data.get("author"):
+        items = items.filter(author__username=data["author"])
+    context_start = Greatest(F("start") - CONTEXT_CHARS, Value(0))
+    return (
+        items.select_related("document", "revision", "author", "version", "published_version")
+        # Revision texts can be megabytes: only the context around the passage leaves the database.
+        .defer("revision__text", "document__notes")
+        .annotate(
+            # SQL substrings are 1-based and count characters, like Python's str indices.
+            context_before=Substr("revision__text", context_start + 1, F("start") - context_start),
+            context_after=Substr("revision__text", F("end") + 1, Value(CONTEXT_CHARS)),
+            author_approved=_author_count(Status.APPROVED),
+            author_rejected=_author_count(Status.REJECTED),
+        )
+        .prefetch_related(
+            Prefetch("flags", Flag.objects.filter(resolved__isnull=True).select_related("user"), to_attr="open_flags"),
+        )
+        .order_by("created", "pk")
+    )
+
+
+@require_GET
+@_moderators_only
+def queue(request):
+    """The critiques waiting for a decision, oldest first."""
+    form = QueueFilterForm(request.GET)
+    # A filter that doesn't parse is dropped (and the page says so); the valid ones still apply.
+    form.is_valid()
+    data = form.cleaned_data
+    page = Paginator(_queue_items(data), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    for item in page:
+        item.context_truncated_before = item.start > CONTEXT_CHARS
+        item.context_truncated_after = item.end + CONTEXT_CHARS < item.revision.length
+        item.is_own = item.author_id == request.user.pk
+        item.actions = [
+            (action, ACTION_BUTTONS[action]) for action in ITEM_ACTIONS
+            # Dismissing flags is offered only when there are some to dismiss.
+            if item.allows(action) and (action != Action.DISMISS_FLAGS or item.open_flags)
+        ]
+        item.bulk_actionable = not item.is_own and any(item.allows(action) for action in BULK_ACTIONS)
+    counts = Annotation.objects.aggregate(
+        pending=Count("pk", filter=Q(status=Status.PENDING)),
+        flagged=Count("pk", filter=FLAGGED_Q),
+    )
+    return render(request, "annotations/moderation/queue.html", {
+        "form": form,
+        "page": page,
+        "counts": counts,
+        "status_filters": STATUS_FILTERS,
+        "categories": Category.choices,
+        "documents": Document.objects.order_by("title").values_list("slug", "title"),
+        "selected_status": data.get("status") or NEEDS_REVIEW,
+        "bulk_actions": [(action, ACTION_BUTTONS[action]) for action in BULK_ACTIONS],
+        "bulk_possible": any(item.bulk_actionable for item in page),
+    })
+
+
+def _back_to_queue(request):
+    """The queue page the moderator came from, filters kept; never another site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("annotations:moderation_queue")
+
+
+def _error_text(error):
+    if hasattr(error, "message_dict"):
+        return " ".join(f"{field.replace('_', ' ').capitalize()}: {' '.join(texts)}"
+                        for field, texts in error.message_dict.items())
+    return " ".join(error.messages)
+
+
+@require_POST
+@_moderators_only
+def decide(request):
+    """
+    Record a decision on one critique, or the same decision on several.
+
+    Each critique is decided by its own ``annotation_decide`` call (one event
+    each) with the status the moderator saw, sent as ``expected_<id>`` or, for
+    a single item, ``expected_status``.
+    """
+    action = request.POST.get("action", "")
+    if action not in DECISIONS:
+        messages.error(request, "Choose a decision: " + ", ".join(ACTION_BUTTONS[a].lower() for a in DECISIONS) + ".")
+        return _back_to_queue(request)
+    # Check the reason once, before anything changes, so a bulk decision is all or nothing on that count.
+    try:
+        reason = services.clean_decision_reason(action, request.POST.get("reason", ""))
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return _back_to_queue(request)
+    ids = request.POST.getlist("annotation")
+    if not ids:
+        messages.error(request, "Select at least one critique.")
+        return _back_to_queue(request)
+    if not all(value.isdigit() for value in ids) or len(ids) > ITEMS_PER_PAGE:
+        messages.error(request, "The selection was not understood; reload the queue and try again.")
+        return _back_to_queue(request)
+
+    annotations = Annotation.objects.in_bulk([int(value) for value in ids])
+    decided, already, refused, errors = [], [], [], []
+    for pk in dict.fromkeys(int(value) for value in ids):
+        annotation = annotations.get(pk)
+        expected = request.POST.get(f"expected_{pk}") or request.POST.get("expected_status")
+        if annotation is None or not expected:
+            errors.append(f"Critique {pk}: not found, or the page was out of date; reload the queue.")
+            continue
+        try:
+            services.annotation_decide(
+                annotation, moderator=request.user, action=action, reason=reason, expected_status=expected,
+            )
+        except services.AlreadyDecided as error:
+            already.append(str(error))
+        except services.ModerationConflict as error:
+            errors.append(
+                f"Critique {pk} is “{error.annotation.get_status_display()}”: "
+                f"{ACTION_BUTTONS[action].lower()} is not possible now."
+            )
+        except PermissionDenied:
+            refused.append(pk)
+        except ValidationError as error:
+            errors.append(f"Critique {pk}: {_error_text(error)}")
+        else:
+            decided.append(pk)
+
+    label = Action(action).label.lower()
+    if decided:
+        if len(decided) == 1:
+            messages.success(request, f"Critique {decided[0]}: {label}.")
+        else:
+            messages.success(request, f"{len(decided)} critiques {label}.")
+    for text in already:
+        messages.warning(request, f"{text} Another moderator got there first; nothing was changed.")
+    if refused:
+        numbers = ", ".join(str(pk) for pk in refused)
+        messages.error(
+            request,
+            f"Not decided: critique{'s' if len(refused) > 1 else ''} {numbers} "
+            f"{'are' if len(refused) > 1 else 'is'} your own; another moderator must decide.",
+        )
+    for text in errors:
+        messages.error(request, text)
+    return _back_to_queue(request)

@@ -1,0 +1,312 @@
+"""
+The rules for writing critiques: submitting, editing, withdrawing, moderator
+decisions and flags. Each runs in one transaction, locks the critique it
+changes and records an append-only ModerationEvent; views and API views only
+parse input, call these and render.
+"""
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import (
+    CATEGORIES_NEEDING_EVIDENCE,
+    DECISIONS,
+    DECISIONS_NEEDING_REASON,
+    Action,
+    Annotation,
+    AnnotationVersion,
+    Category,
+    Flag,
+    ModerationEvent,
+    Status,
+)
+from .rendering import render_markdown
+from .selectors import SelectorError, quote_context, resolve_selector
+from .visibility import is_moderator
+
+MAX_BODY_LENGTH = 10_000
+MAX_EVIDENCE = 10
+MAX_URL_LENGTH = 2000
+MAX_TITLE_LENGTH = 300
+MAX_NOTE_LENGTH = 1000
+MAX_REASON_LENGTH = 2000
+validate_http_url = URLValidator(schemes=["http", "https"])
+
+
+class ModerationConflict(Exception):
+    """The critique is not in a state that allows the action (HTTP 409)."""
+
+    def __init__(self, annotation, message):
+        self.annotation = annotation
+        super().__init__(message)
+
+
+class AlreadyDecided(ModerationConflict):
+    def __init__(self, annotation):
+        super().__init__(
+            annotation,
+            f"Critique {annotation.pk} was already decided: it is now “{annotation.get_status_display()}”.",
+        )
+
+
+class AlreadyFlagged(Exception):
+    pass
+
+
+def clean_critique_content(category, body, evidence):
+    """The category, Markdown body and evidence checked; ValidationError names each bad field."""
+    errors = {}
+    if category not in Category.values:
+        errors["category"] = [f"Choose one of: {', '.join(Category.values)}."]
+    body = body.strip() if isinstance(body, str) else ""
+    if not body:
+        errors["body"] = ["Explain the critique."]
+    elif len(body) > MAX_BODY_LENGTH:
+        errors["body"] = [f"Keep the explanation under {MAX_BODY_LENGTH:,} characters (it has {len(body):,})."]
+    elif "\x00" in body:
+        errors["body"] = ["The explanation contains a null character."]
+    cleaned_evidence, evidence_errors = clean_evidence(evidence)
+    if evidence_errors:
+        errors["evidence"] = evidence_errors
+    elif category in CATEGORIES_NEEDING_EVIDENCE and not cleaned_evidence:
+        errors["evidence"] = [f"A critique of this kind ({Category(category).label.lower()}) needs at least one source."]
+    if errors:
+        raise ValidationError(errors)
+    return {"category": category, "body": body, "evidence": cleaned_evidence}
+
+
+def clean_evidence(evidence):
+    """Evidence citations as ``[{url, title, note}]`` and a list of messages about the bad ones."""
+    if evidence is None:
+        return [], []
+    if not isinstance(evidence, list):
+        return [], ["Evidence must be a list of {url, title, note}."]
+    if len(evidence) > MAX_EVIDENCE:
+        return [], [f"Cite at most {MAX_EVIDENCE} sources."]
+    cleaned, errors = [], []
+    for number, item in enumerate(evidence, start=1):
+        if not isinstance(item, dict) or set(item) - {"url", "title", "note"}:
+            errors.append(f"Source {number}: give url, title and an optional note.")
+            continue
+        url, title, note = (item.get(key) or "" for key in ("url", "title", "note"))
+        if not all(isinstance(value, str) for value in (url, title, note)):
+            errors.append(f"Source {number}: url, title and note must be text.")
+            continue
+        url, title, note = url.strip(), title.strip(), note.strip()
+        if not url and not title and not note:
+            continue  # an empty row of the form
+        try:
+            if len(url) > MAX_URL_LENGTH:
+                raise ValidationError("too long")
+            validate_http_url(url)
+        except ValidationError:
+            errors.append(f"Source {number}: give a web address starting with http:// or https://.")
+        if not title:
+            errors.append(f"Source {number}: give the source's title.")
+        elif len(title) > MAX_TITLE_LENGTH:
+            errors.append(f"Source {number}: keep the title under {MAX_TITLE_LENGTH} characters.")
+        if len(note) > MAX_NOTE_LENGTH:
+            errors.append(f"Source {number}: keep the note under {MAX_NOTE_LENGTH} characters.")
+        if "\x00" in url + title + note:
+            errors.append(f"Source {number}: contains a null character.")
+        cleaned.append({"url": url, "title": title, "note": note})
+    return cleaned, errors
+
+
+def clean_reason(reason, *, required_message=None):
+    """A moderator's or flagger's reason, stripped; ValidationError on ``reason`` when it won't do."""
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if required_message and not reason:
+        raise ValidationError({"reason": [required_message]})
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ValidationError({"reason": [f"Keep the reason under {MAX_REASON_LENGTH} characters."]})
+    if "\x00" in reason:
+        raise ValidationError({"reason": ["The reason contains a null character."]})
+    return reason
+
+
+def clean_decision_reason(action, reason):
+    """The reason for a decision: required to reject, request changes or hide."""
+    required = f"Give a reason to {Action(action).replace('_', ' ')}." if action in DECISIONS_NEEDING_REASON else None
+    return clean_reason(reason, required_message=required)
+
+
+def locate_passage(revision, exact, prefix="", suffix="", start=None, end=None):
+    """The passage's ``(start, end, prefix, suffix)`` on ``revision``, or a ValidationError on ``selector``."""
+    try:
+        start, end = resolve_selector(revision.text, exact, prefix or "", suffix or "", start, end)
+    except SelectorError as error:
+        raise ValidationError({"selector": [ValidationError(str(error), code=error.code)]}) from None
+    prefix, suffix = quote_context(revision.text, start, end)
+    return start, end, prefix, suffix
+
+
+def _write_version(annotation, number, content):
+    return AnnotationVersion.objects.create(
+        annotation=annotation,
+        number=number,
+        category=content["category"],
+        body=content["body"],
+        body_html=render_markdown(content["body"]),
+        evidence=content["evidence"],
+    )
+
+
+def _record(annotation, actor, action, from_status, to_status, reason="", version=None):
+    return ModerationEvent.objects.create(
+        annotation=annotation, actor=actor, action=action, from_status=from_status,
+        to_status=to_status, reason=reason, version=version,
+    )
+
+
+def _move(annotation, from_status, **changes):
+    """Apply ``changes`` only if the critique is still in ``from_status``: one writer wins."""
+    changes.setdefault("modified", timezone.now())
+    moved = Annotation.objects.filter(pk=annotation.pk, status=from_status).update(**changes)
+    if not moved:
+        annotation.refresh_from_db()
+        raise AlreadyDecided(annotation)
+    for field, value in changes.items():
+        setattr(annotation, field, value)
+
+
+def annotation_submit(*, author, revision, category, body, evidence=None, exact, prefix="", suffix="",
+                      start=None, end=None):
+    """File a new critique of a passage of ``revision``; it waits for review."""
+    content = clean_critique_content(category, body, evidence)
+    start, end, prefix, suffix = locate_passage(revision, exact, prefix, suffix, start, end)
+    with transaction.atomic():
+        annotation = Annotation.objects.create(
+            document_id=revision.document_id, revision=revision, author=author,
+            exact=exact, prefix=prefix, suffix=suffix, start=start, end=end, status=Status.PENDING,
+        )
+        version = _write_version(annotation, 1, content)
+        Annotation.objects.filter(pk=annotation.pk).update(version=version)
+        annotation.version = version
+        _record(annotation, author, Action.SUBMIT, "", Status.PENDING, version=version)
+    return annotation
+
+
+def annotation_edit(annotation, *, user, category, body, evidence=None):
+    """The author rewrites a critique; it goes back to review, readers keep the approved wording."""
+    if annotation.author_id != user.pk:
+        raise PermissionDenied("Only the author can edit a critique.")
+    content = clean_critique_content(category, body, evidence)
+    with transaction.atomic():
+        locked = Annotation.objects.select_for_update(of=("self",)).select_related("version").get(pk=annotation.pk)
+        if not locked.is_editable:
+            raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be edited.")
+        version = _write_version(locked, locked.version.number + 1, content)
+        from_status = locked.status
+        _move(locked, from_status, version=version, status=Status.PENDING)
+        _record(locked, user, Action.EDIT, from_status, Status.PENDING, version=version)
+    return locked
+
+
+def annotation_withdraw(annotation, *, user):
+    """The author takes a critique back. It is kept, marked withdrawn, and no longer public."""
+    if annotation.author_id != user.pk:
+        raise PermissionDenied("Only the author can withdraw a critique.")
+    with transaction.atomic():
+        locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
+        if not locked.is_withdrawable:
+            raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be withdrawn.")
+        from_status = locked.status
+        _move(locked, from_status, status=Status.WITHDRAWN)
+        _record(locked, user, Action.WITHDRAW, from_status, Status.WITHDRAWN, version=locked.version)
+    return locked
+
+
+def annotation_decide(annotation, *, moderator, action, reason="", expected_status=None):
+    """
+    A moderator's decision. ``expected_status`` is the status the moderator
+    saw: if another decision came first, AlreadyDecided and nothing changes.
+    """
+    if not is_moderator(moderator):
+        raise PermissionDenied("Only moderators decide on critiques.")
+    if action not in DECISIONS:
+        raise ValidationError({"action": [f"Choose one of: {', '.join(DECISIONS)}."]})
+    if expected_status is not None and expected_status not in Status.values:
+        raise ValidationError({"expected_status": [f"Choose one of: {', '.join(Status.values)}."]})
+    reason = clean_decision_reason(action, reason)
+    with transaction.atomic():
+        locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
+        if locked.author_id == moderator.pk:
+            raise PermissionDenied("You can't decide on your own critique; another moderator must.")
+        if expected_status is not None and locked.status != expected_status:
+            raise AlreadyDecided(locked)
+        if not locked.allows(action):
+            raise ModerationConflict(
+                locked,
+                f"Critique {locked.pk} is “{locked.get_status_display()}”: "
+                f"“{Action(action).label}” is not possible now.",
+            )
+        from_status = locked.status
+        to_status = DECISIONS[action][1]
+        changes = {"status": to_status}
+        if action == Action.APPROVE:
+            changes["published_version_id"] = locked.version_id
+        elif action == Action.REOPEN and from_status in {Status.APPROVED, Status.HIDDEN}:
+            # Reconsidering a publication takes it out of public view until decided again.
+            changes["published_version"] = None
+        _move(locked, from_status, **changes)
+        event = _record(locked, moderator, action, from_status, to_status, reason, version=locked.version)
+        if action in {Action.HIDE, Action.DISMISS_FLAGS, Action.REOPEN}:
+            Flag.objects.filter(annotation=locked, resolved__isnull=True).update(resolved=event.created)
+        transaction.on_commit(lambda: send_decision_email(event.pk))
+    return locked
+
+
+def annotation_flag(annotation, *, user, reason):
+    """A registered reader reports a published critique, once."""
+    reason = clean_reason(reason, required_message="Say what is wrong with this critique.")
+    if annotation.author_id == user.pk:
+        raise PermissionDenied("You can't flag your own critique.")
+    try:
+        with transaction.atomic():
+            # Read the status afresh: the page the reader flagged from may be stale.
+            current = Annotation.objects.select_for_update().get(pk=annotation.pk)
+            if not current.is_public:
+                raise ModerationConflict(current, "Only published critiques can be flagged.")
+            return Flag.objects.create(annotation=current, user=user, reason=reason)
+    except IntegrityError:
+        raise AlreadyFlagged("You have already flagged this critique.") from None
+
+
+DECISION_MESSAGES = {
+    Action.APPROVE: "was approved and is now published",
+    Action.REJECT: "was rejected",
+    Action.REQUEST_CHANGES: "needs changes before it can be published",
+    Action.HIDE: "was hidden from readers",
+    Action.REOPEN: "was reopened for review",
+    Action.DISMISS_FLAGS: "was reviewed after readers flagged it, and stays published",
+}
+
+
+def send_decision_email(event_id):
+    """Tell the author what a moderator decided, and why."""
+    event = ModerationEvent.objects.select_related("annotation__author", "annotation__document").get(pk=event_id)
+    annotation = event.annotation
+    author = annotation.author
+    if not author.email:
+        return
+    url = settings.SITE_URL.rstrip("/") + reverse("annotations:critique", args=[annotation.pk])
+    lines = [
+        f"Hello {author.get_username()},",
+        "",
+        f"Your critique of “{annotation.exact[:80]}” in {annotation.document.title} "
+        f"{DECISION_MESSAGES[event.action]}.",
+    ]
+    if event.reason:
+        lines += ["", "The moderator's reason:", event.reason]
+    lines += ["", f"See it here: {url}"]
+    send_mail(
+        subject=f"{settings.EMAIL_SUBJECT_PREFIX}Your critique {DECISION_MESSAGES[event.action].split(' and ')[0]}",
+        message="\n".join(lines),
+        from_email=None,
+        recipient_list=[author.email],
+    )

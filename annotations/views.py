@@ -1,0 +1,372 @@
+"""
+The annotated reading pages and the scholar's critique pages.
+
+The reading pages (current text and revision permalinks) take over the
+archive's addresses: same lookups, same template (extended), plus the text
+with its visible critiques highlighted and listed in the margin, and the form
+to critique a passage. The critique pages are its permalink, editing,
+withdrawing, flagging and "My critiques".
+
+Every page shows exactly what ``visible_annotations`` / ``can_see`` allow, in
+the wording ``shown_version`` picks, and runs a fixed number of SQL queries
+whatever the number of critiques. Writes go through ``annotations.services``.
+"""
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+from archive.views import current_revision_or_404, revision_or_404
+from archive.text import split_paragraphs
+
+from . import services
+from .forms import (
+    CritiqueContentForm, CritiqueForm, FlagForm, categories_needing_evidence_text, category_guide,
+)
+from .highlighting import Span, highlighted_text_html
+from .models import CATEGORY_SIGNS, Action, Annotation, Category, Flag, ModerationEvent, Status
+from .services import AlreadyFlagged, ModerationConflict
+from .visibility import can_see, is_moderator, sees_latest_wording, shown_version, visible_annotations
+
+CRITIQUES_PER_PAGE = 25
+QUOTE_CHARS = 160
+CONTEXT_CHARS = 200
+# Decisions whose reason the author (and moderators) are shown beside the status.
+REASONED_ACTIONS = [Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE]
+REASONED_STATUSES = {Status.REJECTED, Status.CHANGES_REQUESTED, Status.HIDDEN}
+
+
+# Read at request time, so the limits can be changed in settings (and in tests).
+def critique_rate(group, request):
+    return settings.CRITIQUE_RATE
+
+
+def flag_rate(group, request):
+    return settings.FLAG_RATE
+
+
+def latest_reason():
+    """The reason of a critique's latest reject / request-changes / hide decision, as a subquery."""
+    events = ModerationEvent.objects.filter(annotation=OuterRef("pk"), action__in=REASONED_ACTIONS)
+    return Subquery(events.order_by("-created", "-pk").values("reason")[:1])
+
+
+def status_label(annotation):
+    """What the author or a moderator is told about where a critique stands."""
+    label = annotation.get_status_display()
+    reason = getattr(annotation, "latest_reason", None)
+    if annotation.status in REASONED_STATUSES and reason:
+        label = f"{label}: {reason}"
+    if annotation.is_public and annotation.status != Status.APPROVED:
+        # Readers still see the approved wording; the status is about the proposed change.
+        return f"Published; the change is {label[0].lower()}{label[1:]}"
+    return label
+
+
+class MarginNote:
+    """One critique as the viewer may see it: its shown wording and how it is labelled."""
+
+    def __init__(self, user, annotation):
+        self.annotation = annotation
+        self.id = annotation.pk
+        self.version = shown_version(user, annotation)
+        self.category_label = Category(self.version.category).label
+        self.sign = CATEGORY_SIGNS[self.version.category]
+        self.is_public = annotation.is_public
+        # Readers learn nothing about moderation; authors and moderators see the status.
+        self.status = status_label(annotation) if sees_latest_wording(user, annotation) else ""
+        self.css_class = f"cat-{self.version.category}" + ("" if self.is_public else " unpublished")
+        # Worked out here rather than in the template: the page may list thousands.
+        self.url = annotation.get_absolute_url()
+        self.quote = Truncator(annotation.exact).chars(QUOTE_CHARS)
+        self.author_name = annotation.author.get_username()
+
+    def span(self):
+        """The highlight on the text; its marker names the category, and the status if unpublished."""
+        label = self.category_label
+        if not self.is_public:
+            label = f"{label}, {self.annotation.get_status_display().lower()}"
+        return Span(self.id, self.annotation.start, self.annotation.end, self.css_class, self.sign, label)
+
+
+def render_reading_page(request, document, revision, current_number, form=None, status=200):
+    """The reading page with the critiques of ``revision`` the viewer may see."""
+    critiques = visible_annotations(request.user, Annotation.objects.filter(revision=revision))
+    critiques = critiques.select_related("author", "version", "published_version").defer(
+        "version__body", "published_version__body",
+    ).order_by("start", "end", "pk")
+    if request.user.is_authenticated:
+        critiques = critiques.annotate(latest_reason=latest_reason())
+    notes = [MarginNote(request.user, annotation) for annotation in critiques]
+    paragraphs = split_paragraphs(revision.text)
+    text_html = highlighted_text_html(revision.text, [note.span() for note in notes], paragraphs)
+    if form is None and request.user.is_authenticated:
+        form = CritiqueForm()
+    return render(
+        request,
+        "annotations/reading.html",
+        {
+            "document": document,
+            "revision": revision,
+            "current_number": current_number,
+            "is_current": revision.number == current_number,
+            "paragraphs": paragraphs,
+            "text_html": mark_safe(text_html),  # built from escaped pieces in highlighting.py
+            "notes": notes,
+            "form": form,
+            "categories": category_guide(),
+            "evidence_rule": categories_needing_evidence_text(),
+        },
+        status=status,
+    )
+
+
+def reading_current(request, slug):
+    current = current_revision_or_404(slug)
+    return render_reading_page(request, current.document, current, current.number)
+
+
+def reading_revision(request, slug, number):
+    revision = revision_or_404(slug, number)
+    return render_reading_page(request, revision.document, revision, revision.current_number)
+
+
+def _too_many(request, what, rate):
+    context = {"what": what, "rate": rate.replace("/h", " an hour")}
+    return render(request, "annotations/rate_limited.html", context, status=429)
+
+
+def _conflict(request, error):
+    context = {"message": str(error), "annotation": error.annotation}
+    return render(request, "annotations/conflict.html", context, status=409)
+
+
+def _forbidden(request, error, annotation):
+    context = {"message": str(error), "annotation": annotation}
+    return render(request, "annotations/forbidden.html", context, status=403)
+
+
+@login_required
+@require_POST
+@ratelimit(key="user", rate=critique_rate, method="POST", block=False)
+def critique_create(request, slug, number):
+    revision = revision_or_404(slug, number)
+    if request.limited:
+        return _too_many(request, "critiques", settings.CRITIQUE_RATE)
+    form = CritiqueForm(request.POST)
+    if form.is_valid():
+        try:
+            annotation = services.annotation_submit(
+                author=request.user, revision=revision, **form.content(), **form.selector(),
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request, "Your critique is awaiting review. Moderators read every critique before readers see it.",
+            )
+            return redirect(annotation)
+    return render_reading_page(
+        request, revision.document, revision, revision.current_number, form=form, status=400,
+    )
+
+
+def _critique_or_404(request, pk):
+    """The critique if the user may see it; otherwise it does not exist for them."""
+    critiques = Annotation.objects.select_related("document", "revision", "author", "version", "published_version")
+    annotation = get_object_or_404(critiques, pk=pk)
+    if not can_see(request.user, annotation):
+        raise Http404("No critique here.")
+    return annotation
+
+
+MODERATOR_ACTIONS = {
+    Action.APPROVE, Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE, Action.REOPEN, Action.DISMISS_FLAGS,
+}
+
+
+def critique_history(user, annotation, events):
+    """
+    The critique's history as ``{verb, date, by, reason}``. Everyone sees when
+    it was submitted and approved; the author and moderators see every event
+    with its reason; only moderators see which moderator acted.
+    """
+    full = sees_latest_wording(user, annotation)
+    moderator = is_moderator(user)
+    entries = []
+    for event in events:
+        if not full and event.action not in {Action.SUBMIT, Action.APPROVE}:
+            continue
+        verb, by = event.get_action_display(), ""
+        if event.action == Action.WITHDRAW:
+            verb, by = "Withdrawn", "by the author"
+        elif event.action in MODERATOR_ACTIONS:
+            by = f"by {event.actor.get_username()}" if moderator else "by a moderator"
+        reason = event.reason if full else ""
+        entries.append({"verb": verb, "date": event.created, "by": by, "reason": reason})
+    return entries
+
+
+def render_critique_page(request, annotation, flag_form=None, status=200):
+    """The critique's permalink page, with the flag form (and its errors) for registered readers."""
+    user = request.user
+    version = shown_version(user, annotation)
+    text = annotation.revision.text
+    events = list(annotation.events.select_related("actor").order_by("created", "pk"))
+    reasoned = [event.reason for event in events if event.action in REASONED_ACTIONS]
+    annotation.latest_reason = reasoned[-1] if reasoned else None  # for the status line
+    is_author = user.is_authenticated and annotation.author_id == user.pk
+    may_flag = user.is_authenticated and not is_author and annotation.is_public
+    already_flagged = may_flag and Flag.objects.filter(annotation=annotation, user=user).exists()
+    if may_flag and not already_flagged and flag_form is None:
+        flag_form = FlagForm()
+    return render(
+        request,
+        "annotations/critique_detail.html",
+        {
+            "annotation": annotation,
+            "version": version,
+            "category_label": Category(version.category).label,
+            "status": status_label(annotation) if sees_latest_wording(user, annotation) else "",
+            "before": text[max(0, annotation.start - CONTEXT_CHARS):annotation.start],
+            "passage": text[annotation.start:annotation.end],
+            "after": text[annotation.end:annotation.end + CONTEXT_CHARS],
+            "cut_before": annotation.start > CONTEXT_CHARS,
+            "cut_after": annotation.end + CONTEXT_CHARS < len(text),
+            "history": critique_history(user, annotation, events),
+            "is_author": is_author,
+            "already_flagged": already_flagged,
+            "flag_form": flag_form if may_flag and not already_flagged else None,
+        },
+        status=status,
+    )
+
+
+def critique_detail(request, pk):
+    return render_critique_page(request, _critique_or_404(request, pk))
+
+
+def _own_critique(request, pk):
+    annotation = _critique_or_404(request, pk)
+    if annotation.author_id != request.user.pk:
+        raise PermissionDenied("Only the author can change a critique.")
+    return annotation
+
+
+@login_required
+def critique_edit(request, pk):
+    try:
+        annotation = _own_critique(request, pk)
+    except PermissionDenied as error:
+        return _forbidden(request, error, None)
+    if not annotation.is_editable:
+        return _conflict(request, ModerationConflict(
+            annotation, f"A critique that is “{annotation.get_status_display()}” can't be edited.",
+        ))
+    if request.method == "POST":
+        form = CritiqueContentForm(request.POST)
+        if form.is_valid():
+            was_public = annotation.is_public
+            try:
+                services.annotation_edit(annotation, user=request.user, **form.content())
+            except ValidationError as error:
+                form.add_service_errors(error)
+            except ModerationConflict as error:
+                return _conflict(request, error)
+            else:
+                messages.success(request, (
+                    "Your change awaits review; readers keep seeing the approved wording." if was_public
+                    else "Your critique is awaiting review."
+                ))
+                return redirect(annotation)
+        status = 400
+    else:
+        form = CritiqueContentForm(initial=CritiqueContentForm.initial_from_version(annotation.version))
+        status = 200
+    return render(
+        request,
+        "annotations/critique_edit.html",
+        {
+            "annotation": annotation,
+            "form": form,
+            "categories": category_guide(),
+            "evidence_rule": categories_needing_evidence_text(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def critique_withdraw(request, pk):
+    """GET asks to confirm; POST withdraws."""
+    try:
+        annotation = _own_critique(request, pk)
+    except PermissionDenied as error:
+        return _forbidden(request, error, None)
+    if request.method == "POST":
+        try:
+            services.annotation_withdraw(annotation, user=request.user)
+        except ModerationConflict as error:
+            return _conflict(request, error)
+        messages.success(request, "Your critique was withdrawn. Readers no longer see it.")
+        return redirect(annotation)
+    if not annotation.is_withdrawable:
+        return _conflict(request, ModerationConflict(
+            annotation, f"A critique that is “{annotation.get_status_display()}” can't be withdrawn.",
+        ))
+    return render(request, "annotations/critique_withdraw.html", {"annotation": annotation})
+
+
+@login_required
+@require_POST
+@ratelimit(key="user", rate=flag_rate, method="POST", block=False)
+def critique_flag(request, pk):
+    annotation = _critique_or_404(request, pk)
+    if request.limited:
+        return _too_many(request, "flags", settings.FLAG_RATE)
+    form = FlagForm(request.POST)
+    form.is_valid()
+    try:
+        services.annotation_flag(annotation, user=request.user, reason=form.cleaned_data.get("reason", ""))
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return render_critique_page(request, annotation, flag_form=form, status=400)
+    except PermissionDenied as error:
+        return _forbidden(request, error, annotation)
+    except ModerationConflict as error:
+        return _conflict(request, error)
+    except AlreadyFlagged as error:
+        messages.info(request, str(error))
+        return redirect(annotation)
+    messages.success(request, "Thank you: moderators will look at this critique again.")
+    return redirect(annotation)
+
+
+@login_required
+def my_critiques(request):
+    critiques = (
+        Annotation.objects.filter(author=request.user)
+        .select_related("document", "revision", "version")
+        .defer("revision__text", "document__notes", "version__body", "version__body_html")
+        .annotate(latest_reason=latest_reason())
+        .order_by("-created", "-pk")
+    )
+    page = Paginator(critiques, CRITIQUES_PER_PAGE).get_page(request.GET.get("page"))
+    rows = []
+    for annotation in page:
+        annotation.revision.document = annotation.document  # the same row: no lookup for links
+        rows.append({
+            "annotation": annotation,
+            "category_label": Category(annotation.version.category).label,
+            "sign": CATEGORY_SIGNS[annotation.version.category],
+            "status": status_label(annotation),
+        })
+    return render(request, "annotations/my_critiques.html", {"page": page, "rows": rows})

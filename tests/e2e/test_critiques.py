@@ -1,0 +1,267 @@
+"""
+Critiques in a real browser: a scholar selects a passage with the mouse and
+files a critique, readers see it highlighted once approved, authors see
+their rejected critiques' reasons, and an unpublished critique shows on no
+page a reader can open.
+"""
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from annotations import services
+from annotations.models import Annotation, Status
+from archive.collection import load_seed_collection
+from archive.models import Document
+from tests.annotations.factories import decide, make_document, make_moderator, make_scholar, submit_critique
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FORUM = "discover-quickly-trotsky-in-5-points"
+SECRET = "PENDING-E2E-MARKER-5d1e"
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    # Transactional tests empty the tables after each test, groups included.
+    Group.objects.get_or_create(name="Moderators")
+    load_seed_collection()
+    return {document.slug: document for document in Document.objects.select_related("current_revision")}
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """
+    Opens pages in fresh browser contexts, logged in as a user if given, and
+    records console errors and failed requests like the ``page`` fixture.
+    """
+    contexts = []
+
+    def open_page(user=None):
+        context = browser.new_context(base_url=live_server.url)
+        contexts.append(context)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        page = context.new_page()
+        page.problems = []
+        page.on("console", lambda message: message.type == "error" and page.problems.append(f"console: {message.text}"))
+        page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
+        # As in the ``page`` fixture: a navigation aborts requests in flight (the favicon); that is no failure.
+        page.on("requestfailed", lambda request: "ERR_ABORTED" not in (request.failure or "") and page.problems.append(
+            f"request failed: {request.url} {request.failure}"))
+        page.on("dialog", lambda dialog: (page.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+# The points on screen just inside the first and the last character of a
+# passage, found from its code-point offsets through the page's data-o runs.
+CHARACTER_BOXES = """([start, end]) => {
+  function locate(offset) {
+    for (const element of document.querySelectorAll('#document-text [data-o]')) {
+      const first = Number(element.dataset.o);
+      const chars = Array.from(element.textContent);
+      if (element.tagName !== 'BR' && !element.hasAttribute('data-gap') && first <= offset && offset < first + chars.length) {
+        return [element.firstChild, chars.slice(0, offset - first).join('').length];
+      }
+    }
+    throw new Error('no run holds offset ' + offset);
+  }
+  function box(offset) {
+    const [node, index] = locate(offset);
+    const range = document.createRange();
+    const width = node.data.codePointAt(index) > 0xffff ? 2 : 1;
+    range.setStart(node, index);
+    range.setEnd(node, index + width);
+    const rect = range.getBoundingClientRect();
+    return {left: rect.left, right: rect.right, top: rect.top, bottom: rect.bottom};
+  }
+  locate(start)[0].parentElement.scrollIntoView({block: 'center'});
+  const first = box(start);
+  const last = box(end - 1);
+  return {first, last};
+}"""
+
+
+def drag_select(page, start, end):
+    """Select text[start:end] with the mouse: press before the first character, release after the last."""
+    boxes = page.evaluate(CHARACTER_BOXES, [start, end])
+    first, last = boxes["first"], boxes["last"]
+    page.mouse.move(first["left"] + 1, (first["top"] + first["bottom"]) / 2)
+    page.mouse.down()
+    page.mouse.move((first["left"] + last["right"]) / 2, (first["top"] + last["bottom"]) / 2, steps=5)
+    page.mouse.move(last["right"] - 1, (last["top"] + last["bottom"]) / 2, steps=5)
+    page.mouse.up()
+
+
+def test_scholar_selects_a_passage_after_the_emoji_and_files_a_critique(open_page, seeded):
+    scholar = make_scholar("ada")
+    text = seeded[FORUM].current_revision.text
+    passage = "thanks\xa0I didn't expect so much"
+    start = text.index(passage)
+    assert text.index("😽😻") < start  # two code points, four UTF-16 units before it
+
+    page = open_page(scholar)
+    page.goto(f"/documents/{FORUM}/")
+    button = page.get_by_role("button", name="Critique this passage")
+    assert button.is_hidden()
+    drag_select(page, start, start + len(passage))
+    button.wait_for(state="visible")
+    button.click()
+
+    form = page.locator("#critique-form")
+    assert form.is_visible()
+    assert page.locator("#id_exact").input_value() == passage
+    assert page.locator("#id_start").input_value() == str(start)
+    assert page.locator("#id_end").input_value() == str(start + len(passage))
+    assert page.evaluate("document.activeElement.id") == "id_category"
+    page.select_option("#id_category", "factual_error")
+    assert page.locator("#category-hint").inner_text() == "The passage states something that the evidence shows to be false."
+    page.fill("#id_body", "The thread shows **no** such modesty.")
+    page.fill("#id_evidence_1_url", "https://example.org/thread")
+    page.fill("#id_evidence_1_title", "The thread itself")
+    page.get_by_role("button", name="Submit for review").click()
+    page.wait_for_url("**/critiques/*/")
+    assert "Your critique is awaiting review" in page.locator(".messages").inner_text()
+
+    critique = Annotation.objects.get()
+    assert (critique.start, critique.end, critique.exact) == (start, start + len(passage), passage)
+    assert critique.prefix == text[start - 32:start] and critique.suffix == text[critique.end:critique.end + 32]
+    assert critique.status == Status.PENDING and critique.author == scholar
+    assert page.problems == []
+
+    # A moderator approves it; a reader sees it highlighted on exactly that passage.
+    services.annotation_decide(critique, moderator=make_moderator("mona"), action="approve")
+    reader = open_page()
+    reader.goto(f"/documents/{FORUM}/")
+    marks = reader.locator(f'mark[data-critiques~="{critique.pk}"]')
+    assert "".join(marks.all_inner_texts()) == passage
+    marks.first.click()
+    assert "active" in reader.locator(f"#critique-{critique.pk}").get_attribute("class")
+    assert reader.problems == []
+
+
+def test_code_points_within_one_run_and_a_typed_quote(open_page, seeded):
+    scholar = make_scholar("ada")
+    document = make_document(slug="cats", text="Lucky 😽😻 cats and dogs, café au lait.\n\nSecond 😽 paragraph here.\n")
+    text = document.current_revision.text
+    page = open_page(scholar)
+    page.goto("/documents/cats/")
+    for passage in ("cats and dogs", "paragraph"):
+        start = text.index(passage)
+        drag_select(page, start, start + len(passage))
+        page.get_by_role("button", name="Critique this passage").click()
+        assert page.locator("#id_start").input_value() == str(start)
+        assert page.locator("#id_exact").input_value() == passage
+    # Selecting across the paragraph break rebuilds the blank line too.
+    start = text.index("lait.")
+    end = text.index("Second") + len("Second")
+    drag_select(page, start, end)
+    page.get_by_role("button", name="Critique this passage").click()
+    assert page.locator("#id_exact").input_value() == text[start:end]
+    assert page.locator("#id_end").input_value() == str(end)
+
+    # Selections that end on element boundaries, as keyboard selection and
+    # triple clicks make them, resolve to the nearest characters.
+    page.evaluate("""() => {
+      const paragraphs = document.querySelectorAll('#document-text p');
+      getSelection().setBaseAndExtent(paragraphs[0], 0, paragraphs[1], 0);
+    }""")
+    page.get_by_role("button", name="Critique this passage").click()
+    assert page.locator("#id_exact").input_value() == "Lucky 😽😻 cats and dogs, café au lait."
+    assert page.locator("#id_start").input_value() == "0"
+    page.locator("#document-text p").nth(1).click(click_count=3)
+    page.get_by_role("button", name="Critique this passage").click()
+    assert page.locator("#id_exact").input_value() == "Second 😽 paragraph here."
+    assert page.locator("#id_start").input_value() == str(text.index("Second"))
+
+    # Typing a quote instead drops the positions: the server finds the passage.
+    page.fill("#id_exact", "café au lait")
+    page.locator("#id_exact").press("End")
+    page.locator("#id_exact").type(".")
+    assert page.locator("#id_start").input_value() == ""
+    page.select_option("#id_category", "loaded_language")
+    page.fill("#id_body", "Tendentious.")
+    page.get_by_role("button", name="Submit for review").click()
+    page.wait_for_url("**/critiques/*/")
+    critique = Annotation.objects.get()
+    assert text[critique.start:critique.end] == "café au lait." == critique.exact
+    assert page.problems == []
+
+
+def test_approved_critique_is_highlighted_for_readers_and_opens_its_note(open_page, seeded):
+    revision = seeded[FORUM].current_revision
+    passage = "Ahah thanks\xa0I didn't expect so much."
+    start = revision.text.index(passage)
+    critique = submit_critique(make_scholar("ada"), revision, passage=passage, start=start,
+                               category="misattribution", body="Said by someone else.")
+    services.annotation_decide(critique, moderator=make_moderator("mona"), action="approve")
+
+    page = open_page()
+    page.goto(f"/documents/{FORUM}/")
+    marks = page.locator(f'mark[data-critiques~="{critique.pk}"]')
+    assert "".join(marks.all_inner_texts()) == passage
+    assert marks.first.get_attribute("data-o") == str(start)
+    marker = page.locator(f'a.marker[href="#critique-{critique.pk}"]')
+    assert marker.inner_text().startswith("@")
+    assert marker.evaluate("e => getComputedStyle(e).userSelect") == "none"
+    note = page.locator(f"#critique-{critique.pk}")
+    assert "active" not in (note.get_attribute("class") or "")
+    marks.first.click()
+    assert "active" in note.get_attribute("class")
+    assert note.is_visible() and "Said by someone else." in note.inner_text()
+    assert "Misattribution" in note.inner_text()
+    # Keyboard: the highlight takes focus, and Enter moves to its note.
+    page.evaluate("document.activeElement.blur()")
+    marks.first.focus()
+    assert "active" in note.get_attribute("class")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == f"critique-{critique.pk}"
+    assert page.problems == []
+
+
+def test_a_rejected_critique_tells_its_author_why_and_nobody_else_anything(open_page, seeded):
+    author = make_scholar("ada")
+    revision = seeded[FORUM].current_revision
+    passage = "Nevermind i will see."
+    critique = submit_critique(author, revision, passage=passage, body=SECRET)
+    decide(critique, make_moderator("mona"), "reject", "This is forum banter, not a claim.")
+
+    mine = open_page(author)
+    mine.goto("/me/critiques/")
+    assert "Rejected: This is forum banter, not a claim." in mine.locator(".my-critiques").inner_text()
+    mine.get_by_role("link", name=f"Open critique {critique.pk}").click()
+    assert "Rejected: This is forum banter, not a claim." in mine.locator(".critique-status").inner_text()
+    mine.goto(f"/documents/{FORUM}/")
+    assert mine.locator(f'mark.unpublished[data-critiques~="{critique.pk}"]').count() == 1
+    assert mine.problems == []
+
+    for reader in (open_page(), open_page(make_scholar("bela"))):
+        reader.goto(f"/documents/{FORUM}/")
+        assert reader.locator("mark.hl").count() == 0 and reader.locator("a.marker").count() == 0
+        assert SECRET not in reader.content()
+        assert reader.request.get(f"/critiques/{critique.pk}/").status == 404
+        assert reader.problems == []
+
+
+def test_a_pending_critique_shows_on_no_page_a_reader_can_open(open_page, seeded):
+    revision = seeded[FORUM].current_revision
+    critique = submit_critique(make_scholar("ada"), revision, passage="Nothing will prevent Willy.",
+                               start=revision.text.index("Nothing will prevent Willy."), body=SECRET,
+                               evidence=[{"url": "https://example.org/x", "title": SECRET, "note": SECRET}])
+    page = open_page()
+    urls = ["/", "/documents/", f"/documents/?q={FORUM[:8]}"]
+    for slug in seeded:
+        urls += [f"/documents/{slug}/", f"/documents/{slug}/history/", f"/documents/{slug}/diff/?from=1&to=2",
+                 f"/documents/{slug}/revisions/1/", f"/documents/{slug}/revisions/2/"]
+    for url in urls:
+        page.goto(url)
+        assert SECRET not in page.content(), url
+        assert page.locator(f'[data-critiques~="{critique.pk}"], #critique-{critique.pk}').count() == 0, url
+    response = page.request.get(f"/critiques/{critique.pk}/")
+    assert response.status == 404 and SECRET not in response.text()
+    assert page.problems == []

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AnnotationsConfig(AppConfig):
     name = "annotations"
     verbose_name = "Critiques"
+
+    def ready(self):
+        from archive.models import Document
+        from archive.signals import revision_recorded
+
+        from .receivers import carry_critiques_forward
+
+        revision_recorded.connect(carry_critiques_forward, sender=Document, dispatch_uid="annotations-anchors")

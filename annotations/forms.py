@@ -178,3 +178,14 @@ class FlagForm(forms.Form):
         for key, messages in error.message_dict.items():
             for message in messages:
                 self.add_error("reason" if key == "reason" else None, message)
+
+
+class ReattachForm(forms.Form):
+    """The passage a detached critique is placed on again: the selection's positions and quote, or a typed quote."""
+
+    exact = forms.CharField(label="Passage in this revision", required=False, strip=False, max_length=20_000)
+    start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    end = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean_exact(self):
+        return normalize_text(self.cleaned_data["exact"])

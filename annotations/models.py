@@ -68,6 +68,7 @@ class Action(models.TextChoices):
     HIDE = "hide", "Hidden"
     REOPEN = "reopen", "Reopened"
     DISMISS_FLAGS = "dismiss_flags", "Flags dismissed"
+    REATTACH = "reattach", "Re-attached"
 
 
 # Moderator decisions: the statuses each may be taken from, and where it leads.
@@ -251,3 +252,55 @@ class Flag(models.Model):
 
     def __str__(self):
         return f"Flag on critique {self.annotation_id} by {self.user_id}"
+
+
+class AnchorState(models.TextChoices):
+    EXACT = "exact", "Exact"
+    MOVED = "moved", "Moved"
+    DETACHED = "detached", "Detached"
+    REATTACHED = "reattached", "Re-attached"
+
+
+class Anchor(models.Model):
+    """
+    Where a critique sits on one revision. The revision it was written on
+    holds its own selector (exact); every later revision gets one when it is
+    recorded: exact (unchanged text, mapped through the diff), moved (re-found
+    by quote and context, with its score), detached (no confident place), or
+    re-attached (a person chose the passage again on that revision).
+    """
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="anchors")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="anchors")
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=AnchorState.choices)
+    score = models.FloatField(help_text="Similarity of the passage to the critique's quote, 0 to 1.")
+    quote = models.TextField(
+        blank=True,
+        help_text="The passage a person re-attached the critique to, carried forward with it; "
+                  "empty means the critique's own quote.",
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["revision", "start", "annotation"]
+        indexes = [models.Index(fields=["revision", "state"])]
+        constraints = [
+            models.UniqueConstraint(fields=["annotation", "revision"], name="anchor_once_per_revision"),
+            # A detached anchor has no place; any other has a non-empty one.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(state="detached", start__isnull=True, end__isnull=True)
+                    | (~models.Q(state="detached") & models.Q(start__isnull=False, end__gt=models.F("start")))
+                ),
+                name="anchor_place_matches_state",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Critique {self.annotation_id} on revision {self.revision_id}: {self.state}"
+
+    @property
+    def is_placed(self):
+        return self.state != AnchorState.DETACHED

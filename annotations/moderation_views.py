@@ -87,7 +87,12 @@ def _author_count(status):
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def _queue_items(data):
+def queue_items(data):
+    """
+    The queue's critiques for the cleaned ``QueueFilterForm`` data, oldest
+    first, with context, the author's record and open flags: the web queue and
+    the API's share it.
+    """
     items = Annotation.objects.all()
     status = data.get("status") or NEEDS_REVIEW
     if status == NEEDS_REVIEW:
@@ -130,7 +135,7 @@ def queue(request):
     # A filter that doesn't parse is dropped (and the page says so); the valid ones still apply.
     form.is_valid()
     data = form.cleaned_data
-    page = Paginator(_queue_items(data), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(queue_items(data), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     for item in page:
         item.context_truncated_before = item.start > CONTEXT_CHARS
         item.context_truncated_after = item.end + CONTEXT_CHARS < item.revision.length

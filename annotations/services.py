@@ -12,11 +12,16 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from archive.changes import note_public_change
+from archive.models import Document
+
 from .models import (
     CATEGORIES_NEEDING_EVIDENCE,
     DECISIONS,
     DECISIONS_NEEDING_REASON,
     Action,
+    Anchor,
+    AnchorState,
     Annotation,
     AnnotationVersion,
     Category,
@@ -24,6 +29,7 @@ from .models import (
     ModerationEvent,
     Status,
 )
+from .receivers import anchor_on_later_revisions
 from .rendering import render_markdown
 from .selectors import SelectorError, quote_context, resolve_selector
 from .visibility import is_moderator
@@ -38,7 +44,9 @@ validate_http_url = URLValidator(schemes=["http", "https"])
 
 
 class ModerationConflict(Exception):
-    """The critique is not in a state that allows the action (HTTP 409)."""
+    """The critique is not in a state that allows the action."""
+
+    http_status = 409
 
     def __init__(self, annotation, message):
         self.annotation = annotation
@@ -54,7 +62,7 @@ class AlreadyDecided(ModerationConflict):
 
 
 class AlreadyFlagged(Exception):
-    pass
+    http_status = 409
 
 
 def clean_critique_content(category, body, evidence):
@@ -157,6 +165,8 @@ def _write_version(annotation, number, content):
 
 
 def _record(annotation, actor, action, from_status, to_status, reason="", version=None):
+    # Every transition may change what readers see: let anonymous caches know.
+    note_public_change()
     return ModerationEvent.objects.create(
         annotation=annotation, actor=actor, action=action, from_status=from_status,
         to_status=to_status, reason=reason, version=version,
@@ -180,6 +190,9 @@ def annotation_submit(*, author, revision, category, body, evidence=None, exact,
     content = clean_critique_content(category, body, evidence)
     start, end, prefix, suffix = locate_passage(revision, exact, prefix, suffix, start, end)
     with transaction.atomic():
+        # Queue behind revision_create (it locks the document too): a revision
+        # recorded meanwhile would otherwise miss this critique's anchor.
+        document = Document.objects.select_for_update().only("current_revision").get(pk=revision.document_id)
         annotation = Annotation.objects.create(
             document_id=revision.document_id, revision=revision, author=author,
             exact=exact, prefix=prefix, suffix=suffix, start=start, end=end, status=Status.PENDING,
@@ -188,7 +201,44 @@ def annotation_submit(*, author, revision, category, body, evidence=None, exact,
         Annotation.objects.filter(pk=annotation.pk).update(version=version)
         annotation.version = version
         _record(annotation, author, Action.SUBMIT, "", Status.PENDING, version=version)
+        Anchor.objects.create(
+            annotation=annotation, revision=revision, start=start, end=end, state=AnchorState.EXACT, score=1.0,
+        )
+        if document.current_revision_id != revision.pk:
+            anchor_on_later_revisions(annotation)
     return annotation
+
+
+def annotation_reattach(annotation, *, user, revision, exact, start=None, end=None):
+    """
+    The author or a moderator places a critique that is detached on
+    ``revision`` (the document's current one) on the passage they selected
+    again. The anchor becomes ``reattached`` and later revisions follow that
+    passage; a REATTACH event records who did it. The status is unchanged.
+    """
+    if not (user.is_authenticated and (annotation.author_id == user.pk or is_moderator(user))):
+        raise PermissionDenied("Only the critique's author or a moderator can re-attach it.")
+    if revision.document_id != annotation.document_id:
+        raise ValidationError({"revision": ["That revision belongs to another document."]})
+    start, end, _, _ = locate_passage(revision, exact, start=start, end=end)
+    with transaction.atomic():
+        document = Document.objects.select_for_update().only("current_revision").get(pk=revision.document_id)
+        locked = Annotation.objects.select_for_update(of=("self",)).select_related("version").get(pk=annotation.pk)
+        if document.current_revision_id != revision.pk:
+            raise ModerationConflict(locked, "A newer revision was recorded since: re-attach the critique there.")
+        anchor = Anchor.objects.select_for_update().filter(annotation=locked, revision=revision).first()
+        if anchor is not None and anchor.state != AnchorState.DETACHED:
+            raise ModerationConflict(locked, "This critique already has its place on this revision.")
+        if anchor is None:
+            anchor = Anchor(annotation=locked, revision=revision)
+        anchor.start, anchor.end, anchor.state, anchor.score = start, end, AnchorState.REATTACHED, 1.0
+        anchor.quote = "" if exact == locked.exact else exact
+        anchor.save()
+        _record(
+            locked, user, Action.REATTACH, locked.status, locked.status,
+            reason=f"Placed on revision {revision.number}, characters {start}–{end}.", version=locked.version,
+        )
+    return anchor
 
 
 def annotation_edit(annotation, *, user, category, body, evidence=None):

@@ -12,6 +12,7 @@ urlpatterns = [
     path("critiques/<int:pk>/edit/", views.critique_edit, name="critique_edit"),
     path("critiques/<int:pk>/withdraw/", views.critique_withdraw, name="critique_withdraw"),
     path("critiques/<int:pk>/flag/", views.critique_flag, name="critique_flag"),
+    path("critiques/<int:pk>/reattach/", views.critique_reattach, name="critique_reattach"),
     path("me/critiques/", views.my_critiques, name="my_critiques"),
     path("moderation/", moderation_views.queue, name="moderation_queue"),
     path("moderation/decide/", moderation_views.decide, name="moderation_decide"),

@@ -16,9 +16,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
@@ -29,10 +30,10 @@ from archive.text import split_paragraphs
 
 from . import services
 from .forms import (
-    CritiqueContentForm, CritiqueForm, FlagForm, categories_needing_evidence_text, category_guide,
+    CritiqueContentForm, CritiqueForm, FlagForm, ReattachForm, categories_needing_evidence_text, category_guide,
 )
 from .highlighting import Span, highlighted_text_html
-from .models import CATEGORY_SIGNS, Action, Annotation, Category, Flag, ModerationEvent, Status
+from .models import CATEGORY_SIGNS, Action, AnchorState, Annotation, Category, Flag, ModerationEvent, Status
 from .services import AlreadyFlagged, ModerationConflict
 from .visibility import can_see, is_moderator, sees_latest_wording, shown_version, visible_annotations
 
@@ -72,9 +73,9 @@ def status_label(annotation):
 
 
 class MarginNote:
-    """One critique as the viewer may see it: its shown wording and how it is labelled."""
+    """One critique as the viewer may see it on one revision: its wording, its place, how it is labelled."""
 
-    def __init__(self, user, annotation):
+    def __init__(self, user, annotation, revision):
         self.annotation = annotation
         self.id = annotation.pk
         self.version = shown_version(user, annotation)
@@ -88,24 +89,58 @@ class MarginNote:
         self.url = annotation.get_absolute_url()
         self.quote = Truncator(annotation.exact).chars(QUOTE_CHARS)
         self.author_name = annotation.author.get_username()
+        # Its place on this revision, from its anchor here (not the offsets it was written with).
+        self.start, self.end = annotation.anchor_start, annotation.anchor_end
+        self.is_detached = annotation.anchor_state == AnchorState.DETACHED
+        self.has_moved = annotation.anchor_state == AnchorState.MOVED
+        written_on = annotation.revision
+        self.written_on = written_on.number if written_on.pk != revision.pk else None
+        if self.written_on:
+            page = reverse("annotations:revision", args=[revision.document.slug, written_on.number])
+            self.written_on_url = f"{page}#critique-{self.id}"
+        # Only a detached critique of the current text may be placed again, by its author or a moderator.
+        self.may_reattach = self.is_detached and revision.number == revision.current_number and (
+            sees_latest_wording(user, annotation)
+        )
 
     def span(self):
         """The highlight on the text; its marker names the category, and the status if unpublished."""
         label = self.category_label
         if not self.is_public:
             label = f"{label}, {self.annotation.get_status_display().lower()}"
-        return Span(self.id, self.annotation.start, self.annotation.end, self.css_class, self.sign, label)
+        return Span(self.id, self.start, self.end, self.css_class, self.sign, label)
+
+
+def anchored_critiques(user, revision):
+    """
+    The critiques ``user`` may see that have an anchor on ``revision``, each
+    with ``anchor_start``, ``anchor_end`` and ``anchor_state``: one query.
+    """
+    anchored = Annotation.objects.annotate(
+        here=FilteredRelation("anchors", condition=Q(anchors__revision=revision)),
+    ).filter(here__isnull=False).annotate(
+        anchor_start=F("here__start"), anchor_end=F("here__end"), anchor_state=F("here__state"),
+    )
+    critiques = visible_annotations(user, anchored)
+    critiques = critiques.select_related("author", "version", "published_version", "revision").defer(
+        "version__body", "published_version__body", "revision__text",
+    ).order_by(F("anchor_start").asc(nulls_last=True), "anchor_end", "pk")
+    if user.is_authenticated:
+        critiques = critiques.annotate(latest_reason=latest_reason())
+    return critiques
 
 
 def render_reading_page(request, document, revision, current_number, form=None, status=200):
-    """The reading page with the critiques of ``revision`` the viewer may see."""
-    critiques = visible_annotations(request.user, Annotation.objects.filter(revision=revision))
-    critiques = critiques.select_related("author", "version", "published_version").defer(
-        "version__body", "published_version__body",
-    ).order_by("start", "end", "pk")
-    if request.user.is_authenticated:
-        critiques = critiques.annotate(latest_reason=latest_reason())
-    notes = [MarginNote(request.user, annotation) for annotation in critiques]
+    """
+    The reading page with the critiques the viewer may see that are placed on
+    ``revision``, highlighted where their anchors put them, and, listed apart,
+    the critiques of earlier revisions that could not be placed here.
+    """
+    revision.document, revision.current_number = document, current_number
+    notes, earlier = [], []
+    for annotation in anchored_critiques(request.user, revision):
+        note = MarginNote(request.user, annotation, revision)
+        (earlier if note.is_detached else notes).append(note)
     paragraphs = split_paragraphs(revision.text)
     text_html = highlighted_text_html(revision.text, [note.span() for note in notes], paragraphs)
     if form is None and request.user.is_authenticated:
@@ -121,6 +156,7 @@ def render_reading_page(request, document, revision, current_number, form=None, 
             "paragraphs": paragraphs,
             "text_html": mark_safe(text_html),  # built from escaped pieces in highlighting.py
             "notes": notes,
+            "earlier": earlier,
             "form": form,
             "categories": category_guide(),
             "evidence_rule": categories_needing_evidence_text(),
@@ -190,6 +226,7 @@ def _critique_or_404(request, pk):
 
 MODERATOR_ACTIONS = {
     Action.APPROVE, Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE, Action.REOPEN, Action.DISMISS_FLAGS,
+    Action.REATTACH,  # when not the author's own
 }
 
 
@@ -208,6 +245,8 @@ def critique_history(user, annotation, events):
         verb, by = event.get_action_display(), ""
         if event.action == Action.WITHDRAW:
             verb, by = "Withdrawn", "by the author"
+        elif event.action == Action.REATTACH and event.actor_id == annotation.author_id:
+            by = "by the author"
         elif event.action in MODERATOR_ACTIONS:
             by = f"by {event.actor.get_username()}" if moderator else "by a moderator"
         reason = event.reason if full else ""
@@ -348,6 +387,28 @@ def critique_flag(request, pk):
         return redirect(annotation)
     messages.success(request, "Thank you: moderators will look at this critique again.")
     return redirect(annotation)
+
+
+@login_required
+@require_POST
+def critique_reattach(request, pk):
+    """The author or a moderator places a detached critique on a passage of the current revision."""
+    annotation = _critique_or_404(request, pk)
+    revision = current_revision_or_404(annotation.document.slug)
+    form = ReattachForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        services.annotation_reattach(annotation, user=request.user, revision=revision, **form.cleaned_data)
+    except PermissionDenied as error:
+        return _forbidden(request, error, annotation)
+    except ModerationConflict as error:
+        return _conflict(request, error)
+    except ValidationError as error:
+        messages.error(request, "The critique was not re-attached: " + " ".join(error.messages))
+        return render_reading_page(request, revision.document, revision, revision.number, status=400)
+    messages.success(request, "The critique is placed on the passage you selected.")
+    return redirect(f"{revision.document.get_absolute_url()}#critique-{annotation.pk}")
 
 
 @login_required

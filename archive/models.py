@@ -128,3 +128,16 @@ class Revision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RevisionImmutable("Revisions are never deleted.")
+
+
+class ChangeCounter(models.Model):
+    """
+    One row counting every change a reader could see (a revision, metadata, a
+    published critique). Anonymous pages derive their ETags from it, so a
+    conditional GET is answered from one query without rendering anything.
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"change {self.value}"

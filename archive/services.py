@@ -16,6 +16,8 @@ MAX_SUMMARY_LENGTH = Revision._meta.get_field("summary").max_length
 class RevisionConflict(Exception):
     """The document moved on since the revision the writer started from."""
 
+    http_status = 409
+
     def __init__(self, document, base_revision, current_revision):
         self.document = document
         self.base_revision = base_revision

@@ -4,13 +4,14 @@ revision history, revision permalinks and diffs. Each page runs a fixed
 number of SQL queries whatever the size of the document or its history.
 """
 from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 
 from .diffing import diff_texts
 from .forms import DiffForm, DocumentFilterForm
 from .models import Document, DocumentKind, Revision
+from .search import document_snippets, search_documents
 from .text import split_paragraphs
 
 DOCUMENTS_PER_PAGE = 25
@@ -31,24 +32,27 @@ def home(request):
 
 def document_list(request):
     form = DocumentFilterForm(request.GET or None)
-    documents = _listed_documents()
+    documents = _listed_documents().order_by("title", "pk")
+    query = ""
     if form.is_valid():
         data = form.cleaned_data
         if data["kind"]:
             documents = documents.filter(kind=data["kind"])
         if data["language"]:
             documents = documents.filter(language__iexact=data["language"])
-        if data["q"]:
-            q = data["q"]
-            documents = documents.filter(
-                Q(title__icontains=q) | Q(author__icontains=q) | Q(current_revision__text__icontains=q)
-            )
-    page = Paginator(documents.order_by("title", "pk"), DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+        query = data["q"].strip()
+        if query:
+            documents = search_documents(documents, query)
+    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    if query:
+        snippets = document_snippets(page.object_list, query)
+        for document in page.object_list:
+            document.snippet = snippets.get(document.pk, "")
     languages = Document.objects.exclude(language="").order_by("language").values_list("language", flat=True).distinct()
     return render(
         request,
         "archive/document_list.html",
-        {"form": form, "page": page, "kinds": DocumentKind.choices, "languages": languages},
+        {"form": form, "page": page, "query": query, "kinds": DocumentKind.choices, "languages": languages},
     )
 
 

@@ -6,6 +6,9 @@ urlpatterns = [
     # The annotated reading pages take precedence over the archive's plain ones.
     path("", include("annotations.urls")),
     path("", include("archive.urls")),
+    path("api/", include("config.api_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
 ]
+
+handler404 = "config.api_views.page_not_found"

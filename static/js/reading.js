@@ -46,11 +46,11 @@ function indexText(root) {
   return pieces;
 }
 
-function setUpSelection(root, pieces) {
+/** A function giving the passage currently selected in the text, or null. */
+function passageReader(root, pieces) {
   const pieceOf = new Map(pieces.map((piece) => [piece.element, piece]));
   // The whole text as an array of code points, for quotes and their context.
   const codePoints = Array.from(pieces.map((piece) => piece.characters).join(""));
-  let current = null;  // the passage the button would critique
 
   /** Index of the first piece that starts at or after the boundary point. */
   function firstPieceFrom(node, offset) {
@@ -110,6 +110,12 @@ function setUpSelection(root, pieces) {
     };
   }
 
+  return selectedPassage;
+}
+
+function setUpSelection(selectedPassage) {
+  let current = null;  // the passage the button would critique
+
   function placeButton(range) {
     critiqueButton.hidden = false;
     const rects = range.getClientRects();
@@ -141,7 +147,7 @@ function setUpSelection(root, pieces) {
   document.addEventListener("selectionchange", updateSoon);
   // No button while the mouse is still choosing the passage. (Touch
   // selection is left to the browser and its selectionchange events.)
-  root.addEventListener("pointerdown", (event) => {
+  textRoot.addEventListener("pointerdown", (event) => {
     if (event.pointerType !== "mouse") return;
     dragging = true;
     critiqueButton.hidden = true;
@@ -245,10 +251,43 @@ function setUpHighlights(root) {
   });
 }
 
+/**
+ * A detached critique's re-attach form (shown to its author and moderators):
+ * the passage selected in the text fills its hidden positions and quote when
+ * the button is pressed. A typed quote is sent without positions, for the
+ * server to find.
+ */
+function setUpReattach(selectedPassage) {
+  for (const reattach of document.querySelectorAll("form[data-reattach]")) {
+    const button = reattach.querySelector("button[type=submit]");
+    const message = reattach.querySelector(".reattach-message");
+    // Pressing the button must not clear the selection it is about.
+    button.addEventListener("mousedown", (event) => event.preventDefault());
+    reattach.elements.exact.addEventListener("input", () => {
+      reattach.elements.start.value = "";
+      reattach.elements.end.value = "";
+    });
+    reattach.addEventListener("submit", (event) => {
+      const passage = selectedPassage();
+      if (passage) {
+        reattach.elements.start.value = passage.start;
+        reattach.elements.end.value = passage.end;
+        reattach.elements.exact.value = passage.exact;
+      } else if (!reattach.elements.exact.value.trim()) {
+        event.preventDefault();
+        message.textContent = "Select the passage in the text first, then press the button.";
+        message.hidden = false;
+      }
+    });
+  }
+}
+
 if (textRoot) {
   const pieces = indexText(textRoot);
+  const selectedPassage = passageReader(textRoot, pieces);
   setUpHighlights(textRoot);
-  if (form && critiqueButton) setUpSelection(textRoot, pieces);
+  if (form && critiqueButton) setUpSelection(selectedPassage);
+  setUpReattach(selectedPassage);
 }
 if (form && form.elements.exact) setUpQuoteTyping();
 setUpCategoryHint();

@@ -11,39 +11,12 @@ from pytest_django.asserts import assertRedirects
 
 from annotations import services
 from annotations.models import Annotation, Flag, Status
-from tests.annotations.factories import (
-    SAMPLE_TEXT, approve, decide, make_document, make_moderator, make_scholar, submit_critique,
-)
+from tests.annotations.factories import SAMPLE_TEXT, approve, decide, make_moderator, submit_critique
 
 pytestmark = pytest.mark.django_db
 
 CREATE = "/documents/commune/revisions/1/critiques/"
 SECRET = "UNPUBLISHED-MARKER-91c2"
-
-
-@pytest.fixture
-def document(db):
-    return make_document()
-
-
-@pytest.fixture
-def revision(document):
-    return document.current_revision
-
-
-@pytest.fixture
-def author(db):
-    return make_scholar("ada")
-
-
-@pytest.fixture
-def other(db):
-    return make_scholar("bela")
-
-
-@pytest.fixture
-def moderator(db):
-    return make_moderator("mona")
 
 
 def critique_data(**changes):

@@ -37,26 +37,6 @@ PASSAGES = [
 
 
 @pytest.fixture
-def author():
-    return make_scholar("ada")
-
-
-@pytest.fixture
-def moderator():
-    return make_moderator("mona")
-
-
-@pytest.fixture
-def revision():
-    return make_document().current_revision
-
-
-@pytest.fixture
-def critique(author, revision):
-    return submit_critique(author, revision)
-
-
-@pytest.fixture
 def client_for():
     def login(user):
         client = Client()

@@ -20,11 +20,6 @@ SECRET = "PENDING-MARKER-7f3a"
 
 
 @pytest.fixture
-def document(db):
-    return make_document()
-
-
-@pytest.fixture
 def people(db):
     return {"author": make_scholar("ada"), "other": make_scholar("bela"), "moderator": make_moderator("mona")}
 
@@ -134,15 +129,19 @@ def test_a_pending_change_to_a_published_critique_stays_private(client, document
     assert "Published; the change is awaiting review" in page
 
 
-def test_critiques_show_only_on_the_revision_they_were_written_on(client, people):
+def test_critiques_follow_the_text_into_later_revisions(client, people):
     from archive.services import revision_create
 
     document = make_document()
     critique = submit_critique(people["author"], document.current_revision, passage="Karl Marx")
     approve(critique, people["moderator"])
-    revision_create(document, text=SAMPLE_TEXT + "\nA new closing line.\n", summary="Add", base_revision=1)
+    revision_create(document, text="A new opening line.\n\n" + SAMPLE_TEXT, summary="Add", base_revision=1)
     assert marks(client.get("/documents/commune/revisions/1/").content.decode()) == {critique.pk: "Karl Marx"}
-    assert marks(client.get("/documents/commune/").content.decode()) == {}
+    current = client.get("/documents/commune/").content.decode()
+    assert marks(current) == {critique.pk: "Karl Marx"}
+    start = document.revisions.get(number=2).text.index("Karl Marx")
+    assert f'data-start="{start}" data-end="{start + 9}"' in current  # its place in revision 2, not 1
+    assert "Critiques of earlier versions" not in current
 
 
 def test_anonymous_readers_are_invited_to_log_in(client, document):
@@ -217,5 +216,6 @@ def test_reading_page_runs_a_fixed_number_of_queries(client, people, viewer):
         counts.append(_count_queries(client, f"/documents/doc-{count}/"))
         counts.append(_count_queries(client, f"/documents/doc-{count}/revisions/1/"))
     assert len(set(counts)) == 1, counts
-    # The document, its critiques; a logged-in viewer adds the session, the user and their groups.
-    assert counts[0] == (2 if viewer is None else 5)
+    # The document, its critiques; an anonymous reader adds the change counter (for the ETag),
+    # a logged-in viewer the session, the user and their groups.
+    assert counts[0] == (3 if viewer is None else 5)

@@ -31,26 +31,6 @@ pytestmark = pytest.mark.django_db
 SOURCE = {"url": "https://example.org/a", "title": "A source", "note": ""}
 
 
-@pytest.fixture
-def author():
-    return make_scholar("ada")
-
-
-@pytest.fixture
-def moderator():
-    return make_moderator("mona")
-
-
-@pytest.fixture
-def revision():
-    return make_document().current_revision
-
-
-@pytest.fixture
-def critique(author, revision):
-    return submit_critique(author, revision)
-
-
 def events(annotation):
     return list(ModerationEvent.objects.filter(annotation=annotation).values_list("action", "from_status", "to_status"))
 

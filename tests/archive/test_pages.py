@@ -117,7 +117,7 @@ def test_document_list_searches_title_and_text(client, seed_collection):
     by_text = client.get("/documents/", {"q": "Versailles"}).context["page"]
     assert [d.slug for d in by_text] == [ENCYCLOPEDIA]
     by_title = client.get("/documents/", {"q": "discover quickly"}).context["page"]
-    assert [d.slug for d in by_title] == [FORUM]
+    assert by_title[0].slug == FORUM  # a title match ranks first
     assert client.get("/documents/", {"q": "zzzz-not-there"}).context["page"].paginator.count == 0
 
 

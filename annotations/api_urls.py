@@ -1,0 +1,43 @@
+"""
+The critiques' API addresses, included under /api/ before the archive's: the
+document list and detail registered here (same names) add ``has_critiques``;
+each document's W3C annotation container is served from ``annotations.w3c``.
+
+Critique ids are matched as any text and looked up by DRF, so
+``/api/annotations/x/`` answers the API's JSON 404, not Django's HTML page.
+"""
+from django.urls import path
+from rest_framework.renderers import JSONRenderer
+
+from config.api import JSONParser
+
+from . import api, w3c
+
+critiques = api.CritiqueViewSet.as_view({"get": "list", "post": "create"}, detail=False)
+# One address, two representations: our JSON and the W3C Web Annotation (JSON-LD);
+# with two renderers DRF answers ``Vary: Accept``.
+critique = api.CritiqueViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"},
+    detail=True,
+    renderer_classes=[JSONRenderer, w3c.AnnotationJSONLDRenderer],
+    parser_classes=[JSONParser, w3c.AnnotationJSONLDParser],
+)
+
+
+def critique_action(method, action):
+    """One more thing done to a critique at its own address: no list filters or pages there."""
+    return api.CritiqueViewSet.as_view({method: action}, detail=True, filter_backends=[], pagination_class=None)
+
+
+urlpatterns = [
+    path("annotations/", critiques, name="api-annotation-list"),
+    path("annotations/<str:pk>/", critique, name="api-annotation-detail"),
+    path("annotations/<str:pk>/decision/", critique_action("post", "decision"), name="api-annotation-decision"),
+    path("annotations/<str:pk>/flags/", critique_action("post", "flags"), name="api-annotation-flags"),
+    path("annotations/<str:pk>/events/", critique_action("get", "events"), name="api-annotation-events"),
+    path("documents/", api.DocumentViewSet.as_view({"get": "list"}), name="api-document-list"),
+    path("documents/<slug:slug>/", api.DocumentViewSet.as_view({"get": "retrieve"}), name="api-document-detail"),
+    path("documents/<slug:slug>/annotations/", w3c.AnnotationContainerView.as_view(),
+         name="api-annotation-container"),
+    path("moderation/queue/", api.ModerationQueueView.as_view(), name="api-moderation-queue"),
+]

@@ -1,0 +1,17 @@
+"""
+The API under /api/: the archive's endpoints and the critiques' (with the W3C
+Web Annotation ones), token authentication, the OpenAPI schema and its docs.
+"""
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import api_views
+
+urlpatterns = [
+    path("", api_views.api_root, name="api-root"),
+    path("auth/token/", api_views.obtain_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("annotations.api_urls")),
+    path("", include("archive.api_urls")),
+]

@@ -1,0 +1,75 @@
+"""
+HTTP caching.
+
+Anonymous readers' GET requests get a strong ETag derived from the archive's
+change counter (``archive.changes``), the address and the negotiated format,
+and ``Cache-Control: public``. A conditional GET whose ETag still holds is
+answered 304 after one SQL query, before any view runs. Responses for logged-in
+users (or anything that sets a cookie or shows a message) are private.
+"""
+import hashlib
+import os
+import time
+
+from django.conf import settings
+from django.http import HttpResponseNotModified
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags
+
+from archive.changes import current_change
+
+# Pages of other people's state, or forms with tokens: never shared.
+PRIVATE_PREFIXES = ("/admin/", "/accounts/", "/moderation/", "/me/", "/api/auth/", "/api/moderation/")
+# A new deployment may render the same data differently.
+RELEASE = os.environ.get("APPARATUS_RELEASE") or str(time.time())
+PUBLIC_MAX_AGE = 60
+
+
+def is_shared_request(request):
+    """A request whose answer is the same for every anonymous reader."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.path.startswith(PRIVATE_PREFIXES)
+        and "HTTP_AUTHORIZATION" not in request.META
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
+def shared_etag(request):
+    key = "\n".join([
+        RELEASE, str(current_change()), request.get_full_path(),
+        request.META.get("HTTP_ACCEPT", ""), request.META.get("HTTP_PREFER", ""),
+    ])
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:40] + '"'
+
+
+class AnonymousCachingMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_shared_request(request):
+            return self.mark_private(request, self.get_response(request))
+        etag = shared_etag(request)
+        if etag in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
+            response = HttpResponseNotModified()
+            return self.mark_public(response, etag)
+        response = self.get_response(request)
+        if response.status_code != 200 or response.cookies or response.has_header("ETag"):
+            # The view knows better (its own ETag), or the answer is someone's own.
+            return self.mark_private(request, response) if response.cookies else response
+        return self.mark_public(response, etag)
+
+    @staticmethod
+    def mark_public(response, etag):
+        response["ETag"] = etag
+        patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        patch_vary_headers(response, ["Accept", "Cookie"])
+        return response
+
+    @staticmethod
+    def mark_private(request, response):
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_cache=True)
+        return response

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-e2e migrate seed clean
+.PHONY: run test test-e2e fuzz migrate seed clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,29 @@ test: $(VENV)/.installed
 # Only the browser tests.
 test-e2e: $(VENV)/.installed
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+
+# Production-shaped serving: collected static files, gunicorn with config/gunicorn.py.
+# Needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (debug is off unless DJANGO_DEBUG=1); see the README.
+.PHONY: serve loadtest
+serve: $(VENV)/.installed
+	@if [ -z "$$DJANGO_SECRET_KEY" ] && [ "$${DJANGO_DEBUG:-0}" = "0" ]; then \
+	  echo "make serve runs production settings: set DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (or DJANGO_DEBUG=1 to try it locally)." >&2; exit 1; fi
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} exec $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
+
+# 60 s of mixed load on gunicorn + PostgreSQL (database apparatus_load, replaced). LOADTEST_ARGS="--seconds 30".
+loadtest: $(VENV)/.installed
+	$(BIN)/python -m config.loadtest $(LOADTEST_ARGS)
+
+# Benchmarks, apart from the tests: builds its own PostgreSQL database (apparatus_bench, dropped and
+# created again; DATABASE_URL is not used) and prints one table. BENCH_ARGS=--quick for a short run.
+bench: $(VENV)/.installed
+	command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
+
+# The schemathesis run against the whole API (left out of `make test`).
+fuzz: $(VENV)/.installed
+	$(BIN)/pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -11,7 +11,8 @@ Writes go through ``annotations.services``; their ValidationError,
 PermissionDenied and conflicts become 400, 403 and 409 in ``config.api``.
 """
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, FilteredRelation, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -23,13 +24,15 @@ from rest_framework.response import Response
 
 from archive import api as archive_api
 from archive.models import Revision
-from config.api import ErrorSerializer, error_responses
+from config.api import CursorPagination, ErrorSerializer, error_responses
 
 from . import services, w3c
 from .models import DECISIONS, Action, Annotation, Category, Status
 from .moderation_views import STATUS_FILTERS, QueueFilterForm, queue_items
+from .search import critiques_index
 from .visibility import is_moderator, sees_latest_wording, shown_version, visible_annotations
 
+MAX_REVISION_NUMBER = archive_api.MAX_REVISION_NUMBER
 CATEGORY_CHOICES_MESSAGE = f"Choose one of: {', '.join(Category.values)}."
 ANCHOR_FIELDS = ("document", "revision", "selector")
 SELECTOR_KEYS = {"exact", "prefix", "suffix", "start", "end"}
@@ -77,6 +80,17 @@ class SelectorField(serializers.Field):
         return {key: data.get(key) for key in SELECTOR_KEYS}
 
 
+class AnchorSerializer(serializers.Serializer):
+    """Where a critique sits on one revision (``?document=…&revision=n``)."""
+
+    revision = serializers.IntegerField()
+    start = serializers.IntegerField(allow_null=True, help_text="Code points; null when detached.")
+    end = serializers.IntegerField(allow_null=True)
+    exact = serializers.CharField(allow_null=True, help_text="The passage on that revision; null when detached.")
+    state = serializers.ChoiceField(choices=["exact", "moved", "detached", "reattached"])
+    score = serializers.FloatField()
+
+
 class CritiqueSerializer(serializers.Serializer):
     """A critique as the caller may see it. ``has_pending_change`` is for its author and moderators only."""
 
@@ -100,6 +114,9 @@ class CritiqueSerializer(serializers.Serializer):
     has_pending_change = serializers.BooleanField(
         required=False, help_text="A change to the published wording awaits review (author and moderators).",
     )
+    anchor = serializers.SerializerMethodField(
+        help_text="With document and revision filters: the critique's place on that revision; otherwise null.",
+    )
 
     def to_representation(self, annotation):
         user = self.context["request"].user
@@ -110,6 +127,16 @@ class CritiqueSerializer(serializers.Serializer):
         if not full:
             del data["has_pending_change"]
         return data
+
+    @extend_schema_field(AnchorSerializer(allow_null=True))
+    def get_anchor(self, annotation):
+        if not hasattr(annotation, "anchor_state"):
+            return None
+        return {
+            "revision": annotation.anchor_revision, "start": annotation.anchor_start,
+            "end": annotation.anchor_end, "exact": annotation.anchor_exact,
+            "state": annotation.anchor_state, "score": annotation.anchor_score,
+        }
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, annotation):
@@ -242,11 +269,17 @@ class CritiqueFilterForm(forms.Form):
 class CritiqueFilter(filters.FilterSet):
     document = filters.CharFilter(field_name="document__slug", help_text="A document's slug.")
     revision = filters.NumberFilter(
-        field_name="revision__number", help_text="The revision a critique was written on; needs document.",
+        method="filter_revision",
+        help_text="Needs document: the critiques that exist on revision n (written on it or carried to it), "
+                  "each with its anchor there.",
     )
     category = filters.ChoiceFilter(choices=Category.choices, method="filter_category")
     status = filters.ChoiceFilter(choices=Status.choices, method="filter_status")
     author = filters.CharFilter(field_name="author__username", help_text="A username.")
+    q = filters.CharFilter(
+        method="filter_q", max_length=200,
+        help_text="Words to find in published critiques (explanation, quoted passage, category).",
+    )
     mine = filters.BooleanFilter(
         method="filter_mine", help_text="true: only your critiques (none when anonymous); false: only others'.",
     )
@@ -255,6 +288,34 @@ class CritiqueFilter(filters.FilterSet):
         model = Annotation
         fields = []
         form = CritiqueFilterForm
+
+    def filter_revision(self, queryset, name, value):
+        if not 1 <= value <= MAX_REVISION_NUMBER:
+            raise ValidationError({"revision": ["This document has no revision with this number."]})
+        revision = Revision.objects.filter(
+            document__slug=self.form.cleaned_data.get("document"), number=value,
+        ).values_list("pk", "number").first()
+        if revision is None:
+            raise ValidationError({"revision": ["This document has no revision with this number."]})
+        revision_id, number = revision
+        placed = queryset.annotate(
+            anchor_on=FilteredRelation("anchors", condition=Q(anchors__revision_id=revision_id)),
+        ).filter(anchor_on__isnull=False)
+        placed = placed.annotate(
+            anchor_revision=Value(number, output_field=IntegerField()),
+            anchor_start=F("anchor_on__start"),
+            anchor_end=F("anchor_on__end"),
+            anchor_state=F("anchor_on__state"),
+            anchor_score=F("anchor_on__score"),
+        )
+        # The passage as it reads on that revision, cut out in SQL (code points on both engines).
+        passage = Revision.objects.filter(pk=revision_id).values(
+            passage=Substr("text", OuterRef("anchor_start") + 1, OuterRef("anchor_end") - OuterRef("anchor_start")),
+        )
+        return placed.annotate(anchor_exact=Subquery(passage[:1]))
+
+    def filter_q(self, queryset, name, value):
+        return critiques_index.filter(queryset, value) if value.strip() else queryset
 
     def filter_category(self, queryset, name, value):
         return queryset.filter(wording_q(self.request.user, "category", value))
@@ -277,10 +338,18 @@ class CritiqueFilter(filters.FilterSet):
 
 
 class StableOrderingFilter(OrderingFilter):
-    """The requested order, then the id, so pages never overlap."""
+    """
+    An order the cursor can follow, ``created`` or ``-created``, then the id
+    the same way, so pages never overlap. Anything else is a 400.
+    """
 
     def get_ordering(self, request, queryset, view):
-        return [*super().get_ordering(request, queryset, view), "pk"]
+        requested = request.query_params.get(self.ordering_param)
+        allowed = [prefix + field for field in view.ordering_fields for prefix in ("", "-")]
+        if requested is not None and requested.strip() not in allowed:
+            raise ValidationError({self.ordering_param: [f"Choose one of: {', '.join(allowed)}."]})
+        first = super().get_ordering(request, queryset, view)[0]
+        return [first, "-pk" if first.startswith("-") else "pk"]
 
 
 class DocumentFilter(archive_api.DocumentFilter):
@@ -331,7 +400,9 @@ class CritiqueViewSet(viewsets.GenericViewSet):
     serializer_class = CritiqueSerializer
     filter_backends = [filters.DjangoFilterBackend, StableOrderingFilter]
     filterset_class = CritiqueFilter
-    ordering_fields = ["created", "start"]
+    pagination_class = CursorPagination
+    # Only orders a cursor can follow: a unique (or nearly) position that never changes.
+    ordering_fields = ["created"]
     ordering = ["created"]
 
     @property
@@ -507,6 +578,7 @@ class ModerationQueueView(generics.ListAPIView):
     permission_classes = [IsModerator]
     serializer_class = QueueItemSerializer
     filter_backends = []
+    pagination_class = CursorPagination  # oldest first, as the web queue
 
     def get_queryset(self):
         form = QueueFilterForm(self.request.query_params)

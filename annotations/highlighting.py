@@ -16,13 +16,22 @@ A critique's sign follows its passage in a marker link (no ``data-o``; the
 reading page makes it unselectable), so a category is never told by colour
 alone and the note can be reached without JavaScript.
 """
+import re
 from bisect import bisect_right
 from collections import namedtuple
-from html import escape
+from html import escape as _html_escape
 
 from archive.text import split_paragraphs
 
 Span = namedtuple("Span", "id start end css_class sign label")
+# Most pieces need no escaping: looking is cheaper than replacing five times.
+_SPECIAL = re.compile(r"[&<>\"']")
+_SPECIAL_IN_TEXT = re.compile(r"[&<>]")
+
+
+def escape(text, quote=True):
+    """``html.escape``, quicker on the common text that has nothing to escape."""
+    return _html_escape(text, quote) if (_SPECIAL if quote else _SPECIAL_IN_TEXT).search(text) else text
 
 
 def _attr(value):
@@ -82,7 +91,7 @@ def _run(text, start, end, active):
     content = escape(text[start:end], quote=False)
     if not active:
         return f'<span data-o="{start}">{content}</span>'
-    ids = " ".join(str(i) for i in sorted(active))
+    ids = " ".join(map(str, sorted(active)))
     # The innermost (latest started) critique gives the colour; the marker
     # signs after each passage still tell every category apart.
     innermost = next(reversed(active.values()))

@@ -130,6 +130,8 @@ class Annotation(models.Model):
             models.Index(fields=["status", "created"]),
             models.Index(fields=["document", "status"]),
             models.Index(fields=["author", "created"]),
+            # The lists' order: keyset pagination reads a page from its cursor on.
+            models.Index(fields=["created", "id"], name="annotation_created_id"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="annotation_span_nonempty"),

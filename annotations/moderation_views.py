@@ -1,7 +1,8 @@
 """
 The moderators' review queue and the one endpoint that records their decisions.
 
-``queue`` lists critiques that need a decision, oldest first, each with its
+``queue`` lists critiques that need a decision, oldest first, a page at a
+time from a keyset cursor (``?after=`` / ``?before=`` a ``created,pk``), each with its
 passage in context, its wording, evidence, open flags and the author's record,
 in a fixed number of SQL queries. ``decide`` parses a POST (one critique or a
 bulk selection), calls ``annotation_decide`` once per critique and redirects
@@ -9,13 +10,13 @@ back to the queue with a message: a decision that lost a race is reported as
 "already decided" rather than answered with a 409, so the moderator lands on
 the fresh queue (Post/Redirect/Get).
 """
+import datetime
 from functools import wraps
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, Substr
 from django.shortcuts import redirect, render
@@ -52,9 +53,10 @@ ACTION_BUTTONS = {
     Action.DISMISS_FLAGS: "Dismiss flags",
 }
 
-OPEN_FLAGS = Flag.objects.filter(annotation=OuterRef("pk"), resolved__isnull=True)
 # Flags only count while the critique is public: a withdrawn or hidden one has nothing left to review.
-FLAGGED_Q = PUBLIC & Q(Exists(OPEN_FLAGS))
+# "In the critiques with open flags" rather than "exists an open flag of this one": the database reads
+# the (few) open flags once, where a correlated EXISTS would look them up row by row.
+FLAGGED_Q = PUBLIC & Q(pk__in=Flag.objects.filter(resolved__isnull=True).values("annotation_id"))
 
 
 class QueueFilterForm(forms.Form):
@@ -87,12 +89,8 @@ def _author_count(status):
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def queue_items(data):
-    """
-    The queue's critiques for the cleaned ``QueueFilterForm`` data, oldest
-    first, with context, the author's record and open flags: the web queue and
-    the API's share it.
-    """
+def queue_filter(data):
+    """The queue's critiques for the cleaned ``QueueFilterForm`` data, unadorned: what the queue counts."""
     items = Annotation.objects.all()
     status = data.get("status") or NEEDS_REVIEW
     if status == NEEDS_REVIEW:
@@ -108,9 +106,18 @@ def queue_items(data):
         items = items.filter(document__slug=data["document"])
     if data.get("author"):
         items = items.filter(author__username=data["author"])
+    return items
+
+
+def queue_items(data):
+    """
+    The queue's critiques for the cleaned ``QueueFilterForm`` data, oldest
+    first, with context, the author's record and open flags: the web queue and
+    the API's share it.
+    """
     context_start = Greatest(F("start") - CONTEXT_CHARS, Value(0))
     return (
-        items.select_related("document", "revision", "author", "version", "published_version")
+        queue_filter(data).select_related("document", "revision", "author", "version", "published_version")
         # Revision texts can be megabytes: only the context around the passage leaves the database.
         .defer("revision__text", "document__notes")
         .annotate(
@@ -127,6 +134,44 @@ def queue_items(data):
     )
 
 
+def cursor_of(item):
+    """A queue item's place in the order, ``created,pk``, as the address carries it (UTC, no ``+``)."""
+    return f"{item.created.astimezone(datetime.timezone.utc).replace(tzinfo=None).isoformat()}Z,{item.pk}"
+
+
+def parse_cursor(value):
+    """``(created, pk)`` from ``cursor_of``'s form, or None when absent or malformed."""
+    try:
+        created, pk = (value or "").rsplit(",", 1)
+        created, pk = datetime.datetime.fromisoformat(created), int(pk)
+    except ValueError:
+        return None
+    if not 0 < pk < 2**63:  # beyond any id, and beyond what the database compares
+        return None
+    return (created if created.tzinfo else created.replace(tzinfo=datetime.timezone.utc)), pk
+
+
+def keyset_page(items, after=None, before=None, size=ITEMS_PER_PAGE):
+    """
+    One page of ``items`` in (created, pk) order: the first, the one after
+    the item at ``after`` or the one before ``before``. Each is read from its
+    cursor on with an index, so the thousandth page costs what the first does,
+    where an OFFSET would read every row before it. Returns the items and
+    whether there are older and newer ones.
+    """
+    if before is not None:
+        created, pk = before
+        # The first condition alone lets the (created, id) index start at the cursor.
+        rows = items.filter(created__lte=created).filter(Q(created__lt=created) | Q(pk__lt=pk))
+        rows = list(rows.order_by("-created", "-pk")[:size + 1])
+        return rows[:size][::-1], len(rows) > size, True
+    if after is not None:
+        created, pk = after
+        items = items.filter(created__gte=created).filter(Q(created__gt=created) | Q(pk__gt=pk))
+    rows = list(items.order_by("created", "pk")[:size + 1])
+    return rows[:size], after is not None, len(rows) > size
+
+
 @require_GET
 @_moderators_only
 def queue(request):
@@ -135,7 +180,10 @@ def queue(request):
     # A filter that doesn't parse is dropped (and the page says so); the valid ones still apply.
     form.is_valid()
     data = form.cleaned_data
-    page = Paginator(queue_items(data), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    items = queue_items(data)
+    after, before = parse_cursor(request.GET.get("after")), parse_cursor(request.GET.get("before"))
+    cursor_ignored = any(request.GET.get(name) and cursor is None for name, cursor in (("after", after), ("before", before)))
+    page, has_older, has_newer = keyset_page(items, after=after, before=before)
     for item in page:
         item.context_truncated_before = item.start > CONTEXT_CHARS
         item.context_truncated_after = item.end + CONTEXT_CHARS < item.revision.length
@@ -153,10 +201,17 @@ def queue(request):
     return render(request, "annotations/moderation/queue.html", {
         "form": form,
         "page": page,
+        # Counted apart: the page itself is read from its cursor on, whatever its depth.
+        "total": queue_filter(data).count(),
+        "older": cursor_of(page[0]) if has_older else None,
+        "newer": cursor_of(page[-1]) if has_newer else None,
+        "cursor_ignored": cursor_ignored,
         "counts": counts,
         "status_filters": STATUS_FILTERS,
         "categories": Category.choices,
-        "documents": Document.objects.order_by("title").values_list("slug", "title"),
+        # Only documents with critiques: filtering by any other finds nothing, and the archive may hold thousands.
+        "documents": Document.objects.filter(Exists(Annotation.objects.filter(document=OuterRef("pk"))))
+        .order_by("title").values_list("slug", "title"),
         "selected_status": data.get("status") or NEEDS_REVIEW,
         "bulk_actions": [(action, ACTION_BUTTONS[action]) for action in BULK_ACTIONS],
         "bulk_possible": any(item.bulk_actionable for item in page),

@@ -4,6 +4,8 @@ decisions and flags. Each runs in one transaction, locks the critique it
 changes and records an append-only ModerationEvent; views and API views only
 parse input, call these and render.
 """
+import logging
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -31,6 +33,7 @@ from .models import (
 )
 from .receivers import anchor_on_later_revisions
 from .rendering import render_markdown
+from .search import reindex_critique
 from .selectors import SelectorError, quote_context, resolve_selector
 from .visibility import is_moderator
 
@@ -41,6 +44,8 @@ MAX_TITLE_LENGTH = 300
 MAX_NOTE_LENGTH = 1000
 MAX_REASON_LENGTH = 2000
 validate_http_url = URLValidator(schemes=["http", "https"])
+# One JSON line per moderation decision (config.logging.JsonFormatter), for the audit trail outside the database.
+moderation_log = logging.getLogger("apparatus.moderation")
 
 
 class ModerationConflict(Exception):
@@ -165,8 +170,9 @@ def _write_version(annotation, number, content):
 
 
 def _record(annotation, actor, action, from_status, to_status, reason="", version=None):
-    # Every transition may change what readers see: let anonymous caches know.
+    # Every transition may change what readers see: let anonymous caches and the search index know.
     note_public_change()
+    reindex_critique(annotation.pk)
     return ModerationEvent.objects.create(
         annotation=annotation, actor=actor, action=action, from_status=from_status,
         to_status=to_status, reason=reason, version=version,
@@ -308,7 +314,17 @@ def annotation_decide(annotation, *, moderator, action, reason="", expected_stat
         if action in {Action.HIDE, Action.DISMISS_FLAGS, Action.REOPEN}:
             Flag.objects.filter(annotation=locked, resolved__isnull=True).update(resolved=event.created)
         transaction.on_commit(lambda: send_decision_email(event.pk))
+        transaction.on_commit(lambda: log_decision(event, moderator))
     return locked
+
+
+def log_decision(event, moderator):
+    """The structured log line of a committed decision."""
+    moderation_log.info("moderation decision", extra={"fields": {
+        "event_id": event.pk, "critique_id": event.annotation_id, "action": event.action,
+        "from": event.from_status, "to": event.to_status, "actor": moderator.get_username(),
+        "at": event.created.isoformat(),
+    }})
 
 
 def annotation_flag(annotation, *, user, reason):

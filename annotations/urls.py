@@ -14,6 +14,7 @@ urlpatterns = [
     path("critiques/<int:pk>/flag/", views.critique_flag, name="critique_flag"),
     path("critiques/<int:pk>/reattach/", views.critique_reattach, name="critique_reattach"),
     path("me/critiques/", views.my_critiques, name="my_critiques"),
+    path("search/", views.search, name="search"),
     path("moderation/", moderation_views.queue, name="moderation_queue"),
     path("moderation/decide/", moderation_views.decide, name="moderation_decide"),
 ]

@@ -11,6 +11,9 @@ Every page shows exactly what ``visible_annotations`` / ``can_see`` allow, in
 the wording ``shown_version`` picks, and runs a fixed number of SQL queries
 whatever the number of critiques. Writes go through ``annotations.services``.
 """
+import unicodedata
+from collections import namedtuple
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +28,8 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from archive.models import Document
+from archive.search import document_snippets, search_documents
 from archive.views import current_revision_or_404, revision_or_404
 from archive.text import split_paragraphs
 
@@ -33,7 +38,9 @@ from .forms import (
     CritiqueContentForm, CritiqueForm, FlagForm, ReattachForm, categories_needing_evidence_text, category_guide,
 )
 from .highlighting import Span, highlighted_text_html
+from .margin import notes_html
 from .models import CATEGORY_SIGNS, Action, AnchorState, Annotation, Category, Flag, ModerationEvent, Status
+from .search import critique_snippets, search_critiques
 from .services import AlreadyFlagged, ModerationConflict
 from .visibility import can_see, is_moderator, sees_latest_wording, shown_version, visible_annotations
 
@@ -72,36 +79,64 @@ def status_label(annotation):
     return label
 
 
+class CritiqueRow:
+    """
+    A critique as the reading page reads it: only the columns it shows, from
+    one ``values_list`` row (building model instances costs more than the
+    rest of the page once there are thousands). ``is_public`` is the model's.
+    """
+
+    __slots__ = (
+        "pk", "exact", "status", "author_id", "author_name", "version_id", "published_version_id",
+        "revision_id", "revision_number", "anchor_start", "anchor_end", "anchor_state",
+        "version", "published_version", "latest_reason",
+    )
+    is_public = Annotation.is_public
+
+    def get_status_display(self):
+        return Status(self.status).label
+
+
+# A critique's wording as the margin shows it.
+Wording = namedtuple("Wording", "category body_html evidence")
+
+ROW_COLUMNS = (
+    "pk", "exact", "status", "author_id", "author__username", "version_id", "published_version_id",
+    "revision_id", "revision__number", "anchor_start", "anchor_end", "anchor_state",
+)
+WORDING_COLUMNS = ("category", "body_html", "evidence")
+CATEGORY_LABELS = dict(Category.choices)
+
+
 class MarginNote:
     """One critique as the viewer may see it on one revision: its wording, its place, how it is labelled."""
 
-    def __init__(self, user, annotation, revision):
+    def __init__(self, annotation, revision, links):
         self.annotation = annotation
         self.id = annotation.pk
-        self.version = shown_version(user, annotation)
-        self.category_label = Category(self.version.category).label
+        full = links.sees_latest_wording(annotation)
+        self.version = annotation.version if full else annotation.published_version  # as shown_version
+        self.category_label = CATEGORY_LABELS[self.version.category]
         self.sign = CATEGORY_SIGNS[self.version.category]
         self.is_public = annotation.is_public
         # Readers learn nothing about moderation; authors and moderators see the status.
-        self.status = status_label(annotation) if sees_latest_wording(user, annotation) else ""
+        self.status = status_label(annotation) if full else ""
         self.css_class = f"cat-{self.version.category}" + ("" if self.is_public else " unpublished")
         # Worked out here rather than in the template: the page may list thousands.
-        self.url = annotation.get_absolute_url()
-        self.quote = Truncator(annotation.exact).chars(QUOTE_CHARS)
-        self.author_name = annotation.author.get_username()
+        self.url = links.critique(self.id)
+        exact = annotation.exact
+        short = len(exact) <= QUOTE_CHARS and unicodedata.is_normalized("NFC", exact)
+        self.quote = exact if short else Truncator(exact).chars(QUOTE_CHARS)  # what Truncator returns, sooner
+        self.author_name = annotation.author_name
         # Its place on this revision, from its anchor here (not the offsets it was written with).
         self.start, self.end = annotation.anchor_start, annotation.anchor_end
         self.is_detached = annotation.anchor_state == AnchorState.DETACHED
         self.has_moved = annotation.anchor_state == AnchorState.MOVED
-        written_on = annotation.revision
-        self.written_on = written_on.number if written_on.pk != revision.pk else None
+        self.written_on = annotation.revision_number if annotation.revision_id != revision.pk else None
         if self.written_on:
-            page = reverse("annotations:revision", args=[revision.document.slug, written_on.number])
-            self.written_on_url = f"{page}#critique-{self.id}"
+            self.written_on_url = f"{links.revision(self.written_on)}#critique-{self.id}"
         # Only a detached critique of the current text may be placed again, by its author or a moderator.
-        self.may_reattach = self.is_detached and revision.number == revision.current_number and (
-            sees_latest_wording(user, annotation)
-        )
+        self.may_reattach = self.is_detached and revision.number == revision.current_number and full
 
     def span(self):
         """The highlight on the text; its marker names the category, and the status if unpublished."""
@@ -111,23 +146,67 @@ class MarginNote:
         return Span(self.id, self.start, self.end, self.css_class, self.sign, label)
 
 
+class MarginLinks:
+    """
+    What every note of one page asks: the addresses it links to, reversed
+    once per page rather than once per note, and whether the viewer sees an
+    author's latest wording, asked once per author.
+    """
+
+    MARKER = 987654321
+
+    def __init__(self, user, document):
+        self._user = user
+        self._critique = reverse("annotations:critique", args=[self.MARKER])
+        self._slug = document.slug
+        self._revisions = {}
+        self._sees_latest = {}
+
+    def sees_latest_wording(self, annotation):
+        author = annotation.author_id
+        if author not in self._sees_latest:
+            self._sees_latest[author] = sees_latest_wording(self._user, annotation)
+        return self._sees_latest[author]
+
+    def critique(self, pk):
+        return self._critique.replace(str(self.MARKER), str(pk))
+
+    def revision(self, number):
+        if number not in self._revisions:
+            self._revisions[number] = reverse("annotations:revision", args=[self._slug, number])
+        return self._revisions[number]
+
+
 def anchored_critiques(user, revision):
     """
-    The critiques ``user`` may see that have an anchor on ``revision``, each
-    with ``anchor_start``, ``anchor_end`` and ``anchor_state``: one query.
+    The critiques ``user`` may see that have an anchor on ``revision``, as
+    ``CritiqueRow``s with ``anchor_start``, ``anchor_end`` and
+    ``anchor_state``, in text order: one query.
     """
     anchored = Annotation.objects.annotate(
         here=FilteredRelation("anchors", condition=Q(anchors__revision=revision)),
     ).filter(here__isnull=False).annotate(
         anchor_start=F("here__start"), anchor_end=F("here__end"), anchor_state=F("here__state"),
     )
-    critiques = visible_annotations(user, anchored)
-    critiques = critiques.select_related("author", "version", "published_version", "revision").defer(
-        "version__body", "published_version__body", "revision__text",
-    ).order_by(F("anchor_start").asc(nulls_last=True), "anchor_end", "pk")
+    critiques = visible_annotations(user, anchored).order_by(
+        F("anchor_start").asc(nulls_last=True), "anchor_end", "pk",
+    )
+    # Readers only ever see the published wording; authors and moderators may see the latest.
+    wordings = ["published_version"] + (["version"] if user.is_authenticated else [])
+    columns = list(ROW_COLUMNS) + [f"{w}__{c}" for w in wordings for c in WORDING_COLUMNS]
     if user.is_authenticated:
         critiques = critiques.annotate(latest_reason=latest_reason())
-    return critiques
+        columns.append("latest_reason")
+    rows = []
+    for values in critiques.values_list(*columns):
+        row = CritiqueRow()
+        (row.pk, row.exact, row.status, row.author_id, row.author_name, row.version_id, row.published_version_id,
+         row.revision_id, row.revision_number, row.anchor_start, row.anchor_end, row.anchor_state) = values[:12]
+        row.published_version = Wording(*values[12:15]) if row.published_version_id else None
+        row.version = Wording(*values[15:18]) if user.is_authenticated else None
+        row.latest_reason = values[18] if user.is_authenticated else None
+        rows.append(row)
+    return rows
 
 
 def render_reading_page(request, document, revision, current_number, form=None, status=200):
@@ -138,8 +217,9 @@ def render_reading_page(request, document, revision, current_number, form=None, 
     """
     revision.document, revision.current_number = document, current_number
     notes, earlier = [], []
+    links = MarginLinks(request.user, document)
     for annotation in anchored_critiques(request.user, revision):
-        note = MarginNote(request.user, annotation, revision)
+        note = MarginNote(annotation, revision, links)
         (earlier if note.is_detached else notes).append(note)
     paragraphs = split_paragraphs(revision.text)
     text_html = highlighted_text_html(revision.text, [note.span() for note in notes], paragraphs)
@@ -154,7 +234,9 @@ def render_reading_page(request, document, revision, current_number, form=None, 
             "current_number": current_number,
             "is_current": revision.number == current_number,
             "paragraphs": paragraphs,
-            "text_html": mark_safe(text_html),  # built from escaped pieces in highlighting.py
+            # Both built from escaped pieces (highlighting.py, margin.py).
+            "text_html": mark_safe(text_html),
+            "notes_html": mark_safe(notes_html(notes)),
             "notes": notes,
             "earlier": earlier,
             "form": form,
@@ -431,3 +513,29 @@ def my_critiques(request):
             "status": status_label(annotation),
         })
     return render(request, "annotations/my_critiques.html", {"page": page, "rows": rows})
+
+
+SEARCH_RESULTS = 20
+
+
+def search(request):
+    """Search across the archive: documents, and the published critiques the reader may see."""
+    query = request.GET.get("q", "").strip()[:200]
+    documents, critiques = [], []
+    if query:
+        documents = list(
+            search_documents(Document.objects.select_related("current_revision").defer(
+                "notes", "current_revision__text"), query)[:SEARCH_RESULTS]
+        )
+        snippets = document_snippets(documents, query)
+        for document in documents:
+            document.snippet = snippets.get(document.pk, "")
+        critiques = list(
+            search_critiques(request.user, query, Annotation.objects.select_related(
+                "document", "published_version").defer("document__notes"))[:SEARCH_RESULTS]
+        )
+        snippets = critique_snippets(critiques, query)
+        for critique in critiques:
+            critique.snippet = snippets.get(critique.pk, "")
+            critique.category_label = Category(critique.published_version.category).label
+    return render(request, "annotations/search.html", {"query": query, "documents": documents, "critiques": critiques})

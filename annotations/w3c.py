@@ -482,7 +482,9 @@ class AnnotationContainerView(APIView):
                 f'return=representation;include="{PREFER_IRIS}" (IRIs), "{PREFER_DESCRIPTIONS}" '
                 f'(the default) or "{PREFER_MINIMAL}" (no embedded page).')),
         ],
-        responses={(200, "application/ld+json"): OpenApiTypes.OBJECT, **error_responses(400, 404, 406, 429)},
+        # ``?format=json`` or ``Accept: application/json`` get the same data as plain JSON.
+        responses={(200, "application/ld+json"): OpenApiTypes.OBJECT,
+                   (200, "application/json"): OpenApiTypes.OBJECT, **error_responses(400, 404, 406, 429)},
     )
     def get(self, request, slug):
         document = get_object_or_404(Document, slug=slug)
@@ -523,6 +525,7 @@ class AnnotationContainerView(APIView):
         summary="File a critique as a W3C annotation (it awaits review)",
         request={"application/ld+json": OpenApiTypes.OBJECT, "application/json": OpenApiTypes.OBJECT},
         responses={(201, "application/ld+json"): OpenApiTypes.OBJECT,
+                   (201, "application/json"): OpenApiTypes.OBJECT,
                    **error_responses(400, 401, 404, 406, 413, 415, 429)},
     )
     def post(self, request, slug):

@@ -56,15 +56,14 @@ class DocumentAdmin(admin.ModelAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         # The form needs the current text to offer it for editing. The admin runs
-        # the whole change view in a transaction: locking here makes the form's
-        # check of the base revision race-free.
+        # a POST to the change view in a transaction: locking there makes the
+        # form's check of the base revision race-free. GET pages (the form, the
+        # history) run outside one, where PostgreSQL refuses SELECT … FOR UPDATE.
+        documents = Document.objects.select_related("current_revision")
+        if request.method == "POST":
+            documents = documents.select_for_update(of=("self",))
         try:
-            return (
-                Document.objects.select_related("current_revision")
-                .select_for_update(of=("self",))
-                .filter(pk=object_id)
-                .first()
-            )
+            return documents.filter(pk=object_id).first()
         except (ValueError, ValidationError):
             return None
 

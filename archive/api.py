@@ -42,7 +42,7 @@ from config.api import error_responses
 
 from .diffing import diff_texts
 from .models import Document, DocumentKind, Revision
-from .search import document_snippets, search_documents
+from .search import SearchPaginator, document_snippets, search_documents
 from .services import MAX_SUMMARY_LENGTH, clean_revision_text, revision_create
 
 # Revision numbers are 32-bit in the database: a larger one can't exist.
@@ -287,8 +287,10 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         return DocumentDetailSerializer if self.action == "retrieve" else DocumentSerializer
 
     def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
         query = (self.request.query_params.get("q") or "").strip()
+        if query:
+            self.paginator.django_paginator_class = SearchPaginator  # counts with the page: one search, not two
+        page = super().paginate_queryset(queryset)
         if query and page is not None:
             # Snippets only for the page shown: quoting is the expensive part of a search.
             snippets = document_snippets(page, query)

@@ -11,11 +11,14 @@ on; ``simple`` when unknown), under a GIN index; queries are parsed with
 A ``SearchIndex`` is a side table keyed by the indexed object's primary key,
 with a title, a subtitle (e.g. the author) and a body. The archive indexes
 documents; other apps may create their own indexes with the same class.
+``SearchPaginator`` pages results without searching twice to count them.
 """
 import html
 import re
 
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
+from django.db.models import Count, Window
 from django.db.models.expressions import RawSQL
 
 # Language codes (the primary subtag) and the PostgreSQL configuration for each.
@@ -29,6 +32,35 @@ CONFIGS = sorted(set(LANGUAGE_CONFIGS.values()) | {"simple"})
 MARK_START, MARK_END = "\x02", "\x03"
 SNIPPET_WORDS = 24
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+class SearchPaginator(Paginator):
+    """
+    Pages of search results that count the matches in the page's own query
+    (``COUNT(*) OVER ()``): ranking needs every match anyway, and a count of
+    its own would run the whole search a second time.
+    """
+
+    def validate_number(self, number):
+        # The last page is only known once a page is read: check the lower bound here, the upper in page().
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list.annotate(search_total=Window(Count("*")))[bottom:bottom + self.per_page])
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        self.count = rows[0].search_total if rows else 0  # takes the place of the counting query
+        return self._get_page(rows, number, self)
 
 
 def language_config(language):

@@ -1,6 +1,6 @@
 """
-What every API endpoint shares: the JSON parser, pagination, and one shape
-for errors.
+What every API endpoint shares: the JSON parser, pagination (page numbers,
+or cursors for the long lists of critiques), and one shape for errors.
 
 Every error answers ``{"status": 400, "code": "invalid", "detail": "…",
 "fields": {"selector": ["…"]}}``; ``fields`` names each bad field. Domain
@@ -32,6 +32,19 @@ class JSONParser(parsers.JSONParser):
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class CursorPagination(pagination.CursorPagination):
+    """
+    Oldest first by creation time (then id), a page at a time from the
+    ``next`` / ``previous`` cursor: page 1,000 costs what page 1 does, where
+    a page number would make the database count and skip every row before it.
+    There is no ``count`` for the same reason.
+    """
+
+    ordering = ("created", "pk")
     page_size_query_param = "page_size"
     max_page_size = 200
 

@@ -4,7 +4,9 @@ HTTP caching.
 Anonymous readers' GET requests get a strong ETag derived from the archive's
 change counter (``archive.changes``), the address and the negotiated format,
 and ``Cache-Control: public``. A conditional GET whose ETag still holds is
-answered 304 after one SQL query, before any view runs. Responses for logged-in
+answered 304 after one SQL query, before any view runs; an unconditional one
+is served from the server's cache under the same ETag when the page was
+rendered before, so the change counter decides both. Responses for logged-in
 users (or anything that sets a cookie or shows a message) are private.
 """
 import hashlib
@@ -12,17 +14,21 @@ import os
 import time
 
 from django.conf import settings
-from django.http import HttpResponseNotModified
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 
 from archive.changes import current_change
 
 # Pages of other people's state, or forms with tokens: never shared.
-PRIVATE_PREFIXES = ("/admin/", "/accounts/", "/moderation/", "/me/", "/api/auth/", "/api/moderation/")
+PRIVATE_PREFIXES = ("/admin/", "/accounts/", "/moderation/", "/me/", "/api/auth/", "/api/moderation/", "/healthz")
 # A new deployment may render the same data differently.
 RELEASE = os.environ.get("APPARATUS_RELEASE") or str(time.time())
 PUBLIC_MAX_AGE = 60
+# Rendered anonymous pages kept on the server under their ETag.
+PAGE_CACHE_PREFIX = "page:"
+PAGE_CACHE_SECONDS = 300
 
 
 def is_shared_request(request):
@@ -55,11 +61,28 @@ class AnonymousCachingMiddleware:
         if etag in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
             response = HttpResponseNotModified()
             return self.mark_public(response, etag)
+        stored = cache.get(PAGE_CACHE_PREFIX + etag)
+        if stored is not None:
+            return self.mark_public(self.restore(stored), etag)
         response = self.get_response(request)
         if response.status_code != 200 or response.cookies or response.has_header("ETag"):
             # The view knows better (its own ETag), or the answer is someone's own.
             return self.mark_private(request, response) if response.cookies else response
+        if request.user.is_authenticated:
+            return self.mark_private(request, response)  # authenticated some other way: never shared
+        if not response.streaming and request.method == "GET":
+            # The ETag names everything a reader could see on it: the same ETag, the same page.
+            cache.set(PAGE_CACHE_PREFIX + etag, (response.status_code, list(response.items()), response.content),
+                      PAGE_CACHE_SECONDS)
         return self.mark_public(response, etag)
+
+    @staticmethod
+    def restore(stored):
+        status, headers, content = stored
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
+        return response
 
     @staticmethod
     def mark_public(response, etag):

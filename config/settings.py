@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "archive",
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.caching.AnonymousCachingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -117,7 +120,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -137,6 +140,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy on every response (django-csp): scripts and styles
+# come only from our own static files, so an injected <script>, on*= handler,
+# javascript: URL or style="" attribute does nothing. No template may carry
+# inline script or style (tests/security checks).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
@@ -145,10 +164,19 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # Load balancers probe /healthz over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # allauth's login rate limits count attempts in the cache. LocMem counts per
 # process: several workers each allow the full number of attempts.
+# DJANGO_REDIS_URL (redis://host:6379/0) shares the counts across workers and hosts.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("DJANGO_REDIS_URL"):
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["DJANGO_REDIS_URL"],
+        "KEY_PREFIX": "apparatus",
+    }}
 
 # Accounts (django-allauth). The admin keeps Django's own backend; the site's
 # login goes through allauth's, which takes a username or an email address.
@@ -183,13 +211,23 @@ else:
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# Any other backend by name (the load test uses django.core.mail.backends.dummy.EmailBackend).
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND") or EMAIL_BACKEND
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Apparatus <noreply@localhost>")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # One JSON line per moderation decision (annotations.services.log_decision).
+        "apparatus.moderation": {"handlers": ["json"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Absolute links in emails.
@@ -197,8 +235,8 @@ SITE_URL = os.environ.get("APPARATUS_SITE_URL", "http://127.0.0.1:8000")
 EMAIL_SUBJECT_PREFIX = "[Apparatus] "
 
 # Critiques and flags a user may file, per user (django-ratelimit, counted in the cache).
-CRITIQUE_RATE = "30/h"
-FLAG_RATE = "30/h"
+CRITIQUE_RATE = os.environ.get("APPARATUS_CRITIQUE_RATE", "30/h")
+FLAG_RATE = os.environ.get("APPARATUS_FLAG_RATE", "30/h")
 
 # The REST API (Django REST framework). Errors share one JSON shape (config.api).
 API_THROTTLE_RATES = {
@@ -232,6 +270,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For. Per-address limits (allauth's
+# and the API's) take the client's address that many hops from the right; with 0 they ignore the
+# header, which a client could otherwise forge to get a fresh allowance on every request.
+TRUSTED_PROXIES = int(os.environ.get("APPARATUS_TRUSTED_PROXIES", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXIES
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXIES
 SPECTACULAR_SETTINGS = {
     "TITLE": "Apparatus API",
     "DESCRIPTION": "Documents, revisions and moderated source critiques; W3C Web Annotation endpoints.",
@@ -247,3 +291,6 @@ SPECTACULAR_SETTINGS = {
 }
 # Larger request bodies are refused with 413 (config.api.exception_handler).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("APPARATUS_MAX_REQUEST_BYTES", str(8 * 1024 * 1024)))
+
+# `make bench`: a bare view at /bench/bare/ to measure pages against. Never on in production.
+BENCHMARK_VIEWS = env_bool("APPARATUS_BENCHMARK_VIEWS", False)

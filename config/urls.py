@@ -1,8 +1,12 @@
 """URLs of the whole site: critiques and moderation, the archive's pages, accounts and the admin."""
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from config.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     # The annotated reading pages take precedence over the archive's plain ones.
     path("", include("annotations.urls")),
     path("", include("archive.urls")),
@@ -12,3 +16,8 @@ urlpatterns = [
 ]
 
 handler404 = "config.api_views.page_not_found"
+
+if settings.BENCHMARK_VIEWS:
+    from annotations.benchmarks import bare_view
+
+    urlpatterns += [path("bench/bare/", bare_view, name="bench-bare")]

@@ -5,10 +5,21 @@ Set APPARATUS_EXPECT_DB=postgresql (as .ci/run does) to make the run fail
 instead of quietly testing SQLite when PostgreSQL was asked for.
 """
 import os
+import shutil
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the
+# tests make between browser steps are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 
 
 def pytest_configure(config):
@@ -59,3 +70,24 @@ def archivist(db, django_user_model):
     user = django_user_model.objects.create_user("archie", password="pw-archivist-1", is_staff=True)
     user.groups.add(Group.objects.get(name="Archivists"))
     return user
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """
+    A real Chromium (Debian's, or CHROMIUM_PATH), one per process, shared by
+    the e2e and the security tests. Where it is missing the browser tests fail
+    if APPARATUS_REQUIRE_BROWSER is set (as in .ci/run) and are skipped
+    otherwise, so `make test` still works on a laptop.
+    """
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)."
+        if os.environ.get("APPARATUS_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

@@ -74,3 +74,32 @@ def test_pages_with_a_message_are_not_shared(client, seed_collection):
 def test_private_areas_are_never_public(client, db, path):
     response = client.get(path)
     assert "public" not in response.get("Cache-Control", "")
+
+
+def test_a_repeated_anonymous_page_is_served_from_the_server_cache(client, seed_collection):
+    first = client.get(PAGE)
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(PAGE)
+    assert len(queries) == 1  # the change counter only: no view ran
+    assert second.content == first.content
+    assert second["ETag"] == first["ETag"]
+    assert second["Content-Type"] == first["Content-Type"]
+
+
+def test_a_change_renders_the_page_again(client, seed_collection):
+    document = seed_collection["paris-commune-of-1871"]
+    critique = submit_critique(make_scholar("ada"), document.current_revision,
+                               passage="executions that numbered 20,000 in one week", body="SERVER-CACHE-CHECK")
+    assert "SERVER-CACHE-CHECK" not in client.get(PAGE).content.decode()
+    annotation_decide(critique, moderator=make_moderator("mona"), action=Action.APPROVE)
+    assert "SERVER-CACHE-CHECK" in client.get(PAGE).content.decode()
+
+
+def test_logged_in_pages_are_never_taken_from_the_server_cache(client, seed_collection):
+    document = seed_collection["paris-commune-of-1871"]
+    author = make_scholar("ada")
+    submit_critique(author, document.current_revision, passage="executions that numbered 20,000 in one week",
+                    body="OWN-PENDING-NOTE")
+    assert "OWN-PENDING-NOTE" not in client.get(PAGE).content.decode()  # cached for readers
+    client.force_login(author)
+    assert "OWN-PENDING-NOTE" in client.get(PAGE).content.decode()

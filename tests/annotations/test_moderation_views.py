@@ -205,14 +205,49 @@ def test_oldest_first(mod_client, author, revision):
     assert listed(mod_client.get(QUEUE)) == [second.pk, third.pk, first.pk]
 
 
+def link(response, rel):
+    """The address of the queue's Older (prev) or Newer (next) link, or None."""
+    found = re.search(rf'<a rel="{rel}" href="([^"]+)"', response.content.decode())
+    return found and QUEUE + found.group(1).replace("&amp;", "&")
+
+
 def test_pagination_keeps_the_filters(mod_client, author):
-    text = "".join(f"Sentence number {n:02d} of the test text.\n" for n in range(30))
+    text = "".join(f"Sentence number {n:02d} of the test text.\n" for n in range(60))
     revision = make_document("long", text=text).current_revision
-    made = [submit_critique(author, revision, passage=f"number {n:02d}") for n in range(30)]
+    made = [submit_critique(author, revision, passage=f"number {n:02d}").pk for n in range(60)]
+    submit_critique(author, make_document("other", text="Another text.\n").current_revision, passage="Another")
     first = mod_client.get(QUEUE, {"document": "long"})
-    assert listed(first) == [critique.pk for critique in made[:25]]
-    assert 'href="?document=long&amp;page=2"' in first.content.decode()
-    assert listed(mod_client.get(QUEUE, {"document": "long", "page": 2})) == [critique.pk for critique in made[25:]]
+    assert listed(first) == made[:25] and "60 critiques" in first.content.decode()
+    assert link(first, "prev") is None
+    # Newer items follow a cursor (created, id) of the last one shown, with the filters kept.
+    newer = link(first, "next")
+    assert newer.startswith("/moderation/?document=long&after=")
+    second = mod_client.get(newer)
+    assert listed(second) == made[25:50]
+    third = mod_client.get(link(second, "next"))
+    assert listed(third) == made[50:] and link(third, "next") is None
+    # And back, older page by older page.
+    back = mod_client.get(link(third, "prev"))
+    assert listed(back) == made[25:50]
+    assert listed(mod_client.get(link(back, "prev"))) == made[:25]
+
+
+@pytest.mark.parametrize("cursor", ["yesterday,x", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z,99999999999999999999"])
+def test_a_cursor_that_does_not_parse_is_ignored_and_said(mod_client, critique, cursor):
+    for name in ("after", "before"):
+        response = mod_client.get(QUEUE, {name: cursor})
+        assert listed(response) == [critique.pk]
+        assert "Some filters were not understood" in response.content.decode()
+
+
+def test_a_page_deep_in_the_queue_costs_the_queries_of_the_first(mod_client, author, django_assert_num_queries):
+    text = "".join(f"Sentence number {n:02d} of the test text.\n" for n in range(60))
+    revision = make_document("long", text=text).current_revision
+    made = [submit_critique(author, revision, passage=f"number {n:02d}") for n in range(60)]
+    third = link(mod_client.get(link(mod_client.get(QUEUE), "next")), "next")
+    with django_assert_num_queries(8):
+        deep = mod_client.get(third)
+    assert listed(deep) == [critique.pk for critique in made[50:]]
 
 
 # What each item shows
@@ -506,3 +541,10 @@ def test_the_queue_runs_a_fixed_number_of_queries(mod_client, author, django_ass
     with django_assert_num_queries(8):
         response = mod_client.get(QUEUE)
     assert len(listed(response)) == min(items, 25)
+
+
+def test_the_document_filter_offers_the_documents_with_critiques(mod_client, critique):
+    make_document("quiet", text="Nobody has critiqued this.\n")
+    html = mod_client.get(QUEUE).content.decode()
+    assert f'<option value="{critique.document.slug}"' in html
+    assert '<option value="quiet"' not in html

@@ -8,7 +8,11 @@ The visibility rule is checked everywhere a critique could leak: a marker
 planted in a pending critique must appear in no answer to anyone who may not
 see it, and counts must not give it away either.
 """
+from base64 import b64encode
+from urllib.parse import urlencode
+
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -101,9 +105,10 @@ def pending(ada, revision):
 @pytest.fixture
 def client_for():
     def make(user=None):
+        # Real credentials, as a script sends them: the anonymous page cache must see who is asking.
         client = APIClient()
         if user is not None:
-            client.force_authenticate(user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
         return client
     return make
 
@@ -133,7 +138,7 @@ def submission(**changes):
 def test_anonymous_list_shows_published_critiques_only(anon, published, pending):
     response = anon.get(LIST)
     assert ids(response) == [published.pk]
-    assert response.json()["count"] == 1
+    assert len(response.json()["results"]) == 1 and "count" not in response.json()  # no total to give anything away
     assert MARKER not in response.content.decode()
 
 
@@ -153,7 +158,7 @@ def test_each_caller_lists_what_it_may_see(role, sees, request, client_for, ada,
     user = None if role == "anonymous" else request.getfixturevalue(role)
     response = client_for(user).get(LIST)
     assert set(ids(response)) == {critiques[name].pk for name in sees}
-    assert response.json()["count"] == len(sees)
+    assert len(response.json()["results"]) == len(sees)
 
 
 @pytest.mark.parametrize("role", ["anonymous", "bela"])
@@ -175,7 +180,7 @@ def test_a_pending_critique_reaches_no_one_who_may_not_see_it(role, request, cli
         assert MARKER not in response.content.decode()
     for response in answers[:5]:
         assert pending.pk not in ids(response)
-        assert response.json()["count"] == (0 if response is answers[1] else 1)
+        assert len(response.json()["results"]) == (0 if response is answers[1] else 1)
     assert [response.status_code for response in answers[5:8]] == [404, 404, 404]
     # The marker is really there for those who may see it.
     assert MARKER in client_for(ada).get(detail(pending)).content.decode()
@@ -185,7 +190,7 @@ def test_readers_never_learn_of_a_pending_change_by_status_filter(client_for, an
     services.annotation_edit(published, user=ada, category="unsourced_claim", body=f"Rewritten {MARKER}.")
     for client in (anon, client_for(bela)):
         assert ids(client.get(LIST, {"status": "pending"})) == []
-        assert client.get(LIST, {"status": "pending"}).json()["count"] == 0
+        assert client.get(LIST, {"status": "pending"}).json()["results"] == []
         response = client.get(LIST, {"status": "approved"})
         assert ids(response) == [published.pk]
         item = response.json()["results"][0]
@@ -214,11 +219,12 @@ def test_document_revision_and_author_filters(anon, ada, bela, mona, document, r
 
     assert ids(anon.get(LIST, {"document": "commune"})) == [first.pk, on_second.pk]
     assert ids(anon.get(LIST, {"document": "commune", "revision": 1})) == [first.pk]
-    assert ids(anon.get(LIST, {"document": "commune", "revision": 2})) == [on_second.pk]
+    # Revision 2 holds the critique written on it and the one carried forward from revision 1.
+    assert ids(anon.get(LIST, {"document": "commune", "revision": 2})) == [first.pk, on_second.pk]
     assert ids(anon.get(LIST, {"document": "elsewhere"})) == [other_document.pk]
     assert ids(anon.get(LIST, {"author": "bela"})) == [on_second.pk]
     assert ids(anon.get(LIST, {"author": "nobody"})) == []
-    assert ids(anon.get(LIST, {"document": "commune", "revision": 10**20})) == []  # beyond any column: none
+    assert anon.get(LIST, {"document": "commune", "revision": 10**20}).status_code == 400  # no such revision
 
     response = anon.get(LIST, {"revision": 1})
     assert response.status_code == 400
@@ -233,7 +239,7 @@ def test_mine_filter(client_for, anon, ada, bela, mona, revision, published):
     assert ids(client_for(bela).get(LIST, {"mine": "true"})) == [belas.pk]
     # Anonymous callers own nothing: mine=true is an empty list, not an error.
     response = anon.get(LIST, {"mine": "true"})
-    assert ids(response) == [] and response.json()["count"] == 0
+    assert ids(response) == [] and response.json()["next"] is None
     assert ids(anon.get(LIST, {"mine": "false"})) == [published.pk, belas.pk]
 
 
@@ -245,7 +251,32 @@ def test_ordering(anon, ada, mona, revision):
     assert ids(anon.get(LIST)) == [marx.pk, first.pk, vendome.pk]
     assert ids(anon.get(LIST, {"ordering": "created"})) == [marx.pk, first.pk, vendome.pk]
     assert ids(anon.get(LIST, {"ordering": "-created"})) == [vendome.pk, first.pk, marx.pk]
-    assert ids(anon.get(LIST, {"ordering": "start"})) == [first.pk, vendome.pk, marx.pk]
+    # Only orders a cursor can follow: text order is the reading page's, or a document's W3C container.
+    response = anon.get(LIST, {"ordering": "start"})
+    assert response.status_code == 400 and "ordering" in response.json()["fields"]
+
+
+def test_the_list_pages_by_cursor(anon, client_for, ada, mona, revision):
+    text = "".join(f"Sentence number {n:02d} of the long text.\n" for n in range(7))
+    long = make_document("long", text=text).current_revision
+    made = [approve(submit_critique(ada, long, passage=f"Sentence number {n:02d}"), mona).pk for n in range(7)]
+    for params, expected in [({"document": "long"}, made), ({"document": "long", "ordering": "-created"}, made[::-1])]:
+        seen, response = [], anon.get(LIST, {**params, "page_size": 3})
+        pages = 0
+        while True:
+            pages += 1
+            body = response.json()
+            seen += [item["id"] for item in body["results"]]
+            if not body["next"]:
+                break
+            assert set(body) == {"next", "previous", "results"}
+            response = anon.get(body["next"])
+        assert (seen, pages) == (expected, 3)
+        # And back: the previous page of the last one is the middle one.
+        assert [item["id"] for item in anon.get(body["previous"]).json()["results"]] == expected[3:6]
+    assert anon.get(LIST, {"cursor": "not-a-cursor"}).status_code == 404
+    forged = b64encode(urlencode({"p": "not a time"}).encode()).decode()
+    assert anon.get(LIST, {"cursor": forged}).status_code == 400
 
 
 def test_an_item_says_everything_about_the_critique(client_for, anon, ada, revision):
@@ -277,6 +308,7 @@ def test_an_item_says_everything_about_the_critique(client_for, anon, ada, revis
         "created": item["created"],
         "modified": item["modified"],
         "has_pending_change": False,
+        "anchor": None,
     }
     assert "<strong>Wrong</strong>" in item["body_html"] and "<script" not in item["body_html"]
     assert client_for(ada).get(item["url"]).json()["id"] == critique.pk
@@ -297,6 +329,7 @@ def _count_queries(user, url, params):
     client = APIClient()
     if user is not None:
         client.force_authenticate(type(user).objects.get(pk=user.pk))
+    cache.clear()  # measure a render, not the anonymous page cache
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, params)
     assert response.status_code == 200, response.content
@@ -313,7 +346,7 @@ def test_the_list_runs_a_fixed_number_of_queries(role, request, ada, mona):
             approve(critique, mona)
     user = None if role == "anonymous" else request.getfixturevalue(role)
     few, _ = _count_queries(user, LIST, {"page_size": 1})
-    many, response = _count_queries(user, LIST, {"page_size": 50, "ordering": "start"})
+    many, response = _count_queries(user, LIST, {"page_size": 50, "ordering": "-created"})
     assert len(response.json()["results"]) == (30 if role == "anonymous" else 50)
     assert few == many <= 5  # a handful of queries, whatever the page size
 

@@ -326,6 +326,12 @@ def test_an_empty_container_is_valid(api_client, document):
     assert_w3c_valid("page", data)
 
 
+def test_the_container_as_plain_json_is_documented(api_client, published, assert_matches_schema):
+    response = api_client.get(CONTAINER, {"format": "json"})
+    assert response["Content-Type"] == "application/json"
+    assert_matches_schema(response, "/api/documents/{slug}/annotations/")
+
+
 def test_unknown_documents_have_no_container(api_client, db):
     assert api_client.get("/api/documents/nowhere/annotations/").status_code == 404
 

@@ -87,3 +87,19 @@ def test_filters_combine_with_search(client, seed_collection):
     page = client.get("/documents/", {"q": "Commune", "kind": "blog_post"}).context["page"]
     assert {d.kind for d in page} == {"blog_post"}
     assert page.paginator.count == 2
+
+
+def test_search_api_counts_its_matches_with_the_page(client, db):
+    for n in range(5):
+        document_create(slug=f"doc-{n}", title=f"Barricade report {n}", kind=DocumentKind.ESSAY, language="en",
+                        text=f"Barricades on street {n}.", summary="c")
+    document_create(slug="other", title="Elsewhere", kind=DocumentKind.ESSAY, text="Nothing here.", summary="c")
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get("/api/documents/", {"q": "barricades", "page_size": 2}).json()
+    # The change counter, the page (counted within it), the snippets: the search runs once.
+    assert len(queries) == 3
+    assert first["count"] == 5 and len(first["results"]) == 2 and first["previous"] is None
+    last = client.get(first["next"].replace("page=2", "page=3")).json()
+    assert last["count"] == 5 and [d["slug"] for d in last["results"]] == ["doc-4"] and last["next"] is None
+    assert client.get("/api/documents/", {"q": "barricades", "page": 4, "page_size": 2}).status_code == 404
+    assert client.get("/api/documents/", {"q": "absent", "page": 1}).json()["count"] == 0

@@ -1,0 +1,45 @@
+"""
+Gunicorn settings for ``make serve`` (``gunicorn -c config/gunicorn.py config.wsgi``).
+
+Every value can be changed from the environment:
+
+- ``APPARATUS_BIND``: address to listen on, default ``127.0.0.1:8000`` (a
+  reverse proxy in front terminates HTTPS and sets ``X-Forwarded-Proto``);
+- ``APPARATUS_WORKERS``: worker processes, default 2 × cores + 1, at most 12;
+- ``APPARATUS_TIMEOUT``: seconds before a silent worker is killed, default 30;
+- ``APPARATUS_MAX_REQUESTS``: recycle a worker after this many requests
+  (with 10 % jitter), default 0 = never;
+- ``APPARATUS_ACCESS_LOG``: access log file, ``-`` (standard output) by default,
+  empty to turn it off;
+- ``APPARATUS_FORWARDED_ALLOW_IPS``: proxies trusted for ``X-Forwarded-*``,
+  default ``127.0.0.1``.
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("APPARATUS_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("APPARATUS_WORKERS") or min(2 * multiprocessing.cpu_count() + 1, 12))
+worker_class = "sync"
+timeout = int(os.environ.get("APPARATUS_TIMEOUT", "30"))
+graceful_timeout = 30
+# Load the application once in the master: workers share its memory and its
+# release id (config.caching.RELEASE), so every worker answers the same ETags.
+preload_app = True
+max_requests = int(os.environ.get("APPARATUS_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
+forwarded_allow_ips = os.environ.get("APPARATUS_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Requests larger than these are refused before Django sees them.
+limit_request_line = 8190
+limit_request_fields = 100
+
+accesslog = os.environ.get("APPARATUS_ACCESS_LOG", "-") or None
+errorlog = "-"
+# Client, time, request line, status, bytes, duration in milliseconds, referrer, user agent.
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
+
+
+def post_fork(server, worker):
+    # Never share a database connection opened in the master with a worker.
+    from django.db import connections
+
+    connections.close_all()

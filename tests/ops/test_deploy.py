@@ -1,0 +1,129 @@
+"""
+Production settings come from the environment: ``check --deploy`` is clean,
+HTTPS brings HSTS, secure cookies and the redirect (``/healthz`` excepted),
+every response carries nosniff, a referrer policy and frame protection, and
+the cache and gunicorn settings follow their variables. Settings are read at
+start-up, so each configuration runs in its own process.
+"""
+import json
+import os
+import runpy
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+BASE_DIR = Path(settings.BASE_DIR)
+PROBE = """
+import json, django
+django.setup()
+from django.conf import settings
+from django.test import Client
+# No tables in the probe's database: a page that needs one answers 500 instead of raising.
+client = Client(HTTP_HOST="example.org", raise_request_exception=False)
+secure = client.get("/healthz", HTTP_X_FORWARDED_PROTO="https")
+plain = client.get("/documents/")
+probe = client.get("/healthz")
+print(json.dumps({
+    "secure": [secure.status_code, dict(secure.headers)],
+    "plain": [plain.status_code, dict(plain.headers)],
+    "probe": [probe.status_code, dict(probe.headers)],
+    "cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SESSION_COOKIE_HTTPONLY],
+    "cache": settings.CACHES["default"],
+    "redirect": [getattr(settings, "SECURE_SSL_REDIRECT", False), getattr(settings, "SECURE_HSTS_SECONDS", 0)],
+}))
+"""
+
+
+def production_env(tmp_path, **extra):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="example.org", DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+    )
+    env.update(extra)
+    return env
+
+
+def run(args, env):
+    return subprocess.run([sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def probe(tmp_path, **extra):
+    result = run(["-c", PROBE], production_env(tmp_path, **extra))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_check_deploy_reports_nothing(tmp_path):
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = run(["manage.py", "check"], production_env(tmp_path, DJANGO_SECRET_KEY=""))
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_behind_https_hsts_secure_cookies_and_the_redirect(tmp_path):
+    answers = probe(tmp_path)
+    status, headers = answers["secure"]
+    assert status == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert answers["cookies"] == [True, True, True]
+    status, headers = answers["plain"]
+    assert status == 301 and headers["Location"] == "https://example.org/documents/"
+    # Load balancers probe over plain HTTP.
+    assert answers["probe"][0] == 200
+
+
+def test_without_https_no_hsts_and_no_redirect(tmp_path):
+    answers = probe(tmp_path, DJANGO_HTTPS="0")
+    assert "Strict-Transport-Security" not in answers["secure"][1]
+    assert answers["plain"][0] != 301 and answers["redirect"] == [False, 0]
+    assert answers["cookies"] == [False, False, True]
+
+
+def test_production_responses_say_nosniff_referrer_policy_and_deny_frames(tmp_path):
+    answers = probe(tmp_path)
+    for status, headers in (answers["secure"], answers["probe"]):
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/documents/", "/api/documents/", "/accounts/login/", "/healthz"])
+def test_security_headers_on_pages_and_the_api(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_redis_shares_the_cache_across_workers_when_configured(tmp_path):
+    assert probe(tmp_path)["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    cache = probe(tmp_path, DJANGO_REDIS_URL="redis://127.0.0.1:6379/3")["cache"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://127.0.0.1:6379/3"
+
+
+def test_gunicorn_settings_follow_the_environment(monkeypatch):
+    path = str(BASE_DIR / "config" / "gunicorn.py")
+    for name in ("APPARATUS_BIND", "APPARATUS_WORKERS", "APPARATUS_TIMEOUT", "APPARATUS_ACCESS_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    default = runpy.run_path(path)
+    assert default["bind"] == "127.0.0.1:8000"
+    assert 3 <= default["workers"] <= 12 and default["preload_app"] and default["timeout"] == 30
+    assert "%(M)s" in default["access_log_format"]
+    monkeypatch.setenv("APPARATUS_BIND", "0.0.0.0:9000")
+    monkeypatch.setenv("APPARATUS_WORKERS", "3")
+    monkeypatch.setenv("APPARATUS_ACCESS_LOG", "")
+    configured = runpy.run_path(path)
+    assert (configured["bind"], configured["workers"], configured["accesslog"]) == ("0.0.0.0:9000", 3, None)

@@ -91,3 +91,104 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+# People and a document shared by the critique tests: ada writes, bela reads, mona moderates.
+
+
+@pytest.fixture
+def document(db):
+    from tests.annotations.factories import make_document
+
+    return make_document()
+
+
+@pytest.fixture
+def revision(document):
+    return document.current_revision
+
+
+@pytest.fixture
+def author(db):
+    from tests.annotations.factories import make_scholar
+
+    return make_scholar("ada")
+
+
+@pytest.fixture
+def other(db):
+    from tests.annotations.factories import make_scholar
+
+    return make_scholar("bela")
+
+
+@pytest.fixture
+def moderator(db):
+    from tests.annotations.factories import make_moderator
+
+    return make_moderator("mona")
+
+
+@pytest.fixture
+def critique(author, revision):
+    from tests.annotations.factories import submit_critique
+
+    return submit_critique(author, revision)
+
+
+# Injected before any page script (and outside the page's CSP): records CSP violations.
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (event) => {
+  window.__cspViolations.push(
+    `${event.violatedDirective} ${event.blockedURI || 'inline'} ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+
+
+def record_console(page, message):
+    url = message.location.get("url", "")
+    # The admin names no icon: Chromium's own try at /favicon.ico is no page's fault.
+    wrong = message.type == "error" or "Content Security Policy" in message.text
+    if wrong and not url.endswith("/favicon.ico"):
+        page.problems.append(f"console: {message.text} ({url})")
+
+
+def record_failed_request(page, request):
+    # A navigation aborts requests still in flight (net::ERR_ABORTED); only real failures count.
+    if "ERR_ABORTED" not in (request.failure or ""):
+        page.problems.append(f"request failed: {request.url} {request.failure}")
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """
+    ``open_page(user=None, bypass_csp=False)``: a page of the suite's Chromium
+    in a fresh context, logged in as ``user`` if given, that records dialogs,
+    page errors, console errors, failed requests and CSP violations in
+    ``page.problems``.
+    """
+    from django.test import Client
+
+    contexts = []
+
+    def open_page(user=None, bypass_csp=False):
+        context = browser.new_context(base_url=live_server.url, bypass_csp=bypass_csp)
+        contexts.append(context)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                                  "url": live_server.url}])
+        context.add_init_script(RECORD_VIOLATIONS)
+        page = context.new_page()
+        page.problems = []
+        page.on("dialog", lambda dialog: (page.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+        page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
+        page.on("console", lambda message: record_console(page, message))
+        page.on("requestfailed", lambda request: record_failed_request(page, request))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -15,7 +15,7 @@ from annotations import services, w3c
 from annotations.models import CATEGORIES_NEEDING_EVIDENCE, Annotation, Category, Status
 from archive.services import revision_create
 from tests.annotations.factories import (
-    DEFAULT_PASSAGE, SAMPLE_TEXT, approve, make_document, make_moderator, make_scholar, submit_critique,
+    DEFAULT_PASSAGE, SAMPLE_TEXT, approve, make_document, submit_critique,
 )
 from tests.api.w3c_schemas import failed_assertions
 
@@ -23,31 +23,6 @@ LD = w3c.JSONLD_MEDIA_TYPE
 CONTAINER = "/api/documents/commune/annotations/"
 PREFER = 'return=representation;include="{}"'
 PENDING_MARKER = "Zyxwv-pending-marker"
-
-
-@pytest.fixture
-def document(db):
-    return make_document()
-
-
-@pytest.fixture
-def revision(document):
-    return document.current_revision
-
-
-@pytest.fixture
-def author(db):
-    return make_scholar("ada")
-
-
-@pytest.fixture
-def other(db):
-    return make_scholar("bela")
-
-
-@pytest.fixture
-def moderator(db):
-    return make_moderator("mona")
 
 
 @pytest.fixture

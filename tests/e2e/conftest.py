@@ -14,19 +14,20 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A fresh page that records console errors, failed requests and dialogs."""
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda message: message.type == "error" and page.problems.append(f"console: {message.text}"))
-    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-    # A navigation aborts requests still in flight (net::ERR_ABORTED); only real failures count.
-    page.on(
-        "requestfailed",
-        lambda request: "ERR_ABORTED" not in (request.failure or "")
-        and page.problems.append(f"request failed: {request.url} {request.failure}"),
-    )
-    page.on("dialog", lambda dialog: (page.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    yield page
-    context.close()
+def page(open_page):
+    """An anonymous page that records console errors, failed requests and dialogs."""
+    return open_page()
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    """The seed collection, as ``{slug: document}``."""
+    from django.contrib.auth.models import Group
+
+    from archive.collection import load_seed_collection
+    from archive.models import Document
+
+    # Transactional tests empty the tables after each test, groups included.
+    Group.objects.get_or_create(name="Moderators")
+    load_seed_collection()
+    return {document.slug: document for document in Document.objects.select_related("current_revision")}

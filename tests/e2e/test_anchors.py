@@ -9,8 +9,7 @@ import pytest
 
 from annotations.models import Action, Anchor, AnchorState, ModerationEvent
 from tests.annotations.factories import approve, make_moderator, make_scholar, submit_critique
-from tests.e2e.test_critiques import drag_select
-from tests.e2e.test_critiques import open_page, seeded  # noqa: F401  (fixtures shared with those tests)
+from tests.e2e.selection import drag_select
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

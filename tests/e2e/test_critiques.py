@@ -5,97 +5,16 @@ their rejected critiques' reasons, and an unpublished critique shows on no
 page a reader can open.
 """
 import pytest
-from django.contrib.auth.models import Group
-from django.test import Client
 
 from annotations import services
 from annotations.models import Annotation, Status
-from archive.collection import load_seed_collection
-from archive.models import Document
 from tests.annotations.factories import decide, make_document, make_moderator, make_scholar, submit_critique
+from tests.e2e.selection import drag_select
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FORUM = "discover-quickly-trotsky-in-5-points"
 SECRET = "PENDING-E2E-MARKER-5d1e"
-
-
-@pytest.fixture
-def seeded(transactional_db):
-    # Transactional tests empty the tables after each test, groups included.
-    Group.objects.get_or_create(name="Moderators")
-    load_seed_collection()
-    return {document.slug: document for document in Document.objects.select_related("current_revision")}
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    """
-    Opens pages in fresh browser contexts, logged in as a user if given, and
-    records console errors and failed requests like the ``page`` fixture.
-    """
-    contexts = []
-
-    def open_page(user=None):
-        context = browser.new_context(base_url=live_server.url)
-        contexts.append(context)
-        if user is not None:
-            client = Client()
-            client.force_login(user)
-            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-        page = context.new_page()
-        page.problems = []
-        page.on("console", lambda message: message.type == "error" and page.problems.append(f"console: {message.text}"))
-        page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-        # As in the ``page`` fixture: a navigation aborts requests in flight (the favicon); that is no failure.
-        page.on("requestfailed", lambda request: "ERR_ABORTED" not in (request.failure or "") and page.problems.append(
-            f"request failed: {request.url} {request.failure}"))
-        page.on("dialog", lambda dialog: (page.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-# The points on screen just inside the first and the last character of a
-# passage, found from its code-point offsets through the page's data-o runs.
-CHARACTER_BOXES = """([start, end]) => {
-  function locate(offset) {
-    for (const element of document.querySelectorAll('#document-text [data-o]')) {
-      const first = Number(element.dataset.o);
-      const chars = Array.from(element.textContent);
-      if (element.tagName !== 'BR' && !element.hasAttribute('data-gap') && first <= offset && offset < first + chars.length) {
-        return [element.firstChild, chars.slice(0, offset - first).join('').length];
-      }
-    }
-    throw new Error('no run holds offset ' + offset);
-  }
-  function box(offset) {
-    const [node, index] = locate(offset);
-    const range = document.createRange();
-    const width = node.data.codePointAt(index) > 0xffff ? 2 : 1;
-    range.setStart(node, index);
-    range.setEnd(node, index + width);
-    const rect = range.getBoundingClientRect();
-    return {left: rect.left, right: rect.right, top: rect.top, bottom: rect.bottom};
-  }
-  locate(start)[0].parentElement.scrollIntoView({block: 'center'});
-  const first = box(start);
-  const last = box(end - 1);
-  return {first, last};
-}"""
-
-
-def drag_select(page, start, end):
-    """Select text[start:end] with the mouse: press before the first character, release after the last."""
-    boxes = page.evaluate(CHARACTER_BOXES, [start, end])
-    first, last = boxes["first"], boxes["last"]
-    page.mouse.move(first["left"] + 1, (first["top"] + first["bottom"]) / 2)
-    page.mouse.down()
-    page.mouse.move((first["left"] + last["right"]) / 2, (first["top"] + last["bottom"]) / 2, steps=5)
-    page.mouse.move(last["right"] - 1, (last["top"] + last["bottom"]) / 2, steps=5)
-    page.mouse.up()
 
 
 def test_scholar_selects_a_passage_after_the_emoji_and_files_a_critique(open_page, seeded):

@@ -1,10 +1,10 @@
 """
 Critiques in the admin: read-only. Moderation happens in the queue, where
-every decision goes through ``annotation_decide`` and leaves an event.
+every decision goes through ``critique_decide`` and leaves an event.
 """
 from django.contrib import admin
 
-from .models import Annotation, AnnotationVersion, Flag, ModerationEvent
+from .models import Critique, CritiqueVersion, Flag, ModerationEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,7 +19,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class VersionInline(admin.TabularInline):
-    model = AnnotationVersion
+    model = CritiqueVersion
     fields = ["number", "category", "body", "evidence", "created"]
     readonly_fields = fields
     extra = 0
@@ -38,7 +38,7 @@ class EventInline(VersionInline):
     readonly_fields = fields
 
 
-@admin.register(Annotation)
+@admin.register(Critique)
 class AnnotationAdmin(ReadOnlyAdmin):
     list_display = ["pk", "document", "revision_number", "author", "status", "created"]
     list_filter = ["status"]
@@ -50,11 +50,11 @@ class AnnotationAdmin(ReadOnlyAdmin):
     inlines = [VersionInline, EventInline]
 
     @admin.display(description="revision")
-    def revision_number(self, annotation):
-        return annotation.revision.number
+    def revision_number(self, critique):
+        return critique.revision.number
 
 
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdmin):
-    list_display = ["annotation", "user", "reason", "created", "resolved"]
-    list_select_related = ["annotation", "user"]
+    list_display = ["critique", "user", "reason", "created", "resolved"]
+    list_select_related = ["critique", "user"]

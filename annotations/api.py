@@ -3,7 +3,7 @@ The critiques' REST API: listing, filing, editing and withdrawing critiques,
 moderator decisions, flags, a critique's history, the review queue, and the
 ``has_critiques`` filter on the archive's document list.
 
-Every critique a caller receives comes from ``visible_annotations`` (detail
+Every critique a caller receives comes from ``visible_critiques`` (detail
 views 404 on the rest), in the wording ``shown_version`` picks; readers are
 told a public critique is ``approved`` whatever change awaits review, so a
 pending wording or status never reaches them, by value, filter or count.
@@ -27,10 +27,10 @@ from archive.models import Revision
 from config.api import CursorPagination, ErrorSerializer, error_responses
 
 from . import services, w3c
-from .models import DECISIONS, Action, Annotation, Category, Status
+from .models import DECISIONS, Action, Critique, Category, Status
 from .moderation_views import STATUS_FILTERS, QueueFilterForm, queue_items
 from .search import critiques_index
-from .visibility import is_moderator, sees_latest_wording, shown_version, visible_annotations
+from .visibility import is_moderator, sees_latest_wording, shown_version, visible_critiques
 
 MAX_REVISION_NUMBER = archive_api.MAX_REVISION_NUMBER
 CATEGORY_CHOICES_MESSAGE = f"Choose one of: {', '.join(Category.values)}."
@@ -118,33 +118,33 @@ class CritiqueSerializer(serializers.Serializer):
         help_text="With document and revision filters: the critique's place on that revision; otherwise null.",
     )
 
-    def to_representation(self, annotation):
+    def to_representation(self, critique):
         user = self.context["request"].user
-        full = sees_latest_wording(user, annotation)
-        annotation.shown = shown_version(user, annotation)
-        annotation.shown_status = annotation.status if full else Status.APPROVED
-        data = super().to_representation(annotation)
+        full = sees_latest_wording(user, critique)
+        critique.shown = shown_version(user, critique)
+        critique.shown_status = critique.status if full else Status.APPROVED
+        data = super().to_representation(critique)
         if not full:
             del data["has_pending_change"]
         return data
 
     @extend_schema_field(AnchorSerializer(allow_null=True))
-    def get_anchor(self, annotation):
-        if not hasattr(annotation, "anchor_state"):
+    def get_anchor(self, critique):
+        if not hasattr(critique, "anchor_state"):
             return None
         return {
-            "revision": annotation.anchor_revision, "start": annotation.anchor_start,
-            "end": annotation.anchor_end, "exact": annotation.anchor_exact,
-            "state": annotation.anchor_state, "score": annotation.anchor_score,
+            "revision": critique.anchor_revision, "start": critique.anchor_start,
+            "end": critique.anchor_end, "exact": critique.anchor_exact,
+            "state": critique.anchor_state, "score": critique.anchor_score,
         }
 
     @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, annotation):
-        return self.context["request"].build_absolute_uri(reverse("api-annotation-detail", args=[annotation.pk]))
+    def get_url(self, critique):
+        return self.context["request"].build_absolute_uri(reverse("api-critique-detail", args=[critique.pk]))
 
     @extend_schema_field(OpenApiTypes.URI)
-    def get_html_url(self, annotation):
-        return self.context["request"].build_absolute_uri(annotation.get_absolute_url())
+    def get_html_url(self, critique):
+        return self.context["request"].build_absolute_uri(critique.get_absolute_url())
 
 
 class CritiqueCreateSerializer(serializers.Serializer):
@@ -207,7 +207,7 @@ class FlagCreateSerializer(serializers.Serializer):
 
 
 class FlagSerializer(serializers.Serializer):
-    critique = serializers.IntegerField(source="annotation_id")
+    critique = serializers.IntegerField(source="critique_id")
     reason = serializers.CharField()
     created = serializers.DateTimeField()
 
@@ -242,8 +242,8 @@ class QueueItemSerializer(CritiqueSerializer):
     context_after = serializers.CharField(allow_blank=True)
 
     @extend_schema_field(OpenFlagsSerializer)
-    def get_flags(self, annotation):
-        return {"count": len(annotation.open_flags), "reasons": [flag.reason for flag in annotation.open_flags]}
+    def get_flags(self, critique):
+        return {"count": len(critique.open_flags), "reasons": [flag.reason for flag in critique.open_flags]}
 
 
 # --- Filters -----------------------------------------------------------------
@@ -285,7 +285,7 @@ class CritiqueFilter(filters.FilterSet):
     )
 
     class Meta:
-        model = Annotation
+        model = Critique
         fields = []
         form = CritiqueFilterForm
 
@@ -358,7 +358,7 @@ class DocumentFilter(archive_api.DocumentFilter):
     )
 
     def filter_has_critiques(self, queryset, name, value):
-        visible = Exists(visible_annotations(self.request.user, Annotation.objects.filter(document=OuterRef("pk"))))
+        visible = Exists(visible_critiques(self.request.user, Critique.objects.filter(document=OuterRef("pk"))))
         return queryset.filter(visible if value else ~visible)
 
 
@@ -410,14 +410,14 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         return THROTTLE_SCOPES.get(self.action)
 
     def get_queryset(self):
-        critiques = Annotation.objects.select_related(
+        critiques = Critique.objects.select_related(
             "document", "revision", "author", "version", "published_version",
         ).defer("revision__text", "document__notes")
-        return visible_annotations(self.request.user, critiques)
+        return visible_critiques(self.request.user, critiques)
 
     def critique_response(self, pk, status_code=status.HTTP_200_OK, headers=None):
-        annotation = self.get_queryset().get(pk=pk)
-        return Response(self.get_serializer(annotation).data, status=status_code, headers=headers)
+        critique = self.get_queryset().get(pk=pk)
+        return Response(self.get_serializer(critique).data, status=status_code, headers=headers)
 
     @extend_schema(
         summary="List the critiques you may see",
@@ -436,21 +436,21 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         form = CritiqueCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        annotation = services.annotation_submit(
+        critique = services.critique_submit(
             author=request.user, revision=data["revision"], category=data["category"], body=data["body"],
             evidence=data["evidence"], **data["selector"],
         )
-        location = request.build_absolute_uri(reverse("api-annotation-detail", args=[annotation.pk]))
-        return self.critique_response(annotation.pk, status.HTTP_201_CREATED, {"Location": location})
+        location = request.build_absolute_uri(reverse("api-critique-detail", args=[critique.pk]))
+        return self.critique_response(critique.pk, status.HTTP_201_CREATED, {"Location": location})
 
-    def represent(self, annotation):
+    def represent(self, critique):
         """The critique in our JSON, or as a W3C Web Annotation (with its ETag) when JSON-LD was asked for."""
         if self.request.accepted_renderer.format == "jsonld":
             return Response(
-                w3c.annotation_representation(self.request, annotation),
-                headers=w3c.annotation_headers(annotation),
+                w3c.annotation_representation(self.request, critique),
+                headers=w3c.annotation_headers(critique),
             )
-        return Response(self.get_serializer(annotation).data)
+        return Response(self.get_serializer(critique).data)
 
     @extend_schema(
         summary="One critique, as JSON or as a W3C Web Annotation (Accept: application/ld+json)",
@@ -476,16 +476,16 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         responses={**DETAIL_OK, **error_responses(400, 404, 409, *WRITE_ERRORS)},
     )
     def partial_update(self, request, pk):
-        annotation = self.get_object()
-        if annotation.author_id != request.user.pk:  # before reading the input: nothing to tell others
+        critique = self.get_object()
+        if critique.author_id != request.user.pk:  # before reading the input: nothing to tell others
             raise PermissionDenied("Only the author can edit a critique.")
         form = CritiqueEditSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        latest = annotation.version
+        latest = critique.version
         content = {"category": latest.category, "body": latest.body, "evidence": latest.evidence}
         content.update(form.validated_data)
-        services.annotation_edit(annotation, user=request.user, **content)
-        return self.represent(self.get_queryset().get(pk=annotation.pk))
+        services.critique_edit(critique, user=request.user, **content)
+        return self.represent(self.get_queryset().get(pk=critique.pk))
 
     @extend_schema(
         summary="Withdraw your critique (it is kept, no longer public)",
@@ -493,7 +493,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         responses={204: None, **error_responses(404, 409, *WRITE_ERRORS)},
     )
     def destroy(self, request, pk):
-        services.annotation_withdraw(self.get_object(), user=request.user)  # the author only, else 403
+        services.critique_withdraw(self.get_object(), user=request.user)  # the author only, else 403
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -503,13 +503,13 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         responses={200: CritiqueSerializer, **error_responses(400, 404, 409, *WRITE_ERRORS)},
     )
     def decision(self, request, pk):
-        annotation = self.get_object()
+        critique = self.get_object()
         if not is_moderator(request.user):  # before reading the input, as for edits
             raise PermissionDenied("Only moderators decide on critiques.")
         form = DecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.annotation_decide(annotation, moderator=request.user, **form.validated_data)
-        return self.critique_response(annotation.pk)
+        services.critique_decide(critique, moderator=request.user, **form.validated_data)
+        return self.critique_response(critique.pk)
 
     @extend_schema(
         summary="Flag a published critique for another look (once per reader)",
@@ -518,10 +518,10 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         responses={201: FlagSerializer, **error_responses(400, 404, 409, *WRITE_ERRORS)},
     )
     def flags(self, request, pk):
-        annotation = self.get_object()
+        critique = self.get_object()
         form = FlagCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        flag = services.annotation_flag(annotation, user=request.user, reason=form.validated_data["reason"])
+        flag = services.critique_flag(critique, user=request.user, reason=form.validated_data["reason"])
         return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -530,25 +530,25 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         responses={200: EventSerializer(many=True), **error_responses(404, *READ_ERRORS)},
     )
     def events(self, request, pk):
-        annotation = self.get_object()
-        events = annotation.events.select_related("actor").order_by("created", "pk")
-        return Response(EventSerializer(critique_events(request.user, annotation, events), many=True).data)
+        critique = self.get_object()
+        events = critique.events.select_related("actor").order_by("created", "pk")
+        return Response(EventSerializer(critique_events(request.user, critique, events), many=True).data)
 
 
-def critique_events(user, annotation, events):
+def critique_events(user, critique, events):
     """
     The history ``user`` may see. The author and moderators get every event
     with its reason; only moderators learn which moderator acted. Readers get
     the public milestones, submitted and approved, and nothing else.
     """
     entries = []
-    full, moderator = sees_latest_wording(user, annotation), is_moderator(user)
+    full, moderator = sees_latest_wording(user, critique), is_moderator(user)
     for event in events:
         if not full:
             if event.action in {Action.SUBMIT, Action.APPROVE}:
                 entries.append({"action": event.action, "created": event.created})
             continue
-        by_author = event.actor_id == annotation.author_id
+        by_author = event.actor_id == critique.author_id
         entries.append({
             "action": event.action,
             "created": event.created,

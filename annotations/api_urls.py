@@ -30,11 +30,11 @@ def critique_action(method, action):
 
 
 urlpatterns = [
-    path("annotations/", critiques, name="api-annotation-list"),
-    path("annotations/<str:pk>/", critique, name="api-annotation-detail"),
-    path("annotations/<str:pk>/decision/", critique_action("post", "decision"), name="api-annotation-decision"),
-    path("annotations/<str:pk>/flags/", critique_action("post", "flags"), name="api-annotation-flags"),
-    path("annotations/<str:pk>/events/", critique_action("get", "events"), name="api-annotation-events"),
+    path("annotations/", critiques, name="api-critique-list"),
+    path("annotations/<str:pk>/", critique, name="api-critique-detail"),
+    path("annotations/<str:pk>/decision/", critique_action("post", "decision"), name="api-critique-decision"),
+    path("annotations/<str:pk>/flags/", critique_action("post", "flags"), name="api-critique-flags"),
+    path("annotations/<str:pk>/events/", critique_action("get", "events"), name="api-critique-events"),
     path("documents/", api.DocumentViewSet.as_view({"get": "list"}), name="api-document-list"),
     path("documents/<slug:slug>/", api.DocumentViewSet.as_view({"get": "retrieve"}), name="api-document-detail"),
     path("documents/<slug:slug>/annotations/", w3c.AnnotationContainerView.as_view(),

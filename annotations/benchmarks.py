@@ -14,7 +14,7 @@ moves both sides alike:
 (e) importing documents: documents per second and peak memory.
 
 Critiques are written in bulk through the real models, row for row what
-``annotation_submit`` and ``annotation_decide`` write.
+``critique_submit`` and ``critique_decide`` write.
 """
 import os
 import random
@@ -57,13 +57,13 @@ from archive.services import document_create
 from archive.text import normalize_text, text_sha256
 
 from .models import (
-    CATEGORIES_NEEDING_EVIDENCE, Action, Anchor, AnchorState, Annotation, AnnotationVersion, Category, Flag,
+    CATEGORIES_NEEDING_EVIDENCE, Action, Anchor, AnchorState, Critique, CritiqueVersion, Category, Flag,
     ModerationEvent, Status,
 )
 from .moderation_views import ITEMS_PER_PAGE, cursor_of, queue_items
 from .rendering import render_markdown
 from .selectors import quote_context
-from .visibility import visible_annotations
+from .visibility import visible_critiques
 
 # The only databases the benchmark will drop and create.
 BENCH_DATABASE_RE = re.compile(r"^apparatus_bench(_[a-z0-9_]+)?$")
@@ -199,62 +199,62 @@ def write_critiques(planned, moderator, rng, batch_size=5000):
     for first in range(0, len(planned), batch_size):
         batch = planned[first:first + batch_size]
         with transaction.atomic():
-            annotations = []
+            critiques = []
             for plan in batch:
                 text = plan.revision.text
                 prefix, suffix = quote_context(text, plan.start, plan.end)
-                annotations.append(Annotation(
+                critiques.append(Critique(
                     document_id=plan.revision.document_id, revision=plan.revision, author=plan.author,
                     exact=text[plan.start:plan.end], prefix=prefix, suffix=suffix, start=plan.start, end=plan.end,
                     status=plan.status, created=plan.created, modified=plan.created,
                 ))
-            Annotation.objects.bulk_create(annotations)
+            Critique.objects.bulk_create(critiques)
             versions = []
-            for annotation in annotations:
+            for critique in critiques:
                 category = rng.choice(categories)
-                versions.append(AnnotationVersion(
-                    annotation=annotation, number=1, category=category, body=CRITIQUE_BODIES[category],
-                    body_html=body_html[category], created=annotation.created,
+                versions.append(CritiqueVersion(
+                    critique=critique, number=1, category=category, body=CRITIQUE_BODIES[category],
+                    body_html=body_html[category], created=critique.created,
                     evidence=EVIDENCE if category in CATEGORIES_NEEDING_EVIDENCE else [],
                 ))
-            AnnotationVersion.objects.bulk_create(versions)
+            CritiqueVersion.objects.bulk_create(versions)
             with connection.cursor() as cursor:
                 # The circular link (critique -> its versions) is set once both rows exist, as the services do.
                 cursor.execute(
-                    "UPDATE annotations_annotation a SET version_id = v.id, published_version_id = "
-                    "CASE WHEN a.status = %s THEN v.id END FROM annotations_annotationversion v "
-                    "WHERE v.annotation_id = a.id AND a.id = ANY(%s)",
-                    [Status.APPROVED, [a.pk for a in annotations]],
+                    "UPDATE annotations_critique a SET version_id = v.id, published_version_id = "
+                    "CASE WHEN a.status = %s THEN v.id END FROM annotations_critiqueversion v "
+                    "WHERE v.critique_id = a.id AND a.id = ANY(%s)",
+                    [Status.APPROVED, [a.pk for a in critiques]],
                 )
             events, anchors, flags = [], [], []
-            for annotation, version, plan in zip(annotations, versions, batch):
+            for critique, version, plan in zip(critiques, versions, batch):
                 events.append(ModerationEvent(
-                    annotation=annotation, actor=plan.author, action=Action.SUBMIT, from_status="",
+                    critique=critique, actor=plan.author, action=Action.SUBMIT, from_status="",
                     to_status=Status.PENDING, version=version, created=plan.created,
                 ))
                 decided = plan.created + timedelta(hours=1)
                 if plan.status in DECISION_EVENTS:
                     action, reason = DECISION_EVENTS[plan.status]
                     events.append(ModerationEvent(
-                        annotation=annotation, actor=moderator, action=action, from_status=Status.PENDING,
+                        critique=critique, actor=moderator, action=action, from_status=Status.PENDING,
                         to_status=plan.status, reason=reason, version=version, created=decided,
                     ))
                 elif plan.status == Status.WITHDRAWN:
                     events.append(ModerationEvent(
-                        annotation=annotation, actor=plan.author, action=Action.WITHDRAW,
+                        critique=critique, actor=plan.author, action=Action.WITHDRAW,
                         from_status=Status.PENDING, to_status=Status.WITHDRAWN, version=version, created=decided,
                     ))
                 anchors.append(Anchor(
-                    annotation=annotation, revision=plan.revision, start=plan.start, end=plan.end,
+                    critique=critique, revision=plan.revision, start=plan.start, end=plan.end,
                     state=AnchorState.EXACT, score=1.0, created=plan.created,
                 ))
                 if plan.flagged_by is not None:
-                    flags.append(Flag(annotation=annotation, user=plan.flagged_by, reason="This misreads the source.",
+                    flags.append(Flag(critique=critique, user=plan.flagged_by, reason="This misreads the source.",
                                       created=decided + timedelta(hours=1)))
             ModerationEvent.objects.bulk_create(events)
             Anchor.objects.bulk_create(anchors)
             Flag.objects.bulk_create(flags)
-            index_published_critiques([a.pk for a in annotations if a.status == Status.APPROVED])
+            index_published_critiques([a.pk for a in critiques if a.status == Status.APPROVED])
             note_public_change()
 
 
@@ -272,13 +272,13 @@ def index_published_critiques(ids):
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO annotations_critique_search (annotation_id, config, title, vector)
+            INSERT INTO annotations_critique_search (critique_id, config, title, vector)
             SELECT id, c, title, setweight(to_tsvector(c, title), 'A') || setweight(to_tsvector(c, exact), 'B')
                 || setweight(to_tsvector(c, body), 'D')
             FROM (SELECT a.id, {_config_sql('d.language')} AS c, CASE v.category {labels} END AS title,
                          a.exact, v.body
-                  FROM annotations_annotation a JOIN archive_document d ON d.id = a.document_id
-                  JOIN annotations_annotationversion v ON v.id = a.published_version_id
+                  FROM annotations_critique a JOIN archive_document d ON d.id = a.document_id
+                  JOIN annotations_critiqueversion v ON v.id = a.published_version_id
                   WHERE a.id = ANY(%s)) AS rows
             """,
             [ids],
@@ -667,7 +667,7 @@ def measure_pagination(moderator, pages_deep=1000, repeat=15):
     mod_client.force_login(moderator)
     anon_client = Client()
     queue = queue_items({})
-    anonymous_list = visible_annotations(AnonymousUser(), Annotation.objects.all())
+    anonymous_list = visible_critiques(AnonymousUser(), Critique.objects.all())
     reader_page = 25  # readers see the published share only: a smaller page reaches as deep
 
     def position_after(queryset, page_size):
@@ -681,7 +681,7 @@ def measure_pagination(moderator, pages_deep=1000, repeat=15):
         ("API queue /api/moderation/queue/", mod_client, "/api/moderation/queue/", {},
          {"cursor": _drf_cursor(str(position_after(queue, API_PAGE_SIZE).created))}),
         ("API critique list (moderator)", mod_client, "/api/annotations/", {},
-         {"cursor": _drf_cursor(str(position_after(Annotation.objects.all(), API_PAGE_SIZE).created))}),
+         {"cursor": _drf_cursor(str(position_after(Critique.objects.all(), API_PAGE_SIZE).created))}),
         ("API critique list (anonymous)", anon_client, "/api/annotations/", {"page_size": reader_page},
          {"page_size": reader_page, "cursor": _drf_cursor(str(position_after(anonymous_list, reader_page).created))}),
     ]

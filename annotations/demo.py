@@ -12,8 +12,8 @@ from django.db import transaction
 
 from archive.models import Document
 
-from .models import Action, Annotation
-from .services import annotation_decide, annotation_submit
+from .models import Action, Critique
+from .services import critique_decide, critique_submit
 
 DEMO_CRITIQUES = Path(settings.BASE_DIR) / "fixtures" / "demo_critiques.json"
 
@@ -26,14 +26,14 @@ def load_demo_critiques(path=DEMO_CRITIQUES, author_name="scholar", moderator_na
     filed = 0
     for entry in json.loads(path.read_text(encoding="utf-8")):
         document = Document.objects.select_related("current_revision").get(slug=entry["document"])
-        if Annotation.objects.filter(document=document, author=author, exact=entry["exact"]).exists():
+        if Critique.objects.filter(document=document, author=author, exact=entry["exact"]).exists():
             continue
         with transaction.atomic():
-            annotation = annotation_submit(
+            critique = critique_submit(
                 author=author, revision=document.current_revision, category=entry["category"],
                 body=entry["body"], evidence=entry["evidence"], exact=entry["exact"],
             )
             if entry.get("approve"):
-                annotation_decide(annotation, moderator=moderator, action=Action.APPROVE)
+                critique_decide(critique, moderator=moderator, action=Action.APPROVE)
         filed += 1
     return filed

@@ -45,7 +45,7 @@ from archive.models import Document, Revision
 from archive.search import index_document
 from archive.text import text_sha256
 
-from .models import Anchor, Annotation, AnnotationVersion, Flag, ModerationEvent
+from .models import Anchor, Critique, CritiqueVersion, Flag, ModerationEvent
 from .search import reindex_critique
 from .visibility import PUBLIC
 
@@ -99,7 +99,7 @@ def referenced_users():
     User = get_user_model()
     return User.objects.filter(
         Q(pk__in=Revision.objects.values("created_by"))
-        | Q(pk__in=Annotation.objects.values("author"))
+        | Q(pk__in=Critique.objects.values("author"))
         | Q(pk__in=ModerationEvent.objects.values("actor"))
         | Q(pk__in=Flag.objects.values("user"))
     ).order_by("pk")
@@ -143,8 +143,8 @@ def _export(out, with_emails):
         record["created_by"] = usernames.get(revision.created_by_id)
         writer.write("revision", record)
 
-    critiques = Annotation.objects.order_by("pk").prefetch_related(
-        Prefetch("versions", AnnotationVersion.objects.order_by("pk")),
+    critiques = Critique.objects.order_by("pk").prefetch_related(
+        Prefetch("versions", CritiqueVersion.objects.order_by("pk")),
         Prefetch("anchors", Anchor.objects.order_by("pk")),
         Prefetch("events", ModerationEvent.objects.order_by("pk")),
         Prefetch("flags", Flag.objects.order_by("pk")),
@@ -182,7 +182,7 @@ def _values(record, names):
 
 
 def database_is_empty():
-    return not (get_user_model().objects.exists() or Document.objects.exists() or Annotation.objects.exists())
+    return not (get_user_model().objects.exists() or Document.objects.exists() or Critique.objects.exists())
 
 
 class _Importer:
@@ -194,7 +194,7 @@ class _Importer:
         self.documents = {}        # id -> current revision number
         self.revisions = {}        # (document id, number) -> id
         self.revision_ids = {}     # id -> document id
-        self.pending = {model: [] for model in (Revision, Annotation, AnnotationVersion, Anchor,
+        self.pending = {model: [] for model in (Revision, Critique, CritiqueVersion, Anchor,
                                                  ModerationEvent, Flag)}
         self.document_times = {}
 
@@ -247,30 +247,30 @@ class _Importer:
                 raise DumpError(f"{where} names version {number}, which it does not have.")
             return versions.get(number)
 
-        self.pending[Annotation].append(Annotation(
+        self.pending[Critique].append(Critique(
             **_values(record, CRITIQUE_FIELDS), document_id=record["document"], revision_id=record["revision"],
             author_id=self.user_id(record["author"], where), version_id=version_id(record["version"]),
             published_version_id=version_id(record["published_version"]),
         ))
         for version in record["versions"]:
-            self.pending[AnnotationVersion].append(
-                AnnotationVersion(**_values(version, VERSION_FIELDS), annotation_id=record["id"]))
+            self.pending[CritiqueVersion].append(
+                CritiqueVersion(**_values(version, VERSION_FIELDS), critique_id=record["id"]))
         for anchor in record["anchors"]:
             if self.revision_ids.get(anchor["revision"]) != record["document"]:
                 raise DumpError(f"{where} has an anchor on a revision of another document, or none.")
             self.pending[Anchor].append(
-                Anchor(**_values(anchor, ANCHOR_FIELDS), annotation_id=record["id"], revision_id=anchor["revision"]))
+                Anchor(**_values(anchor, ANCHOR_FIELDS), critique_id=record["id"], revision_id=anchor["revision"]))
         for event in record["events"]:
             self.pending[ModerationEvent].append(ModerationEvent(
-                **_values(event, EVENT_FIELDS), annotation_id=record["id"],
+                **_values(event, EVENT_FIELDS), critique_id=record["id"],
                 actor_id=self.user_id(event["actor"], where), version_id=version_id(event["version"]),
             ))
         for flag in record["flags"]:
-            self.pending[Flag].append(Flag(**_values(flag, FLAG_FIELDS), annotation_id=record["id"],
+            self.pending[Flag].append(Flag(**_values(flag, FLAG_FIELDS), critique_id=record["id"],
                                            user_id=self.user_id(flag["user"], where)))
         for kind in ("versions", "anchors", "events", "flags"):
             self.counts[kind[:-1]] += len(record[kind])
-        if len(self.pending[Annotation]) >= CRITIQUE_BATCH:
+        if len(self.pending[Critique]) >= CRITIQUE_BATCH:
             self.flush()
 
     def flush(self):
@@ -289,14 +289,14 @@ class _Importer:
                 changes["current_revision_id"] = self.revisions[(document_id, number)]
             Document.objects.filter(pk=document_id).update(**changes)
         # Rows came with their ids: move each id sequence past them (PostgreSQL).
-        models = [get_user_model(), Document, Revision, Annotation, AnnotationVersion, Anchor,
+        models = [get_user_model(), Document, Revision, Critique, CritiqueVersion, Anchor,
                   ModerationEvent, Flag, EmailAddress]
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(sql)
         for document in Document.objects.select_related("current_revision").exclude(current_revision=None).iterator():
             index_document(document, document.current_revision.text)
-        for critique_id in Annotation.objects.filter(PUBLIC).values_list("pk", flat=True).iterator():
+        for critique_id in Critique.objects.filter(PUBLIC).values_list("pk", flat=True).iterator():
             reindex_critique(critique_id)
         note_public_change()
 

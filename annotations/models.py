@@ -99,13 +99,13 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ValueError(f"{self.model._meta.verbose_name_plural} are append-only: never deleted.")
 
 
-class Annotation(models.Model):
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="annotations")
+class Critique(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="critiques")
     revision = models.ForeignKey(
-        Revision, on_delete=models.PROTECT, related_name="annotations",
+        Revision, on_delete=models.PROTECT, related_name="critiques",
         help_text="The revision the critique was written on.",
     )
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="critiques")
     # TextQuoteSelector and TextPositionSelector on ``revision``; offsets in code points.
     exact = models.TextField()
     prefix = models.CharField(max_length=32, blank=True)
@@ -114,11 +114,11 @@ class Annotation(models.Model):
     end = models.PositiveIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     version = models.ForeignKey(
-        "AnnotationVersion", null=True, on_delete=models.PROTECT, related_name="+",
+        "CritiqueVersion", null=True, on_delete=models.PROTECT, related_name="+",
         help_text="The latest version, as its author last wrote it.",
     )
     published_version = models.ForeignKey(
-        "AnnotationVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "CritiqueVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="The approved version readers see; empty until first approved.",
     )
     created = models.DateTimeField(default=timezone.now)
@@ -131,10 +131,10 @@ class Annotation(models.Model):
             models.Index(fields=["document", "status"]),
             models.Index(fields=["author", "created"]),
             # The lists' order: keyset pagination reads a page from its cursor on.
-            models.Index(fields=["created", "id"], name="annotation_created_id"),
+            models.Index(fields=["created", "id"], name="critique_created_id"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="annotation_span_nonempty"),
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="critique_span_nonempty"),
         ]
 
     def __str__(self):
@@ -171,10 +171,10 @@ class Annotation(models.Model):
         return self.status in allowed_from
 
 
-class AnnotationVersion(models.Model):
+class CritiqueVersion(models.Model):
     """One wording of a critique: never changed once written."""
 
-    annotation = models.ForeignKey(Annotation, on_delete=models.PROTECT, related_name="versions")
+    critique = models.ForeignKey(Critique, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     category = models.CharField(max_length=32, choices=Category.choices)
     body = models.TextField()
@@ -185,13 +185,13 @@ class AnnotationVersion(models.Model):
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
-        ordering = ["annotation", "number"]
+        ordering = ["critique", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["annotation", "number"], name="annotation_version_unique"),
+            models.UniqueConstraint(fields=["critique", "number"], name="critique_version_unique"),
         ]
 
     def __str__(self):
-        return f"Critique {self.annotation_id}, version {self.number}"
+        return f"Critique {self.critique_id}, version {self.number}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -213,13 +213,13 @@ class AnnotationVersion(models.Model):
 class ModerationEvent(models.Model):
     """One transition of a critique: append-only."""
 
-    annotation = models.ForeignKey(Annotation, on_delete=models.PROTECT, related_name="events")
+    critique = models.ForeignKey(Critique, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=20, choices=Action.choices)
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices)
     reason = models.TextField(blank=True)
-    version = models.ForeignKey(AnnotationVersion, null=True, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(CritiqueVersion, null=True, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField(default=timezone.now)
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -228,7 +228,7 @@ class ModerationEvent(models.Model):
         ordering = ["created", "pk"]
 
     def __str__(self):
-        return f"{self.get_action_display()} critique {self.annotation_id}"
+        return f"{self.get_action_display()} critique {self.critique_id}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -242,7 +242,7 @@ class ModerationEvent(models.Model):
 class Flag(models.Model):
     """A registered reader's report that a published critique needs another look."""
 
-    annotation = models.ForeignKey(Annotation, on_delete=models.PROTECT, related_name="flags")
+    critique = models.ForeignKey(Critique, on_delete=models.PROTECT, related_name="flags")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
     created = models.DateTimeField(default=timezone.now)
@@ -250,10 +250,10 @@ class Flag(models.Model):
 
     class Meta:
         ordering = ["created", "pk"]
-        constraints = [models.UniqueConstraint(fields=["annotation", "user"], name="flag_once_per_user")]
+        constraints = [models.UniqueConstraint(fields=["critique", "user"], name="flag_once_per_user")]
 
     def __str__(self):
-        return f"Flag on critique {self.annotation_id} by {self.user_id}"
+        return f"Flag on critique {self.critique_id} by {self.user_id}"
 
 
 class AnchorState(models.TextChoices):
@@ -272,7 +272,7 @@ class Anchor(models.Model):
     re-attached (a person chose the passage again on that revision).
     """
 
-    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="anchors")
+    critique = models.ForeignKey(Critique, on_delete=models.CASCADE, related_name="anchors")
     revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="anchors")
     start = models.PositiveIntegerField(null=True, blank=True)
     end = models.PositiveIntegerField(null=True, blank=True)
@@ -286,10 +286,10 @@ class Anchor(models.Model):
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["revision", "start", "annotation"]
+        ordering = ["revision", "start", "critique"]
         indexes = [models.Index(fields=["revision", "state"])]
         constraints = [
-            models.UniqueConstraint(fields=["annotation", "revision"], name="anchor_once_per_revision"),
+            models.UniqueConstraint(fields=["critique", "revision"], name="anchor_once_per_revision"),
             # A detached anchor has no place; any other has a non-empty one.
             models.CheckConstraint(
                 condition=(
@@ -301,7 +301,7 @@ class Anchor(models.Model):
         ]
 
     def __str__(self):
-        return f"Critique {self.annotation_id} on revision {self.revision_id}: {self.state}"
+        return f"Critique {self.critique_id} on revision {self.revision_id}: {self.state}"
 
     @property
     def is_placed(self):

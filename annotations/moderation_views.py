@@ -5,7 +5,7 @@ The moderators' review queue and the one endpoint that records their decisions.
 time from a keyset cursor (``?after=`` / ``?before=`` a ``created,pk``), each with its
 passage in context, its wording, evidence, open flags and the author's record,
 in a fixed number of SQL queries. ``decide`` parses a POST (one critique or a
-bulk selection), calls ``annotation_decide`` once per critique and redirects
+bulk selection), calls ``critique_decide`` once per critique and redirects
 back to the queue with a message: a decision that lost a race is reported as
 "already decided" rather than answered with a 409, so the moderator lands on
 the fresh queue (Post/Redirect/Get).
@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from archive.models import Document
 
 from . import services
-from .models import DECISIONS, Action, Annotation, Category, Flag, Status
+from .models import DECISIONS, Action, Critique, Category, Flag, Status
 from .visibility import PUBLIC, is_moderator
 
 ITEMS_PER_PAGE = 25
@@ -56,7 +56,7 @@ ACTION_BUTTONS = {
 # Flags only count while the critique is public: a withdrawn or hidden one has nothing left to review.
 # "In the critiques with open flags" rather than "exists an open flag of this one": the database reads
 # the (few) open flags once, where a correlated EXISTS would look them up row by row.
-FLAGGED_Q = PUBLIC & Q(pk__in=Flag.objects.filter(resolved__isnull=True).values("annotation_id"))
+FLAGGED_Q = PUBLIC & Q(pk__in=Flag.objects.filter(resolved__isnull=True).values("critique_id"))
 
 
 class QueueFilterForm(forms.Form):
@@ -83,7 +83,7 @@ def _moderators_only(view):
 def _author_count(status):
     """How many of the row's author's critiques are in ``status``, as a correlated subquery."""
     counted = (
-        Annotation.objects.filter(author=OuterRef("author"), status=status)
+        Critique.objects.filter(author=OuterRef("author"), status=status)
         .order_by().values("author").annotate(n=Count("pk")).values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
@@ -91,7 +91,7 @@ def _author_count(status):
 
 def queue_filter(data):
     """The queue's critiques for the cleaned ``QueueFilterForm`` data, unadorned: what the queue counts."""
-    items = Annotation.objects.all()
+    items = Critique.objects.all()
     status = data.get("status") or NEEDS_REVIEW
     if status == NEEDS_REVIEW:
         items = items.filter(Q(status=Status.PENDING) | FLAGGED_Q)
@@ -194,7 +194,7 @@ def queue(request):
             if item.allows(action) and (action != Action.DISMISS_FLAGS or item.open_flags)
         ]
         item.bulk_actionable = not item.is_own and any(item.allows(action) for action in BULK_ACTIONS)
-    counts = Annotation.objects.aggregate(
+    counts = Critique.objects.aggregate(
         pending=Count("pk", filter=Q(status=Status.PENDING)),
         flagged=Count("pk", filter=FLAGGED_Q),
     )
@@ -210,7 +210,7 @@ def queue(request):
         "status_filters": STATUS_FILTERS,
         "categories": Category.choices,
         # Only documents with critiques: filtering by any other finds nothing, and the archive may hold thousands.
-        "documents": Document.objects.filter(Exists(Annotation.objects.filter(document=OuterRef("pk"))))
+        "documents": Document.objects.filter(Exists(Critique.objects.filter(document=OuterRef("pk"))))
         .order_by("title").values_list("slug", "title"),
         "selected_status": data.get("status") or NEEDS_REVIEW,
         "bulk_actions": [(action, ACTION_BUTTONS[action]) for action in BULK_ACTIONS],
@@ -239,7 +239,7 @@ def decide(request):
     """
     Record a decision on one critique, or the same decision on several.
 
-    Each critique is decided by its own ``annotation_decide`` call (one event
+    Each critique is decided by its own ``critique_decide`` call (one event
     each) with the status the moderator saw, sent as ``expected_<id>`` or, for
     a single item, ``expected_status``.
     """
@@ -253,7 +253,7 @@ def decide(request):
     except ValidationError as error:
         messages.error(request, _error_text(error))
         return _back_to_queue(request)
-    ids = request.POST.getlist("annotation")
+    ids = request.POST.getlist("critique")
     if not ids:
         messages.error(request, "Select at least one critique.")
         return _back_to_queue(request)
@@ -261,23 +261,23 @@ def decide(request):
         messages.error(request, "The selection was not understood; reload the queue and try again.")
         return _back_to_queue(request)
 
-    annotations = Annotation.objects.in_bulk([int(value) for value in ids])
+    critiques = Critique.objects.in_bulk([int(value) for value in ids])
     decided, already, refused, errors = [], [], [], []
     for pk in dict.fromkeys(int(value) for value in ids):
-        annotation = annotations.get(pk)
+        critique = critiques.get(pk)
         expected = request.POST.get(f"expected_{pk}") or request.POST.get("expected_status")
-        if annotation is None or not expected:
+        if critique is None or not expected:
             errors.append(f"Critique {pk}: not found, or the page was out of date; reload the queue.")
             continue
         try:
-            services.annotation_decide(
-                annotation, moderator=request.user, action=action, reason=reason, expected_status=expected,
+            services.critique_decide(
+                critique, moderator=request.user, action=action, reason=reason, expected_status=expected,
             )
         except services.AlreadyDecided as error:
             already.append(str(error))
         except services.ModerationConflict as error:
             errors.append(
-                f"Critique {pk} is “{error.annotation.get_status_display()}”: "
+                f"Critique {pk} is “{error.critique.get_status_display()}”: "
                 f"{ACTION_BUTTONS[action].lower()} is not possible now."
             )
         except PermissionDenied:

@@ -18,30 +18,30 @@ from .models import Anchor
 BATCH_SIZE = 1000
 
 
-def carry_anchors(previous, revision, annotation_ids=None):
-    """Anchor on ``revision`` the critiques anchored on ``previous`` (all, or ``annotation_ids``)."""
+def carry_anchors(previous, revision, critique_ids=None):
+    """Anchor on ``revision`` the critiques anchored on ``previous`` (all, or ``critique_ids``)."""
     rows = Anchor.objects.filter(revision=previous)
-    if annotation_ids is not None:
-        rows = rows.filter(annotation_id__in=annotation_ids)
+    if critique_ids is not None:
+        rows = rows.filter(critique_id__in=critique_ids)
     rows = rows.values_list(
-        "annotation_id", "start", "end", "quote", "annotation__exact", "annotation__prefix", "annotation__suffix",
+        "critique_id", "start", "end", "quote", "critique__exact", "critique__prefix", "critique__suffix",
     )
     anchors, quotes = [], {}
-    for annotation_id, start, end, quote, exact, prefix, suffix in rows:
+    for critique_id, start, end, quote, exact, prefix, suffix in rows:
         # A re-attached critique follows the passage a person chose, not its first quote.
-        anchors.append((annotation_id, start, end, quote or exact, prefix, suffix))
+        anchors.append((critique_id, start, end, quote or exact, prefix, suffix))
         if quote:
-            quotes[annotation_id] = quote
+            quotes[critique_id] = quote
     if not anchors:
         return 0
     placements = carry_forward(previous.text, revision.text, anchors)
     Anchor.objects.bulk_create(
         [
             Anchor(
-                annotation_id=annotation_id, revision=revision, start=placement.start, end=placement.end,
-                state=placement.state, score=placement.score, quote=quotes.get(annotation_id, ""),
+                critique_id=critique_id, revision=revision, start=placement.start, end=placement.end,
+                state=placement.state, score=placement.score, quote=quotes.get(critique_id, ""),
             )
-            for annotation_id, placement in placements.items()
+            for critique_id, placement in placements.items()
         ],
         batch_size=BATCH_SIZE,
     )
@@ -54,14 +54,14 @@ def carry_critiques_forward(sender, document, revision, previous, **kwargs):
         carry_anchors(previous, revision)
 
 
-def anchor_on_later_revisions(annotation):
+def anchor_on_later_revisions(critique):
     """
     A critique filed on an earlier revision is carried through every
     revision after it, so the current text shows it too. The caller holds
     the document's lock, so no revision is recorded meanwhile.
     """
-    previous = annotation.revision
-    later = Revision.objects.filter(document_id=annotation.document_id, number__gt=previous.number)
+    previous = critique.revision
+    later = Revision.objects.filter(document_id=critique.document_id, number__gt=previous.number)
     for revision in later.order_by("number").iterator():
-        carry_anchors(previous, revision, annotation_ids=[annotation.pk])
+        carry_anchors(previous, revision, critique_ids=[critique.pk])
         previous = revision

@@ -24,8 +24,8 @@ from .models import (
     Action,
     Anchor,
     AnchorState,
-    Annotation,
-    AnnotationVersion,
+    Critique,
+    CritiqueVersion,
     Category,
     Flag,
     ModerationEvent,
@@ -53,16 +53,16 @@ class ModerationConflict(Exception):
 
     http_status = 409
 
-    def __init__(self, annotation, message):
-        self.annotation = annotation
+    def __init__(self, critique, message):
+        self.critique = critique
         super().__init__(message)
 
 
 class AlreadyDecided(ModerationConflict):
-    def __init__(self, annotation):
+    def __init__(self, critique):
         super().__init__(
-            annotation,
-            f"Critique {annotation.pk} was already decided: it is now “{annotation.get_status_display()}”.",
+            critique,
+            f"Critique {critique.pk} was already decided: it is now “{critique.get_status_display()}”.",
         )
 
 
@@ -158,9 +158,9 @@ def locate_passage(revision, exact, prefix="", suffix="", start=None, end=None):
     return start, end, prefix, suffix
 
 
-def _write_version(annotation, number, content):
-    return AnnotationVersion.objects.create(
-        annotation=annotation,
+def _write_version(critique, number, content):
+    return CritiqueVersion.objects.create(
+        critique=critique,
         number=number,
         category=content["category"],
         body=content["body"],
@@ -169,28 +169,28 @@ def _write_version(annotation, number, content):
     )
 
 
-def _record(annotation, actor, action, from_status, to_status, reason="", version=None):
+def _record(critique, actor, action, from_status, to_status, reason="", version=None):
     # Every transition may change what readers see: let anonymous caches and the search index know.
     note_public_change()
-    reindex_critique(annotation.pk)
+    reindex_critique(critique.pk)
     return ModerationEvent.objects.create(
-        annotation=annotation, actor=actor, action=action, from_status=from_status,
+        critique=critique, actor=actor, action=action, from_status=from_status,
         to_status=to_status, reason=reason, version=version,
     )
 
 
-def _move(annotation, from_status, **changes):
+def _move(critique, from_status, **changes):
     """Apply ``changes`` only if the critique is still in ``from_status``: one writer wins."""
     changes.setdefault("modified", timezone.now())
-    moved = Annotation.objects.filter(pk=annotation.pk, status=from_status).update(**changes)
+    moved = Critique.objects.filter(pk=critique.pk, status=from_status).update(**changes)
     if not moved:
-        annotation.refresh_from_db()
-        raise AlreadyDecided(annotation)
+        critique.refresh_from_db()
+        raise AlreadyDecided(critique)
     for field, value in changes.items():
-        setattr(annotation, field, value)
+        setattr(critique, field, value)
 
 
-def annotation_submit(*, author, revision, category, body, evidence=None, exact, prefix="", suffix="",
+def critique_submit(*, author, revision, category, body, evidence=None, exact, prefix="", suffix="",
                       start=None, end=None):
     """File a new critique of a passage of ``revision``; it waits for review."""
     content = clean_critique_content(category, body, evidence)
@@ -199,44 +199,44 @@ def annotation_submit(*, author, revision, category, body, evidence=None, exact,
         # Queue behind revision_create (it locks the document too): a revision
         # recorded meanwhile would otherwise miss this critique's anchor.
         document = Document.objects.select_for_update().only("current_revision").get(pk=revision.document_id)
-        annotation = Annotation.objects.create(
+        critique = Critique.objects.create(
             document_id=revision.document_id, revision=revision, author=author,
             exact=exact, prefix=prefix, suffix=suffix, start=start, end=end, status=Status.PENDING,
         )
-        version = _write_version(annotation, 1, content)
-        Annotation.objects.filter(pk=annotation.pk).update(version=version)
-        annotation.version = version
-        _record(annotation, author, Action.SUBMIT, "", Status.PENDING, version=version)
+        version = _write_version(critique, 1, content)
+        Critique.objects.filter(pk=critique.pk).update(version=version)
+        critique.version = version
+        _record(critique, author, Action.SUBMIT, "", Status.PENDING, version=version)
         Anchor.objects.create(
-            annotation=annotation, revision=revision, start=start, end=end, state=AnchorState.EXACT, score=1.0,
+            critique=critique, revision=revision, start=start, end=end, state=AnchorState.EXACT, score=1.0,
         )
         if document.current_revision_id != revision.pk:
-            anchor_on_later_revisions(annotation)
-    return annotation
+            anchor_on_later_revisions(critique)
+    return critique
 
 
-def annotation_reattach(annotation, *, user, revision, exact, start=None, end=None):
+def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
     """
     The author or a moderator places a critique that is detached on
     ``revision`` (the document's current one) on the passage they selected
     again. The anchor becomes ``reattached`` and later revisions follow that
     passage; a REATTACH event records who did it. The status is unchanged.
     """
-    if not (user.is_authenticated and (annotation.author_id == user.pk or is_moderator(user))):
+    if not (user.is_authenticated and (critique.author_id == user.pk or is_moderator(user))):
         raise PermissionDenied("Only the critique's author or a moderator can re-attach it.")
-    if revision.document_id != annotation.document_id:
+    if revision.document_id != critique.document_id:
         raise ValidationError({"revision": ["That revision belongs to another document."]})
     start, end, _, _ = locate_passage(revision, exact, start=start, end=end)
     with transaction.atomic():
         document = Document.objects.select_for_update().only("current_revision").get(pk=revision.document_id)
-        locked = Annotation.objects.select_for_update(of=("self",)).select_related("version").get(pk=annotation.pk)
+        locked = Critique.objects.select_for_update(of=("self",)).select_related("version").get(pk=critique.pk)
         if document.current_revision_id != revision.pk:
             raise ModerationConflict(locked, "A newer revision was recorded since: re-attach the critique there.")
-        anchor = Anchor.objects.select_for_update().filter(annotation=locked, revision=revision).first()
+        anchor = Anchor.objects.select_for_update().filter(critique=locked, revision=revision).first()
         if anchor is not None and anchor.state != AnchorState.DETACHED:
             raise ModerationConflict(locked, "This critique already has its place on this revision.")
         if anchor is None:
-            anchor = Anchor(annotation=locked, revision=revision)
+            anchor = Anchor(critique=locked, revision=revision)
         anchor.start, anchor.end, anchor.state, anchor.score = start, end, AnchorState.REATTACHED, 1.0
         anchor.quote = "" if exact == locked.exact else exact
         anchor.save()
@@ -247,13 +247,13 @@ def annotation_reattach(annotation, *, user, revision, exact, start=None, end=No
     return anchor
 
 
-def annotation_edit(annotation, *, user, category, body, evidence=None):
+def critique_edit(critique, *, user, category, body, evidence=None):
     """The author rewrites a critique; it goes back to review, readers keep the approved wording."""
-    if annotation.author_id != user.pk:
+    if critique.author_id != user.pk:
         raise PermissionDenied("Only the author can edit a critique.")
     content = clean_critique_content(category, body, evidence)
     with transaction.atomic():
-        locked = Annotation.objects.select_for_update(of=("self",)).select_related("version").get(pk=annotation.pk)
+        locked = Critique.objects.select_for_update(of=("self",)).select_related("version").get(pk=critique.pk)
         if not locked.is_editable:
             raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be edited.")
         version = _write_version(locked, locked.version.number + 1, content)
@@ -263,12 +263,12 @@ def annotation_edit(annotation, *, user, category, body, evidence=None):
     return locked
 
 
-def annotation_withdraw(annotation, *, user):
+def critique_withdraw(critique, *, user):
     """The author takes a critique back. It is kept, marked withdrawn, and no longer public."""
-    if annotation.author_id != user.pk:
+    if critique.author_id != user.pk:
         raise PermissionDenied("Only the author can withdraw a critique.")
     with transaction.atomic():
-        locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
+        locked = Critique.objects.select_for_update().get(pk=critique.pk)
         if not locked.is_withdrawable:
             raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be withdrawn.")
         from_status = locked.status
@@ -277,7 +277,7 @@ def annotation_withdraw(annotation, *, user):
     return locked
 
 
-def annotation_decide(annotation, *, moderator, action, reason="", expected_status=None):
+def critique_decide(critique, *, moderator, action, reason="", expected_status=None):
     """
     A moderator's decision. ``expected_status`` is the status the moderator
     saw: if another decision came first, AlreadyDecided and nothing changes.
@@ -290,7 +290,7 @@ def annotation_decide(annotation, *, moderator, action, reason="", expected_stat
         raise ValidationError({"expected_status": [f"Choose one of: {', '.join(Status.values)}."]})
     reason = clean_decision_reason(action, reason)
     with transaction.atomic():
-        locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
+        locked = Critique.objects.select_for_update().get(pk=critique.pk)
         if locked.author_id == moderator.pk:
             raise PermissionDenied("You can't decide on your own critique; another moderator must.")
         if expected_status is not None and locked.status != expected_status:
@@ -312,7 +312,7 @@ def annotation_decide(annotation, *, moderator, action, reason="", expected_stat
         _move(locked, from_status, **changes)
         event = _record(locked, moderator, action, from_status, to_status, reason, version=locked.version)
         if action in {Action.HIDE, Action.DISMISS_FLAGS, Action.REOPEN}:
-            Flag.objects.filter(annotation=locked, resolved__isnull=True).update(resolved=event.created)
+            Flag.objects.filter(critique=locked, resolved__isnull=True).update(resolved=event.created)
         transaction.on_commit(lambda: send_decision_email(event.pk))
         transaction.on_commit(lambda: log_decision(event, moderator))
     return locked
@@ -321,24 +321,24 @@ def annotation_decide(annotation, *, moderator, action, reason="", expected_stat
 def log_decision(event, moderator):
     """The structured log line of a committed decision."""
     moderation_log.info("moderation decision", extra={"fields": {
-        "event_id": event.pk, "critique_id": event.annotation_id, "action": event.action,
+        "event_id": event.pk, "critique_id": event.critique_id, "action": event.action,
         "from": event.from_status, "to": event.to_status, "actor": moderator.get_username(),
         "at": event.created.isoformat(),
     }})
 
 
-def annotation_flag(annotation, *, user, reason):
+def critique_flag(critique, *, user, reason):
     """A registered reader reports a published critique, once."""
     reason = clean_reason(reason, required_message="Say what is wrong with this critique.")
-    if annotation.author_id == user.pk:
+    if critique.author_id == user.pk:
         raise PermissionDenied("You can't flag your own critique.")
     try:
         with transaction.atomic():
             # Read the status afresh: the page the reader flagged from may be stale.
-            current = Annotation.objects.select_for_update().get(pk=annotation.pk)
+            current = Critique.objects.select_for_update().get(pk=critique.pk)
             if not current.is_public:
                 raise ModerationConflict(current, "Only published critiques can be flagged.")
-            return Flag.objects.create(annotation=current, user=user, reason=reason)
+            return Flag.objects.create(critique=current, user=user, reason=reason)
     except IntegrityError:
         raise AlreadyFlagged("You have already flagged this critique.") from None
 
@@ -355,16 +355,16 @@ DECISION_MESSAGES = {
 
 def send_decision_email(event_id):
     """Tell the author what a moderator decided, and why."""
-    event = ModerationEvent.objects.select_related("annotation__author", "annotation__document").get(pk=event_id)
-    annotation = event.annotation
-    author = annotation.author
+    event = ModerationEvent.objects.select_related("critique__author", "critique__document").get(pk=event_id)
+    critique = event.critique
+    author = critique.author
     if not author.email:
         return
-    url = settings.SITE_URL.rstrip("/") + reverse("annotations:critique", args=[annotation.pk])
+    url = settings.SITE_URL.rstrip("/") + reverse("annotations:critique", args=[critique.pk])
     lines = [
         f"Hello {author.get_username()},",
         "",
-        f"Your critique of “{annotation.exact[:80]}” in {annotation.document.title} "
+        f"Your critique of “{critique.exact[:80]}” in {critique.document.title} "
         f"{DECISION_MESSAGES[event.action]}.",
     ]
     if event.reason:

@@ -7,7 +7,7 @@ with its visible critiques highlighted and listed in the margin, and the form
 to critique a passage. The critique pages are its permalink, editing,
 withdrawing, flagging and "My critiques".
 
-Every page shows exactly what ``visible_annotations`` / ``can_see`` allow, in
+Every page shows exactly what ``visible_critiques`` / ``can_see`` allow, in
 the wording ``shown_version`` picks, and runs a fixed number of SQL queries
 whatever the number of critiques. Writes go through ``annotations.services``.
 """
@@ -39,10 +39,10 @@ from .forms import (
 )
 from .highlighting import Span, highlighted_text_html
 from .margin import notes_html
-from .models import CATEGORY_SIGNS, Action, AnchorState, Annotation, Category, Flag, ModerationEvent, Status
+from .models import CATEGORY_SIGNS, Action, AnchorState, Critique, Category, Flag, ModerationEvent, Status
 from .search import critique_snippets, search_critiques
 from .services import AlreadyFlagged, ModerationConflict
-from .visibility import can_see, is_moderator, sees_latest_wording, shown_version, visible_annotations
+from .visibility import can_see, is_moderator, sees_latest_wording, shown_version, visible_critiques
 
 CRITIQUES_PER_PAGE = 25
 QUOTE_CHARS = 160
@@ -63,17 +63,17 @@ def flag_rate(group, request):
 
 def latest_reason():
     """The reason of a critique's latest reject / request-changes / hide decision, as a subquery."""
-    events = ModerationEvent.objects.filter(annotation=OuterRef("pk"), action__in=REASONED_ACTIONS)
+    events = ModerationEvent.objects.filter(critique=OuterRef("pk"), action__in=REASONED_ACTIONS)
     return Subquery(events.order_by("-created", "-pk").values("reason")[:1])
 
 
-def status_label(annotation):
+def status_label(critique):
     """What the author or a moderator is told about where a critique stands."""
-    label = annotation.get_status_display()
-    reason = getattr(annotation, "latest_reason", None)
-    if annotation.status in REASONED_STATUSES and reason:
+    label = critique.get_status_display()
+    reason = getattr(critique, "latest_reason", None)
+    if critique.status in REASONED_STATUSES and reason:
         label = f"{label}: {reason}"
-    if annotation.is_public and annotation.status != Status.APPROVED:
+    if critique.is_public and critique.status != Status.APPROVED:
         # Readers still see the approved wording; the status is about the proposed change.
         return f"Published; the change is {label[0].lower()}{label[1:]}"
     return label
@@ -91,7 +91,7 @@ class CritiqueRow:
         "revision_id", "revision_number", "anchor_start", "anchor_end", "anchor_state",
         "version", "published_version", "latest_reason",
     )
-    is_public = Annotation.is_public
+    is_public = Critique.is_public
 
     def get_status_display(self):
         return Status(self.status).label
@@ -111,28 +111,28 @@ CATEGORY_LABELS = dict(Category.choices)
 class MarginNote:
     """One critique as the viewer may see it on one revision: its wording, its place, how it is labelled."""
 
-    def __init__(self, annotation, revision, links):
-        self.annotation = annotation
-        self.id = annotation.pk
-        full = links.sees_latest_wording(annotation)
-        self.version = annotation.version if full else annotation.published_version  # as shown_version
+    def __init__(self, critique, revision, links):
+        self.critique = critique
+        self.id = critique.pk
+        full = links.sees_latest_wording(critique)
+        self.version = critique.version if full else critique.published_version  # as shown_version
         self.category_label = CATEGORY_LABELS[self.version.category]
         self.sign = CATEGORY_SIGNS[self.version.category]
-        self.is_public = annotation.is_public
+        self.is_public = critique.is_public
         # Readers learn nothing about moderation; authors and moderators see the status.
-        self.status = status_label(annotation) if full else ""
+        self.status = status_label(critique) if full else ""
         self.css_class = f"cat-{self.version.category}" + ("" if self.is_public else " unpublished")
         # Worked out here rather than in the template: the page may list thousands.
         self.url = links.critique(self.id)
-        exact = annotation.exact
+        exact = critique.exact
         short = len(exact) <= QUOTE_CHARS and unicodedata.is_normalized("NFC", exact)
         self.quote = exact if short else Truncator(exact).chars(QUOTE_CHARS)  # what Truncator returns, sooner
-        self.author_name = annotation.author_name
+        self.author_name = critique.author_name
         # Its place on this revision, from its anchor here (not the offsets it was written with).
-        self.start, self.end = annotation.anchor_start, annotation.anchor_end
-        self.is_detached = annotation.anchor_state == AnchorState.DETACHED
-        self.has_moved = annotation.anchor_state == AnchorState.MOVED
-        self.written_on = annotation.revision_number if annotation.revision_id != revision.pk else None
+        self.start, self.end = critique.anchor_start, critique.anchor_end
+        self.is_detached = critique.anchor_state == AnchorState.DETACHED
+        self.has_moved = critique.anchor_state == AnchorState.MOVED
+        self.written_on = critique.revision_number if critique.revision_id != revision.pk else None
         if self.written_on:
             self.written_on_url = f"{links.revision(self.written_on)}#critique-{self.id}"
         # Only a detached critique of the current text may be placed again, by its author or a moderator.
@@ -142,7 +142,7 @@ class MarginNote:
         """The highlight on the text; its marker names the category, and the status if unpublished."""
         label = self.category_label
         if not self.is_public:
-            label = f"{label}, {self.annotation.get_status_display().lower()}"
+            label = f"{label}, {self.critique.get_status_display().lower()}"
         return Span(self.id, self.start, self.end, self.css_class, self.sign, label)
 
 
@@ -162,10 +162,10 @@ class MarginLinks:
         self._revisions = {}
         self._sees_latest = {}
 
-    def sees_latest_wording(self, annotation):
-        author = annotation.author_id
+    def sees_latest_wording(self, critique):
+        author = critique.author_id
         if author not in self._sees_latest:
-            self._sees_latest[author] = sees_latest_wording(self._user, annotation)
+            self._sees_latest[author] = sees_latest_wording(self._user, critique)
         return self._sees_latest[author]
 
     def critique(self, pk):
@@ -183,12 +183,12 @@ def anchored_critiques(user, revision):
     ``CritiqueRow``s with ``anchor_start``, ``anchor_end`` and
     ``anchor_state``, in text order: one query.
     """
-    anchored = Annotation.objects.annotate(
+    anchored = Critique.objects.annotate(
         here=FilteredRelation("anchors", condition=Q(anchors__revision=revision)),
     ).filter(here__isnull=False).annotate(
         anchor_start=F("here__start"), anchor_end=F("here__end"), anchor_state=F("here__state"),
     )
-    critiques = visible_annotations(user, anchored).order_by(
+    critiques = visible_critiques(user, anchored).order_by(
         F("anchor_start").asc(nulls_last=True), "anchor_end", "pk",
     )
     # Readers only ever see the published wording; authors and moderators may see the latest.
@@ -218,8 +218,8 @@ def render_reading_page(request, document, revision, current_number, form=None, 
     revision.document, revision.current_number = document, current_number
     notes, earlier = [], []
     links = MarginLinks(request.user, document)
-    for annotation in anchored_critiques(request.user, revision):
-        note = MarginNote(annotation, revision, links)
+    for critique in anchored_critiques(request.user, revision):
+        note = MarginNote(critique, revision, links)
         (earlier if note.is_detached else notes).append(note)
     paragraphs = split_paragraphs(revision.text)
     text_html = highlighted_text_html(revision.text, [note.span() for note in notes], paragraphs)
@@ -263,12 +263,12 @@ def _too_many(request, what, rate):
 
 
 def _conflict(request, error):
-    context = {"message": str(error), "annotation": error.annotation}
+    context = {"message": str(error), "critique": error.critique}
     return render(request, "annotations/conflict.html", context, status=409)
 
 
-def _forbidden(request, error, annotation):
-    context = {"message": str(error), "annotation": annotation}
+def _forbidden(request, error, critique):
+    context = {"message": str(error), "critique": critique}
     return render(request, "annotations/forbidden.html", context, status=403)
 
 
@@ -282,7 +282,7 @@ def critique_create(request, slug, number):
     form = CritiqueForm(request.POST)
     if form.is_valid():
         try:
-            annotation = services.annotation_submit(
+            critique = services.critique_submit(
                 author=request.user, revision=revision, **form.content(), **form.selector(),
             )
         except ValidationError as error:
@@ -291,7 +291,7 @@ def critique_create(request, slug, number):
             messages.success(
                 request, "Your critique is awaiting review. Moderators read every critique before readers see it.",
             )
-            return redirect(annotation)
+            return redirect(critique)
     return render_reading_page(
         request, revision.document, revision, revision.current_number, form=form, status=400,
     )
@@ -299,11 +299,11 @@ def critique_create(request, slug, number):
 
 def _critique_or_404(request, pk):
     """The critique if the user may see it; otherwise it does not exist for them."""
-    critiques = Annotation.objects.select_related("document", "revision", "author", "version", "published_version")
-    annotation = get_object_or_404(critiques, pk=pk)
-    if not can_see(request.user, annotation):
+    critiques = Critique.objects.select_related("document", "revision", "author", "version", "published_version")
+    critique = get_object_or_404(critiques, pk=pk)
+    if not can_see(request.user, critique):
         raise Http404("No critique here.")
-    return annotation
+    return critique
 
 
 MODERATOR_ACTIONS = {
@@ -312,13 +312,13 @@ MODERATOR_ACTIONS = {
 }
 
 
-def critique_history(user, annotation, events):
+def critique_history(user, critique, events):
     """
     The critique's history as ``{verb, date, by, reason}``. Everyone sees when
     it was submitted and approved; the author and moderators see every event
     with its reason; only moderators see which moderator acted.
     """
-    full = sees_latest_wording(user, annotation)
+    full = sees_latest_wording(user, critique)
     moderator = is_moderator(user)
     entries = []
     for event in events:
@@ -327,7 +327,7 @@ def critique_history(user, annotation, events):
         verb, by = event.get_action_display(), ""
         if event.action == Action.WITHDRAW:
             verb, by = "Withdrawn", "by the author"
-        elif event.action == Action.REATTACH and event.actor_id == annotation.author_id:
+        elif event.action == Action.REATTACH and event.actor_id == critique.author_id:
             by = "by the author"
         elif event.action in MODERATOR_ACTIONS:
             by = f"by {event.actor.get_username()}" if moderator else "by a moderator"
@@ -336,33 +336,33 @@ def critique_history(user, annotation, events):
     return entries
 
 
-def render_critique_page(request, annotation, flag_form=None, status=200):
+def render_critique_page(request, critique, flag_form=None, status=200):
     """The critique's permalink page, with the flag form (and its errors) for registered readers."""
     user = request.user
-    version = shown_version(user, annotation)
-    text = annotation.revision.text
-    events = list(annotation.events.select_related("actor").order_by("created", "pk"))
+    version = shown_version(user, critique)
+    text = critique.revision.text
+    events = list(critique.events.select_related("actor").order_by("created", "pk"))
     reasoned = [event.reason for event in events if event.action in REASONED_ACTIONS]
-    annotation.latest_reason = reasoned[-1] if reasoned else None  # for the status line
-    is_author = user.is_authenticated and annotation.author_id == user.pk
-    may_flag = user.is_authenticated and not is_author and annotation.is_public
-    already_flagged = may_flag and Flag.objects.filter(annotation=annotation, user=user).exists()
+    critique.latest_reason = reasoned[-1] if reasoned else None  # for the status line
+    is_author = user.is_authenticated and critique.author_id == user.pk
+    may_flag = user.is_authenticated and not is_author and critique.is_public
+    already_flagged = may_flag and Flag.objects.filter(critique=critique, user=user).exists()
     if may_flag and not already_flagged and flag_form is None:
         flag_form = FlagForm()
     return render(
         request,
         "annotations/critique_detail.html",
         {
-            "annotation": annotation,
+            "critique": critique,
             "version": version,
             "category_label": Category(version.category).label,
-            "status": status_label(annotation) if sees_latest_wording(user, annotation) else "",
-            "before": text[max(0, annotation.start - CONTEXT_CHARS):annotation.start],
-            "passage": text[annotation.start:annotation.end],
-            "after": text[annotation.end:annotation.end + CONTEXT_CHARS],
-            "cut_before": annotation.start > CONTEXT_CHARS,
-            "cut_after": annotation.end + CONTEXT_CHARS < len(text),
-            "history": critique_history(user, annotation, events),
+            "status": status_label(critique) if sees_latest_wording(user, critique) else "",
+            "before": text[max(0, critique.start - CONTEXT_CHARS):critique.start],
+            "passage": text[critique.start:critique.end],
+            "after": text[critique.end:critique.end + CONTEXT_CHARS],
+            "cut_before": critique.start > CONTEXT_CHARS,
+            "cut_after": critique.end + CONTEXT_CHARS < len(text),
+            "history": critique_history(user, critique, events),
             "is_author": is_author,
             "already_flagged": already_flagged,
             "flag_form": flag_form if may_flag and not already_flagged else None,
@@ -376,28 +376,28 @@ def critique_detail(request, pk):
 
 
 def _own_critique(request, pk):
-    annotation = _critique_or_404(request, pk)
-    if annotation.author_id != request.user.pk:
+    critique = _critique_or_404(request, pk)
+    if critique.author_id != request.user.pk:
         raise PermissionDenied("Only the author can change a critique.")
-    return annotation
+    return critique
 
 
 @login_required
 def critique_edit(request, pk):
     try:
-        annotation = _own_critique(request, pk)
+        critique = _own_critique(request, pk)
     except PermissionDenied as error:
         return _forbidden(request, error, None)
-    if not annotation.is_editable:
+    if not critique.is_editable:
         return _conflict(request, ModerationConflict(
-            annotation, f"A critique that is “{annotation.get_status_display()}” can't be edited.",
+            critique, f"A critique that is “{critique.get_status_display()}” can't be edited.",
         ))
     if request.method == "POST":
         form = CritiqueContentForm(request.POST)
         if form.is_valid():
-            was_public = annotation.is_public
+            was_public = critique.is_public
             try:
-                services.annotation_edit(annotation, user=request.user, **form.content())
+                services.critique_edit(critique, user=request.user, **form.content())
             except ValidationError as error:
                 form.add_service_errors(error)
             except ModerationConflict as error:
@@ -407,16 +407,16 @@ def critique_edit(request, pk):
                     "Your change awaits review; readers keep seeing the approved wording." if was_public
                     else "Your critique is awaiting review."
                 ))
-                return redirect(annotation)
+                return redirect(critique)
         status = 400
     else:
-        form = CritiqueContentForm(initial=CritiqueContentForm.initial_from_version(annotation.version))
+        form = CritiqueContentForm(initial=CritiqueContentForm.initial_from_version(critique.version))
         status = 200
     return render(
         request,
         "annotations/critique_edit.html",
         {
-            "annotation": annotation,
+            "critique": critique,
             "form": form,
             "categories": category_guide(),
             "evidence_rule": categories_needing_evidence_text(),
@@ -429,74 +429,74 @@ def critique_edit(request, pk):
 def critique_withdraw(request, pk):
     """GET asks to confirm; POST withdraws."""
     try:
-        annotation = _own_critique(request, pk)
+        critique = _own_critique(request, pk)
     except PermissionDenied as error:
         return _forbidden(request, error, None)
     if request.method == "POST":
         try:
-            services.annotation_withdraw(annotation, user=request.user)
+            services.critique_withdraw(critique, user=request.user)
         except ModerationConflict as error:
             return _conflict(request, error)
         messages.success(request, "Your critique was withdrawn. Readers no longer see it.")
-        return redirect(annotation)
-    if not annotation.is_withdrawable:
+        return redirect(critique)
+    if not critique.is_withdrawable:
         return _conflict(request, ModerationConflict(
-            annotation, f"A critique that is “{annotation.get_status_display()}” can't be withdrawn.",
+            critique, f"A critique that is “{critique.get_status_display()}” can't be withdrawn.",
         ))
-    return render(request, "annotations/critique_withdraw.html", {"annotation": annotation})
+    return render(request, "annotations/critique_withdraw.html", {"critique": critique})
 
 
 @login_required
 @require_POST
 @ratelimit(key="user", rate=flag_rate, method="POST", block=False)
 def critique_flag(request, pk):
-    annotation = _critique_or_404(request, pk)
+    critique = _critique_or_404(request, pk)
     if request.limited:
         return _too_many(request, "flags", settings.FLAG_RATE)
     form = FlagForm(request.POST)
     form.is_valid()
     try:
-        services.annotation_flag(annotation, user=request.user, reason=form.cleaned_data.get("reason", ""))
+        services.critique_flag(critique, user=request.user, reason=form.cleaned_data.get("reason", ""))
     except ValidationError as error:
         form.add_service_errors(error)
-        return render_critique_page(request, annotation, flag_form=form, status=400)
+        return render_critique_page(request, critique, flag_form=form, status=400)
     except PermissionDenied as error:
-        return _forbidden(request, error, annotation)
+        return _forbidden(request, error, critique)
     except ModerationConflict as error:
         return _conflict(request, error)
     except AlreadyFlagged as error:
         messages.info(request, str(error))
-        return redirect(annotation)
+        return redirect(critique)
     messages.success(request, "Thank you: moderators will look at this critique again.")
-    return redirect(annotation)
+    return redirect(critique)
 
 
 @login_required
 @require_POST
 def critique_reattach(request, pk):
     """The author or a moderator places a detached critique on a passage of the current revision."""
-    annotation = _critique_or_404(request, pk)
-    revision = current_revision_or_404(annotation.document.slug)
+    critique = _critique_or_404(request, pk)
+    revision = current_revision_or_404(critique.document.slug)
     form = ReattachForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(form.errors)
-        services.annotation_reattach(annotation, user=request.user, revision=revision, **form.cleaned_data)
+        services.critique_reattach(critique, user=request.user, revision=revision, **form.cleaned_data)
     except PermissionDenied as error:
-        return _forbidden(request, error, annotation)
+        return _forbidden(request, error, critique)
     except ModerationConflict as error:
         return _conflict(request, error)
     except ValidationError as error:
         messages.error(request, "The critique was not re-attached: " + " ".join(error.messages))
         return render_reading_page(request, revision.document, revision, revision.number, status=400)
     messages.success(request, "The critique is placed on the passage you selected.")
-    return redirect(f"{revision.document.get_absolute_url()}#critique-{annotation.pk}")
+    return redirect(f"{revision.document.get_absolute_url()}#critique-{critique.pk}")
 
 
 @login_required
 def my_critiques(request):
     critiques = (
-        Annotation.objects.filter(author=request.user)
+        Critique.objects.filter(author=request.user)
         .select_related("document", "revision", "version")
         .defer("revision__text", "document__notes", "version__body", "version__body_html")
         .annotate(latest_reason=latest_reason())
@@ -504,13 +504,13 @@ def my_critiques(request):
     )
     page = Paginator(critiques, CRITIQUES_PER_PAGE).get_page(request.GET.get("page"))
     rows = []
-    for annotation in page:
-        annotation.revision.document = annotation.document  # the same row: no lookup for links
+    for critique in page:
+        critique.revision.document = critique.document  # the same row: no lookup for links
         rows.append({
-            "annotation": annotation,
-            "category_label": Category(annotation.version.category).label,
-            "sign": CATEGORY_SIGNS[annotation.version.category],
-            "status": status_label(annotation),
+            "critique": critique,
+            "category_label": Category(critique.version.category).label,
+            "sign": CATEGORY_SIGNS[critique.version.category],
+            "status": status_label(critique),
         })
     return render(request, "annotations/my_critiques.html", {"page": page, "rows": rows})
 
@@ -531,7 +531,7 @@ def search(request):
         for document in documents:
             document.snippet = snippets.get(document.pk, "")
         critiques = list(
-            search_critiques(request.user, query, Annotation.objects.select_related(
+            search_critiques(request.user, query, Critique.objects.select_related(
                 "document", "published_version").defer("document__notes"))[:SEARCH_RESULTS]
         )
         snippets = critique_snippets(critiques, query)

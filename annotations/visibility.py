@@ -1,6 +1,6 @@
 """
 The visibility rule, in one place. Every page, API view, search, count, feed
-and export that shows critiques gets them from ``visible_annotations``:
+and export that shows critiques gets them from ``visible_critiques``:
 
 - anyone sees published critiques (approved once, not hidden or withdrawn),
   in their published wording;
@@ -9,7 +9,7 @@ and export that shows critiques gets them from ``visible_annotations``:
 """
 from django.db.models import Q
 
-from .models import UNPUBLISHED_STATUSES, Annotation
+from .models import UNPUBLISHED_STATUSES, Critique
 
 MODERATORS_GROUP = "Moderators"
 
@@ -26,9 +26,9 @@ def is_moderator(user):
 PUBLIC = Q(published_version__isnull=False) & ~Q(status__in=UNPUBLISHED_STATUSES)
 
 
-def visible_annotations(user, queryset=None):
+def visible_critiques(user, queryset=None):
     """The critiques ``user`` may see."""
-    queryset = Annotation.objects.all() if queryset is None else queryset
+    queryset = Critique.objects.all() if queryset is None else queryset
     if is_moderator(user):
         return queryset
     if user.is_authenticated:
@@ -36,16 +36,16 @@ def visible_annotations(user, queryset=None):
     return queryset.filter(PUBLIC)
 
 
-def can_see(user, annotation):
-    return annotation.is_public or is_moderator(user) or (user.is_authenticated and annotation.author_id == user.pk)
+def can_see(user, critique):
+    return critique.is_public or is_moderator(user) or (user.is_authenticated and critique.author_id == user.pk)
 
 
-def sees_latest_wording(user, annotation):
+def sees_latest_wording(user, critique):
     """Authors and moderators read the latest version; everyone else the published one."""
-    return is_moderator(user) or (user.is_authenticated and annotation.author_id == user.pk)
+    return is_moderator(user) or (user.is_authenticated and critique.author_id == user.pk)
 
 
-def shown_version(user, annotation):
-    if sees_latest_wording(user, annotation):
-        return annotation.version
-    return annotation.published_version
+def shown_version(user, critique):
+    if sees_latest_wording(user, critique):
+        return critique.version
+    return critique.published_version

@@ -10,8 +10,8 @@ its target is the revision permalink it was written on, with a
 TextQuoteSelector and a TextPositionSelector (offsets in code points).
 
 ``/api/documents/{slug}/annotations/`` is the container: GET pages through
-the critiques the caller may see (``visible_annotations``), POST files a new
-one through ``annotation_submit``. The critique's own address belongs to the
+the critiques the caller may see (``visible_critiques``), POST files a new
+one through ``critique_submit``. The critique's own address belongs to the
 critiques API (``annotations.api``), which calls ``annotation_representation``
 and ``annotation_put`` from here.
 """
@@ -39,8 +39,8 @@ from archive.models import Document, Revision
 from config.api import JSONParser, error_responses
 
 from . import services
-from .models import Annotation, Category
-from .visibility import shown_version, visible_annotations
+from .models import Critique, Category
+from .visibility import shown_version, visible_critiques
 
 W3C_PROFILE = "http://www.w3.org/ns/anno.jsonld"
 LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"
@@ -101,7 +101,7 @@ class PreconditionFailed(exceptions.APIException):
 # Representation
 
 def annotation_iri(request, pk):
-    return request.build_absolute_uri(reverse("api-annotation-detail", args=[pk]))
+    return request.build_absolute_uri(reverse("api-critique-detail", args=[pk]))
 
 
 def revision_iri(request, slug, number):
@@ -180,7 +180,7 @@ def annotation_headers(annotation):
 
 
 def _fetch(pk):
-    return Annotation.objects.select_related(
+    return Critique.objects.select_related(
         "document", "revision", "author", "version", "published_version",
     ).defer("revision__text", "document__notes").get(pk=pk)
 
@@ -372,7 +372,7 @@ def annotation_put(request, annotation):
     """
     Replace a critique with a full W3C annotation (Web Annotation Protocol
     PUT). Only its author, only with a current ``If-Match``; the target can't
-    change; the new wording goes back to review through ``annotation_edit``.
+    change; the new wording goes back to review through ``critique_edit``.
     Preconditions are judged before the body is read (RFC 9110, 13.2.2).
     """
     if annotation.author_id != request.user.pk:
@@ -381,7 +381,7 @@ def annotation_put(request, annotation):
         raise PreconditionRequired()
     with transaction.atomic():
         # Lock, then compare: two editors holding the same ETag can't both succeed.
-        locked = Annotation.objects.select_for_update(of=("self",)).get(pk=annotation.pk)
+        locked = Critique.objects.select_for_update(of=("self",)).get(pk=annotation.pk)
         _check_if_match(request, locked)
         content, target = parse_annotation(request, annotation.document)
         sent = (target["revision"].pk, target["exact"],
@@ -389,7 +389,7 @@ def annotation_put(request, annotation):
         if sent != (locked.revision_id, locked.exact, locked.start, locked.end):
             raise ValidationError({"target": ["The target can't change: critique another passage anew."]})
         try:
-            services.annotation_edit(locked, user=request.user, **content)
+            services.critique_edit(locked, user=request.user, **content)
         except ValidationError as error:
             raise w3c_errors(error) from None
     annotation = _fetch(annotation.pk)
@@ -494,7 +494,7 @@ class AnnotationContainerView(APIView):
         else:
             minimal, applied = False, ""
             iris = _query_number(request, "iris", maximum=1) == 1
-        visible = visible_annotations(request.user, Annotation.objects.filter(document=document))
+        visible = visible_critiques(request.user, Critique.objects.filter(document=document))
         # Cheap: one aggregate. Every write moves an annotation's ``modified``; the count catches removals.
         stats = visible.aggregate(total=Count("pk"), latest=Max("modified"))
         total, last = stats["total"], max(0, (stats["total"] - 1) // PAGE_SIZE)
@@ -532,7 +532,7 @@ class AnnotationContainerView(APIView):
         document = get_object_or_404(Document, slug=slug)
         content, target = parse_annotation(request, document)
         try:
-            annotation = services.annotation_submit(author=request.user, **content, **target)
+            annotation = services.critique_submit(author=request.user, **content, **target)
         except ValidationError as error:
             raise w3c_errors(error) from None
         annotation = _fetch(annotation.pk)
@@ -554,14 +554,14 @@ class _Pages:
 
     def page(self, number, embedded=False):
         start = number * PAGE_SIZE
-        annotations = self.visible.order_by("created", "pk")[start:start + PAGE_SIZE]
+        critiques = self.visible.order_by("created", "pk")[start:start + PAGE_SIZE]
         if self.iris:
-            items = [annotation_iri(self.request, pk) for pk in annotations.values_list("pk", flat=True)]
+            items = [annotation_iri(self.request, pk) for pk in critiques.values_list("pk", flat=True)]
         else:
-            annotations = annotations.select_related(
+            critiques = critiques.select_related(
                 "document", "revision", "author", "version", "published_version",
             ).defer("revision__text", "document__notes")
-            items = [annotation_representation(self.request, item, context=False) for item in annotations]
+            items = [annotation_representation(self.request, item, context=False) for item in critiques]
         data = {} if embedded else {"@context": W3C_PROFILE}
         data.update({
             "id": self.iri(number),

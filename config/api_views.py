@@ -24,7 +24,7 @@ from .api import JSONParser, error_responses
 # What GET /api/ lists: key → URL name. Each app names its own endpoints.
 ROOT_ENDPOINTS = {
     "documents": "api-document-list",
-    "annotations": "api-annotation-list",
+    "annotations": "api-critique-list",
     "moderation_queue": "api-moderation-queue",
     "token": "api-token",
     "schema": "api-schema",

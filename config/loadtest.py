@@ -112,7 +112,7 @@ def prepare(env):
     from django.db import connections
     from rest_framework.authtoken.models import Token
 
-    from annotations.models import Annotation
+    from annotations.models import Critique
     from archive.models import Document
 
     quiet = {"stdout": io.StringIO(), "verbosity": 0}
@@ -135,7 +135,7 @@ def prepare(env):
         "scholars": [token(f"load-scholar-{n:02}") for n in range(SCHOLARS)],
         "moderators": [token(f"load-moderator-{n:02}", moderator=True) for n in range(MODERATORS)],
         "documents": {},
-        "critiques": list(Annotation.objects.filter(status="approved").values_list("pk", flat=True)),
+        "critiques": list(Critique.objects.filter(status="approved").values_list("pk", flat=True)),
     }
     for document in Document.objects.select_related("current_revision"):
         revision = document.current_revision

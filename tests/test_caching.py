@@ -4,7 +4,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Action
-from annotations.services import annotation_decide
+from annotations.services import critique_decide
 from archive.services import revision_create
 from tests.annotations.factories import make_moderator, make_scholar, submit_critique
 
@@ -33,7 +33,7 @@ def test_etag_changes_when_a_critique_is_published(client, seed_collection):
     document = seed_collection["paris-commune-of-1871"]
     critique = submit_critique(make_scholar("ada"), document.current_revision, passage="executions that numbered 20,000 in one week")
     etag = client.get(PAGE)["ETag"]
-    annotation_decide(critique, moderator=make_moderator("mona"), action=Action.APPROVE)
+    critique_decide(critique, moderator=make_moderator("mona"), action=Action.APPROVE)
     response = client.get(PAGE, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200
     assert response["ETag"] != etag
@@ -91,7 +91,7 @@ def test_a_change_renders_the_page_again(client, seed_collection):
     critique = submit_critique(make_scholar("ada"), document.current_revision,
                                passage="executions that numbered 20,000 in one week", body="SERVER-CACHE-CHECK")
     assert "SERVER-CACHE-CHECK" not in client.get(PAGE).content.decode()
-    annotation_decide(critique, moderator=make_moderator("mona"), action=Action.APPROVE)
+    critique_decide(critique, moderator=make_moderator("mona"), action=Action.APPROVE)
     assert "SERVER-CACHE-CHECK" in client.get(PAGE).content.decode()
 
 

@@ -1,11 +1,32 @@
 """
 Critiques filed before anchors existed: each gets its exact anchor on the
 revision it was written on, and is carried forward to every later revision
-of its document, as recording those revisions would have done.
+of its document.
+
+Self-contained, so that later changes to the anchoring never change what this
+migration does: on later revisions a passage is kept where its text is
+unchanged at the same place, moved to its only occurrence, or detached.
 """
+from collections import namedtuple
+
 from django.db import migrations
 
-from annotations.anchoring import carry_forward
+Placement = namedtuple("Placement", "state start end score")
+
+
+def carry_forward(old_text, new_text, anchors):
+    placements = {}
+    for pk, start, end, exact, prefix, suffix in anchors:
+        if start is None:
+            placements[pk] = Placement("detached", None, None, 0.0)
+        elif new_text[start:end] == exact and old_text[:start] == new_text[:start]:
+            placements[pk] = Placement("exact", start, end, 1.0)
+        elif new_text.count(exact) == 1:
+            found = new_text.index(exact)
+            placements[pk] = Placement("moved", found, found + len(exact), 1.0)
+        else:
+            placements[pk] = Placement("detached", None, None, 0.0)
+    return placements
 
 BATCH_SIZE = 1000
 

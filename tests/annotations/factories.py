@@ -72,22 +72,22 @@ def submit_critique(author, revision, passage=DEFAULT_PASSAGE, category="unsourc
     """
     if evidence is None and category in CATEGORIES_NEEDING_EVIDENCE:
         evidence = DEFAULT_EVIDENCE
-    return services.annotation_submit(
+    return services.critique_submit(
         author=author, revision=revision, category=category, body=body, evidence=evidence, exact=passage,
         start=start, end=None if start is None else start + len(passage),
     )
 
 
-def decide(annotation, moderator, action, reason=""):
+def decide(critique, moderator, action, reason=""):
     """A moderator's decision, with the reason a real moderator would give where one is needed."""
     if not reason and action in {"reject", "request_changes", "hide"}:
         reason = f"Reason to {action}."
-    return services.annotation_decide(annotation, moderator=moderator, action=action, reason=reason)
+    return services.critique_decide(critique, moderator=moderator, action=action, reason=reason)
 
 
-def approve(annotation, moderator):
-    return decide(annotation, moderator, "approve")
+def approve(critique, moderator):
+    return decide(critique, moderator, "approve")
 
 
-def flag_critique(annotation, user, reason="This misreads the source."):
-    return services.annotation_flag(annotation, user=user, reason=reason)
+def flag_critique(critique, user, reason="This misreads the source."):
+    return services.critique_flag(critique, user=user, reason=reason)

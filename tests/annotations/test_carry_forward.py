@@ -4,11 +4,9 @@ anchor on every revision recorded after it (exact, moved or detached), the
 reading pages show them where their anchors say, detached ones are listed
 apart, and their author or a moderator can re-attach them.
 """
-import importlib
-
 import pytest
-from django.apps import apps
 from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from annotations import services
@@ -33,7 +31,7 @@ def record(document, text, summary="Edited."):
 
 
 def anchor_on(critique, revision):
-    return Anchor.objects.get(annotation=critique, revision=revision)
+    return Anchor.objects.get(critique=critique, revision=revision)
 
 
 # Recording a revision anchors every critique ---------------------------------
@@ -48,12 +46,12 @@ def test_recording_a_revision_anchors_every_critique_once_whatever_its_status(do
     pending = submit_critique(author, revision, passage="Karl Marx")
     approved = approve(submit_critique(author, revision, passage="Bloody Week"), moderator)
     rejected = decide(submit_critique(other, revision, passage="Vendôme Column"), moderator, "reject")
-    withdrawn = services.annotation_withdraw(submit_critique(other, revision, passage="Hôtel de Ville"), user=other)
+    withdrawn = services.critique_withdraw(submit_critique(other, revision, passage="Hôtel de Ville"), user=other)
     changed = SAMPLE_TEXT.replace("The Commune was proclaimed", "The Paris Commune was proclaimed")
 
     second = record(document, "Foreword.\n\n" + changed)
 
-    anchors = {anchor.annotation_id: anchor for anchor in Anchor.objects.filter(revision=second)}
+    anchors = {anchor.critique_id: anchor for anchor in Anchor.objects.filter(revision=second)}
     assert set(anchors) == {pending.pk, approved.pk, rejected.pk, withdrawn.pk}
     for critique in (pending, approved, rejected, withdrawn):
         anchor = anchors[critique.pk]
@@ -96,7 +94,7 @@ def test_a_critique_filed_on_an_earlier_revision_is_carried_to_the_current_one(d
 
 def test_a_critique_is_anchored_only_once_per_revision(critique, revision):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Anchor.objects.create(annotation=critique, revision=revision, start=0, end=3, state="exact", score=1.0)
+        Anchor.objects.create(critique=critique, revision=revision, start=0, end=3, state="exact", score=1.0)
 
 
 def test_carrying_forward_runs_a_fixed_number_of_queries(author):
@@ -112,19 +110,46 @@ def test_carrying_forward_runs_a_fixed_number_of_queries(author):
     assert counts[0] == counts[1], counts
 
 
-def test_the_data_migration_anchors_critiques_filed_before_anchors_existed(document, author):
-    first = submit_critique(author, document.current_revision, passage="Karl Marx")
-    record(document, "Foreword.\n\n" + SAMPLE_TEXT.replace("Bloody Week", "Semaine sanglante"))
-    gone = submit_critique(author, document.current_revision, passage="Semaine sanglante")
-    record(document, document.current_revision.text.replace("Semaine sanglante", "week of May"))
-    expected = sorted(Anchor.objects.values_list("annotation_id", "revision_id", "start", "end", "state"))
-    Anchor.objects.all().delete()
+@pytest.mark.django_db(transaction=True)
+def test_the_data_migration_anchors_critiques_filed_before_anchors_existed():
+    """Run for real: the database taken back to before anchors, critiques filed, then migrated forward."""
+    before_anchors = [("annotations", "0003_anchor"), ("archive", "0005_change_counter")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before_anchors)
+    old = executor.loader.project_state(before_anchors).apps
+    try:
+        user = old.get_model("auth", "User").objects.create(username="ada")
+        document = old.get_model("archive", "Document").objects.create(slug="migrated", title="T", kind="essay")
+        Revision = old.get_model("archive", "Revision")
+        second_text = SAMPLE_TEXT.replace("Bloody Week", "Semaine sanglante") + "Postscript.\n"
+        revisions = [
+            Revision.objects.create(document=document, number=number, text=text, sha256="0" * 64,
+                                    length=len(text), summary="s", created_by=user)
+            for number, text in ((1, SAMPLE_TEXT), (2, second_text))
+        ]
+        Annotation = old.get_model("annotations", "Annotation")
 
-    migration = importlib.import_module("annotations.migrations.0004_anchor_existing_critiques")
-    migration.anchor_existing_critiques(apps, None)
+        def file(passage):
+            start = SAMPLE_TEXT.index(passage)
+            return Annotation.objects.create(
+                document=document, revision=revisions[0], author=user, exact=passage,
+                start=start, end=start + len(passage), status="pending",
+            ).pk
 
-    assert sorted(Anchor.objects.values_list("annotation_id", "revision_id", "start", "end", "state")) == expected
-    assert len(expected) == 5 and {first.pk, gone.pk} == {row[0] for row in expected}
+        kept, moved, gone = file("The Commune was proclaimed"), file("Karl Marx"), file("Bloody Week")
+
+        executor = MigrationExecutor(connection)
+        executor.migrate([("annotations", "0004_anchor_existing_critiques")])
+        Anchor = executor.loader.project_state([("annotations", "0004_anchor_existing_critiques")]).apps.get_model(
+            "annotations", "Anchor")
+        on_second = {row[0]: row[1:] for row in Anchor.objects.filter(revision_id=revisions[1].pk).values_list(
+            "annotation_id", "state", "start", "end")}
+        assert Anchor.objects.filter(revision_id=revisions[0].pk, state="exact").count() == 3
+        marx = second_text.index("Karl Marx")
+        assert on_second == {kept: ("exact", 0, 26), moved: ("moved", marx, marx + 9), gone: ("detached", None, None)}
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 # The seed collection: revision 2 is revision 1 less whole lines of furniture ----
@@ -293,7 +318,7 @@ def test_the_author_re_attaches_a_detached_critique_by_selecting_a_passage(clien
     assert (anchor.state, anchor.start, anchor.end, anchor.quote) == (
         AnchorState.REATTACHED, selection["start"], selection["end"], "Rise and nature",
     )
-    event = ModerationEvent.objects.filter(annotation=furniture).latest("pk")
+    event = ModerationEvent.objects.filter(critique=furniture).latest("pk")
     assert (event.action, event.actor, event.from_status, event.to_status) == (
         Action.REATTACH, author, Status.APPROVED, Status.APPROVED,
     )
@@ -310,7 +335,7 @@ def test_a_re_attached_critique_follows_its_new_passage_into_later_revisions(enc
     furniture = encyclopedia["furniture"]
     document = encyclopedia["document"]
     current = document.revisions.get(number=2)
-    services.annotation_reattach(furniture, user=author, revision=current,
+    services.critique_reattach(furniture, user=author, revision=current,
                                  **passage_on_current(encyclopedia, "Rise and nature"))
     third = record(document, "Editor's note.\n\n" + current.text)
     anchor = anchor_on(furniture, third)
@@ -365,4 +390,4 @@ def test_only_the_current_revision_takes_a_re_attach(encyclopedia, author):
     record(document, "Editor's note.\n\n" + document.revisions.get(number=2).text)
     old = document.revisions.get(number=2)
     with pytest.raises(ModerationConflict):
-        services.annotation_reattach(encyclopedia["furniture"], user=author, revision=old, exact="Rise and nature")
+        services.critique_reattach(encyclopedia["furniture"], user=author, revision=old, exact="Rise and nature")

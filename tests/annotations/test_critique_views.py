@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django.asserts import assertRedirects
 
 from annotations import services
-from annotations.models import Annotation, Flag, Status
+from annotations.models import Critique, Flag, Status
 from tests.annotations.factories import SAMPLE_TEXT, approve, decide, make_moderator, submit_critique
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def page_of(response):
 def test_scholar_files_a_critique_and_lands_on_its_permalink(client, document, author):
     client.force_login(author)
     response = client.post(CREATE, critique_data(), follow=True)
-    critique = Annotation.objects.get()
+    critique = Critique.objects.get()
     assertRedirects(response, f"/critiques/{critique.pk}/")
     assert "Your critique is awaiting review" in page_of(response)
     assert (critique.start, critique.end, critique.exact) == (68, 88, "Some twenty thousand")
@@ -60,7 +60,7 @@ def test_a_typed_quote_is_found_by_the_server(client, document, author):
     data = critique_data(exact="Bloody Week.\r\n\r\nThe Vendôme", start="", end="", category="unsourced_claim")
     response = client.post(CREATE, data)
     assert response.status_code == 302
-    critique = Annotation.objects.get()
+    critique = Critique.objects.get()
     assert critique.exact == "Bloody Week.\n\nThe Vendôme"
     assert SAMPLE_TEXT[critique.start:critique.end] == critique.exact
 
@@ -69,7 +69,7 @@ def test_context_disambiguates_a_repeated_quote(client, document, author):
     client.force_login(author)
     data = critique_data(exact="1871", start="", end="", prefix="on 16 May ", category="unsourced_claim")
     assert client.post(CREATE, data).status_code == 302
-    assert Annotation.objects.get().start == SAMPLE_TEXT.index("16 May 1871") + len("16 May ")
+    assert Critique.objects.get().start == SAMPLE_TEXT.index("16 May 1871") + len("16 May ")
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_bad_critiques_are_refused_with_the_reason_and_nothing_is_written(
     page = page_of(response)
     assert message in page
     assert "Your critique was not filed" in page
-    assert Annotation.objects.count() == 0
+    assert Critique.objects.count() == 0
     form = response.context["form"]
     if field == "evidence":
         assert any(message.replace("&#x27;", "'") in error for error in form.evidence_errors)
@@ -126,7 +126,7 @@ def test_filing_needs_a_login_a_post_and_a_csrf_token(client, document, author):
     strict.force_login(author)
     assert strict.post(CREATE, critique_data()).status_code == 403
     assert client.post("/documents/commune/revisions/9/critiques/", critique_data()).status_code == 404
-    assert Annotation.objects.count() == 0
+    assert Critique.objects.count() == 0
 
 
 @override_settings(CRITIQUE_RATE="2/h")
@@ -138,7 +138,7 @@ def test_critiques_are_rate_limited_per_user(client, document, author, other):
     response = client.post(CREATE, critique_data())
     assert response.status_code == 429
     assert "You can file up to 2 an hour" in page_of(response)
-    assert Annotation.objects.count() == 2
+    assert Critique.objects.count() == 2
     client.force_login(other)  # another scholar has their own allowance
     assert client.post(CREATE, critique_data()).status_code == 302
 
@@ -149,7 +149,7 @@ def test_critiques_are_rate_limited_per_user(client, document, author, other):
 def test_permalink_shows_the_passage_in_context_and_the_public_history(client, revision, author, moderator):
     critique = submit_critique(author, revision, category="factual_error", body="Wrong *count*.")
     decide(critique, moderator, "request_changes", f"Say which source {SECRET}.")
-    services.annotation_edit(critique, user=author, category="factual_error", body="Better.",
+    services.critique_edit(critique, user=author, category="factual_error", body="Better.",
                              evidence=[{"url": "https://example.org/a", "title": "A source", "note": ""}])
     approve(critique, moderator)
     page = page_of(client.get(f"/critiques/{critique.pk}/"))
@@ -388,7 +388,7 @@ def test_an_unpublished_critique_appears_on_no_page_others_can_open(client, docu
     ])
     published = submit_critique(author, revision)
     approve(published, moderator)
-    services.annotation_edit(published, user=author, category="unsourced_claim", body=f"Change {SECRET}")
+    services.critique_edit(published, user=author, category="unsourced_claim", body=f"Change {SECRET}")
     revision_create(document, text=SAMPLE_TEXT + "\nMore.\n", summary="Add", base_revision=1)
     urls = [
         "/", "/documents/", "/documents/?q=commune", "/documents/commune/", "/documents/commune/revisions/1/",

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from annotations import services
-from annotations.models import Annotation, ModerationEvent, Status
+from annotations.models import Critique, ModerationEvent, Status
 
 from .factories import (
     approve,
@@ -66,13 +66,13 @@ def messages_of(response):
 
 
 def post_decision(client, critique, action, reason="", expected=None, **extra):
-    data = {"annotation": critique.pk, "action": action, "reason": reason,
-            "expected_status": expected or Annotation.objects.get(pk=critique.pk).status, **extra}
+    data = {"critique": critique.pk, "action": action, "reason": reason,
+            "expected_status": expected or Critique.objects.get(pk=critique.pk).status, **extra}
     return client.post(DECIDE, data)
 
 
 def statuses(*critiques):
-    return [Annotation.objects.get(pk=critique.pk).status for critique in critiques]
+    return [Critique.objects.get(pk=critique.pk).status for critique in critiques]
 
 
 # Who may use it
@@ -81,7 +81,7 @@ def test_anonymous_users_are_sent_to_log_in(client, critique):
     response = client.get(QUEUE + "?category=factual_error")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/moderation/%3Fcategory%3Dfactual_error"
-    response = client.post(DECIDE, {"annotation": critique.pk, "action": "approve", "expected_status": "pending"})
+    response = client.post(DECIDE, {"critique": critique.pk, "action": "approve", "expected_status": "pending"})
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/moderation/")
     assert statuses(critique) == ["pending"]
 
@@ -135,14 +135,14 @@ def assorted(author, moderator, revision):
         ["pending", "approved", "flagged", "rejected", "withdrawn", "hidden", "changes", "dismissed"], PASSAGES)}
     approve(made["approved"], other)
     approve(made["flagged"], other)
-    flag_critique(Annotation.objects.get(pk=made["flagged"].pk), make_scholar("fred"), reason="Wrong date.")
+    flag_critique(Critique.objects.get(pk=made["flagged"].pk), make_scholar("fred"), reason="Wrong date.")
     decide(made["rejected"], other, "reject")
-    services.annotation_withdraw(made["withdrawn"], user=author)
+    services.critique_withdraw(made["withdrawn"], user=author)
     approve(made["hidden"], other)
     decide(made["hidden"], other, "hide")
     decide(made["changes"], other, "request_changes")
     approve(made["dismissed"], other)
-    flag_critique(Annotation.objects.get(pk=made["dismissed"].pk), make_scholar("gina"))
+    flag_critique(Critique.objects.get(pk=made["dismissed"].pk), make_scholar("gina"))
     decide(made["dismissed"], other, "dismiss_flags")
     return made
 
@@ -201,7 +201,7 @@ def test_oldest_first(mod_client, author, revision):
     now = timezone.now()
     # Creation order reversed against primary keys, so the order can only come from the dates.
     for critique, days_ago in [(first, 1), (second, 3), (third, 2)]:
-        Annotation.objects.filter(pk=critique.pk).update(created=now - timedelta(days=days_ago))
+        Critique.objects.filter(pk=critique.pk).update(created=now - timedelta(days=days_ago))
     assert listed(mod_client.get(QUEUE)) == [second.pk, third.pk, first.pk]
 
 
@@ -290,7 +290,7 @@ def test_an_item_shows_its_flags_and_the_authors_record(mod_client, author, revi
     approve(published, other)
     decide(submit_critique(author, revision, passage=PASSAGES[1]), other, "reject")
     decide(submit_critique(author, revision, passage=PASSAGES[2]), other, "reject")
-    published = Annotation.objects.get(pk=published.pk)
+    published = Critique.objects.get(pk=published.pk)
     flag_critique(published, make_scholar("fred"), reason="The date is wrong.")
     flag_critique(published, make_scholar("gina"), reason="Misquotes <the> source.")
     html = item_html(mod_client.get(QUEUE), published)
@@ -301,7 +301,7 @@ def test_an_item_shows_its_flags_and_the_authors_record(mod_client, author, revi
 
 def test_a_pending_change_shows_the_published_wording_too(mod_client, author, critique, moderator):
     approve(critique, make_moderator("otto"))
-    services.annotation_edit(critique, user=author, category="missing_context", body="The new wording.")
+    services.critique_edit(critique, user=author, category="missing_context", body="The new wording.")
     html = item_html(mod_client.get(QUEUE), critique)
     assert "Proposed wording (version 2)" in html and "The new wording." in html
     assert "Published wording (version 1, what readers see now)" in html
@@ -318,7 +318,7 @@ def test_a_pending_change_shows_the_published_wording_too(mod_client, author, cr
 def test_only_the_allowed_actions_are_offered(mod_client, critique, setup, buttons):
     for step in setup:
         if step == "flag":
-            flag_critique(Annotation.objects.get(pk=critique.pk), make_scholar("fred"))
+            flag_critique(Critique.objects.get(pk=critique.pk), make_scholar("fred"))
         else:
             decide(critique, make_moderator(f"m-{step}"), step)
     html = item_html(mod_client.get(QUEUE, {"status": "all"}), critique)
@@ -330,7 +330,7 @@ def test_own_critiques_offer_no_decision(mod_client, moderator, revision):
     html = item_html(mod_client.get(QUEUE), own)
     assert "Your own critique: another moderator must decide" in html
     assert 'name="action"' not in html
-    assert 'name="annotation"' not in html  # no bulk checkbox either
+    assert 'name="critique"' not in html  # no bulk checkbox either
 
 
 # Deciding
@@ -344,7 +344,7 @@ def csrf_client(user):
 
 def test_decisions_need_the_csrf_token(moderator, critique):
     client, token = csrf_client(moderator)
-    data = {"annotation": critique.pk, "action": "approve", "expected_status": "pending", "next": QUEUE}
+    data = {"critique": critique.pk, "action": "approve", "expected_status": "pending", "next": QUEUE}
     assert client.post(DECIDE, data).status_code == 403
     assert statuses(critique) == ["pending"]
     response = client.post(DECIDE, {**data, "csrfmiddlewaretoken": token})
@@ -356,7 +356,7 @@ def test_approve_through_the_web(mod_client, critique, moderator):
     response = post_decision(mod_client, critique, "approve", next=QUEUE)
     assert response.status_code == 302 and response["Location"] == QUEUE
     assert messages_of(response) == [f"Critique {critique.pk}: approved."]
-    critique = Annotation.objects.get(pk=critique.pk)
+    critique = Critique.objects.get(pk=critique.pk)
     assert critique.status == Status.APPROVED and critique.published_version_id == critique.version_id
     event = critique.events.last()
     assert (event.action, event.actor) == ("approve", moderator)
@@ -376,7 +376,7 @@ def test_each_action_through_the_web_records_its_reason(mod_client, critique, mo
         decide(critique, make_moderator(f"m-{step}"), step)
     response = post_decision(mod_client, critique, action, reason="Checked against the archive.")
     assert response.status_code == 302
-    event = ModerationEvent.objects.filter(annotation=critique).last()
+    event = ModerationEvent.objects.filter(critique=critique).last()
     assert (event.action, event.to_status, event.actor, event.reason) == (
         action, status, moderator, "Checked against the archive.")
     assert statuses(critique) == [status]
@@ -389,7 +389,7 @@ def test_a_missing_reason_is_an_error_and_changes_nothing(mod_client, critique, 
         decide(critique, make_moderator(f"m-{step}"), step)
     before = list(ModerationEvent.objects.values_list("pk", flat=True))
     response = mod_client.post(DECIDE, {
-        "annotation": critique.pk, "action": action, "reason": reason,
+        "critique": critique.pk, "action": action, "reason": reason,
         "expected_status": statuses(critique)[0], "next": QUEUE,
     }, follow=True)
     assert response.status_code == 200
@@ -426,8 +426,8 @@ def test_an_action_no_longer_allowed_is_reported(mod_client, critique):
 @pytest.mark.parametrize("data, message", [
     ({"action": "delete"}, "Choose a decision"),
     ({"action": "approve"}, "Select at least one critique"),
-    ({"action": "approve", "annotation": "x1"}, "not understood"),
-    ({"action": "approve", "annotation": "999999", "expected_status": "pending"}, "not found"),
+    ({"action": "approve", "critique": "x1"}, "not understood"),
+    ({"action": "approve", "critique": "999999", "expected_status": "pending"}, "not found"),
 ])
 def test_bad_requests_are_reported(mod_client, critique, data, message):
     response = mod_client.post(DECIDE, data)
@@ -437,7 +437,7 @@ def test_bad_requests_are_reported(mod_client, critique, data, message):
 
 
 def test_a_decision_without_the_status_seen_is_refused(mod_client, critique):
-    response = mod_client.post(DECIDE, {"annotation": critique.pk, "action": "approve"})
+    response = mod_client.post(DECIDE, {"critique": critique.pk, "action": "approve"})
     assert "out of date" in messages_of(response)[0]
     assert statuses(critique) == ["pending"]
 
@@ -462,7 +462,7 @@ def test_the_author_is_emailed_the_decision_and_reason(mod_client, critique, dja
 # Bulk decisions
 
 def bulk(client, critiques, action, reason="", expected=None, **extra):
-    data = {"annotation": [c.pk for c in critiques], "action": action, "reason": reason, "next": QUEUE, **extra}
+    data = {"critique": [c.pk for c in critiques], "action": action, "reason": reason, "next": QUEUE, **extra}
     for critique in critiques:
         data[f"expected_{critique.pk}"] = expected or "pending"
     return client.post(DECIDE, data)
@@ -479,7 +479,7 @@ def test_bulk_approve_records_one_event_per_item(mod_client, moderator, three, d
     assert messages_of(response) == ["3 critiques approved."]
     assert statuses(*three) == ["approved"] * 3
     events = ModerationEvent.objects.filter(action="approve")
-    assert sorted(events.values_list("annotation", flat=True)) == [c.pk for c in three]
+    assert sorted(events.values_list("critique", flat=True)) == [c.pk for c in three]
     assert {event.actor for event in events} == {moderator}
     assert len(mail.outbox) == 3
 
@@ -507,13 +507,13 @@ def test_bulk_reports_what_others_decided_and_what_was_refused(mod_client, moder
     assert any(f"Critique {three[1].pk} was already decided" in text for text in texts)
     assert any(f"critique {own.pk} is your own" in text for text in texts)
     assert statuses(three[0], three[1], own, three[2]) == ["rejected", "approved", "pending", "rejected"]
-    assert ModerationEvent.objects.filter(annotation=three[1]).count() == 2  # submit, approve: no third
+    assert ModerationEvent.objects.filter(critique=three[1]).count() == 2  # submit, approve: no third
 
 
 def test_the_bulk_form_carries_the_status_each_item_was_seen_in(mod_client, three):
     html = mod_client.get(QUEUE).content.decode()
     for critique in three:
-        assert f'<input type="checkbox" name="annotation" value="{critique.pk}" form="bulk-form"' in html
+        assert f'<input type="checkbox" name="critique" value="{critique.pk}" form="bulk-form"' in html
         assert f'<input type="hidden" name="expected_{critique.pk}" value="pending" form="bulk-form">' in html
 
 
@@ -536,7 +536,7 @@ def test_the_queue_runs_a_fixed_number_of_queries(mod_client, author, django_ass
         if n % 3 == 0:
             critique = approve(critique, other)
             flag_critique(critique, make_scholar(f"flagger{n}"))
-            services.annotation_edit(critique, user=critique.author, category="missing_context", body="Changed.")
+            services.critique_edit(critique, user=critique.author, category="missing_context", body="Changed.")
     # session, user, group membership, counts, documents, page count, items, open flags
     with django_assert_num_queries(8):
         response = mod_client.get(QUEUE)

@@ -117,7 +117,7 @@ def test_others_never_see_unpublished_critiques_but_moderators_see_all(client, d
 def test_a_pending_change_to_a_published_critique_stays_private(client, document, people):
     critique = submit_critique(people["author"], document.current_revision, body="The approved wording.")
     approve(critique, people["moderator"])
-    services.annotation_edit(critique, user=people["author"], category="unsourced_claim", body=f"New {SECRET}")
+    services.critique_edit(critique, user=people["author"], category="unsourced_claim", body=f"New {SECRET}")
 
     page = client.get("/documents/commune/").content.decode()
     assert "The approved wording." in page and SECRET not in page
@@ -202,7 +202,7 @@ def _fill(document, people, count):
             decide(critique, people["moderator"], "request_changes")
         elif step == 2:
             approve(critique, people["moderator"])
-            services.annotation_edit(critique, user=author, category="corroboration", body="Changed.")
+            services.critique_edit(critique, user=author, category="corroboration", body="Changed.")
 
 
 @pytest.mark.parametrize("viewer", [None, "author", "moderator"])

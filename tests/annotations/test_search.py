@@ -3,9 +3,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from annotations.models import Action, Annotation
+from annotations.models import Action, Critique
 from annotations.search import search_critiques
-from annotations.services import annotation_decide, annotation_edit
+from annotations.services import critique_decide, critique_edit
 from tests.annotations.factories import approve, submit_critique
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_hidden_and_withdrawn_critiques_leave_the_index(author, revision, modera
 
     critique = submit_critique(author, revision, body="Cartridges were short.")
     approve(critique, moderator)
-    annotation_decide(critique, moderator=moderator, action=Action.HIDE, reason="Abusive")
+    critique_decide(critique, moderator=moderator, action=Action.HIDE, reason="Abusive")
     assert found(AnonymousUser(), "cartridges") == []
 
 
@@ -40,7 +40,7 @@ def test_a_pending_change_is_not_searchable(author, revision, moderator):
 
     critique = submit_critique(author, revision, body="Published wording about bread.")
     approve(critique, moderator)
-    annotation_edit(Annotation.objects.get(pk=critique.pk), user=author, category="unsourced_claim",
+    critique_edit(Critique.objects.get(pk=critique.pk), user=author, category="unsourced_claim",
                     body="SECRET-PENDING-WORDING about bread.")
     assert found(AnonymousUser(), "bread") == [critique.pk]
     assert found(AnonymousUser(), "SECRET-PENDING-WORDING") == []

@@ -9,10 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 
 from annotations import services
-from annotations.models import Annotation, AnnotationVersion, Flag, ModerationEvent, Status
+from annotations.models import Critique, CritiqueVersion, Flag, ModerationEvent, Status
 from annotations.rendering import render_markdown
 from annotations.services import AlreadyDecided, AlreadyFlagged, ModerationConflict
-from annotations.visibility import shown_version, visible_annotations
+from annotations.visibility import shown_version, visible_critiques
 
 from .factories import (
     DEFAULT_PASSAGE,
@@ -31,12 +31,12 @@ pytestmark = pytest.mark.django_db
 SOURCE = {"url": "https://example.org/a", "title": "A source", "note": ""}
 
 
-def events(annotation):
-    return list(ModerationEvent.objects.filter(annotation=annotation).values_list("action", "from_status", "to_status"))
+def events(critique):
+    return list(ModerationEvent.objects.filter(critique=critique).values_list("action", "from_status", "to_status"))
 
 
-def fresh(annotation):
-    return Annotation.objects.select_related("version", "published_version").get(pk=annotation.pk)
+def fresh(critique):
+    return Critique.objects.select_related("version", "published_version").get(pk=critique.pk)
 
 
 # Submitting
@@ -60,13 +60,13 @@ def test_submit_refuses_a_passage_that_is_not_in_the_revision(author, revision):
     with pytest.raises(ValidationError) as caught:
         submit_critique(author, revision, passage="the storming of the Bastille")
     assert "selector" in caught.value.message_dict
-    assert not Annotation.objects.exists()
+    assert not Critique.objects.exists()
 
 
 def test_submit_refuses_positions_that_do_not_hold_the_quote(author, revision):
     with pytest.raises(ValidationError):
         submit_critique(author, revision, passage="The Commune", start=5)
-    assert not Annotation.objects.exists()
+    assert not Critique.objects.exists()
 
 
 # Decisions
@@ -81,7 +81,7 @@ def test_approve_publishes_the_latest_version(critique, moderator):
 
 @pytest.mark.parametrize("action, status", [("reject", Status.REJECTED), ("request_changes", Status.CHANGES_REQUESTED)])
 def test_reject_and_request_changes_record_their_reason(critique, moderator, action, status):
-    services.annotation_decide(critique, moderator=moderator, action=action, reason="  Cite the archive.  ")
+    services.critique_decide(critique, moderator=moderator, action=action, reason="  Cite the archive.  ")
     critique = fresh(critique)
     assert critique.status == status
     assert critique.published_version is None
@@ -93,7 +93,7 @@ def test_reject_and_request_changes_record_their_reason(critique, moderator, act
 @pytest.mark.parametrize("reason", ["", "   \n"])
 def test_reject_and_request_changes_need_a_reason(critique, moderator, action, reason):
     with pytest.raises(ValidationError) as caught:
-        services.annotation_decide(critique, moderator=moderator, action=action, reason=reason)
+        services.critique_decide(critique, moderator=moderator, action=action, reason=reason)
     assert "reason" in caught.value.message_dict
     assert "Give a reason to" in caught.value.message_dict["reason"][0]
     assert fresh(critique).status == Status.PENDING
@@ -103,19 +103,19 @@ def test_reject_and_request_changes_need_a_reason(critique, moderator, action, r
 def test_hide_needs_a_reason(critique, moderator):
     approve(critique, moderator)
     with pytest.raises(ValidationError):
-        services.annotation_decide(critique, moderator=moderator, action="hide", reason="")
+        services.critique_decide(critique, moderator=moderator, action="hide", reason="")
     assert fresh(critique).status == Status.APPROVED
 
 
 def test_a_reason_has_a_length_limit(critique, moderator):
     with pytest.raises(ValidationError):
-        services.annotation_decide(critique, moderator=moderator, action="reject", reason="x" * 2001)
+        services.critique_decide(critique, moderator=moderator, action="reject", reason="x" * 2001)
     assert fresh(critique).status == Status.PENDING
 
 
 def test_an_unknown_action_is_refused(critique, moderator):
     with pytest.raises(ValidationError) as caught:
-        services.annotation_decide(critique, moderator=moderator, action="delete")
+        services.critique_decide(critique, moderator=moderator, action="delete")
     assert "action" in caught.value.message_dict
 
 
@@ -142,7 +142,7 @@ def test_invalid_transitions_are_a_conflict(critique, moderator, setup, action):
 
 
 def test_nothing_can_be_decided_on_a_withdrawn_critique(critique, author, moderator):
-    services.annotation_withdraw(critique, user=author)
+    services.critique_withdraw(critique, user=author)
     for action in ["approve", "reject", "request_changes", "hide", "reopen", "dismiss_flags"]:
         with pytest.raises(ModerationConflict):
             decide(critique, moderator, action)
@@ -151,9 +151,9 @@ def test_nothing_can_be_decided_on_a_withdrawn_critique(critique, author, modera
 
 def test_a_stale_expected_status_is_already_decided_and_changes_nothing(critique, moderator):
     other = make_moderator("otto")
-    services.annotation_decide(critique, moderator=other, action="approve", expected_status="pending")
+    services.critique_decide(critique, moderator=other, action="approve", expected_status="pending")
     with pytest.raises(AlreadyDecided, match="already decided"):
-        services.annotation_decide(
+        services.critique_decide(
             critique, moderator=moderator, action="reject", reason="No.", expected_status="pending",
         )
     critique = fresh(critique)
@@ -167,7 +167,7 @@ def test_already_decided_is_a_moderation_conflict():
 
 def test_an_unknown_expected_status_is_refused(critique, moderator):
     with pytest.raises(ValidationError):
-        services.annotation_decide(critique, moderator=moderator, action="approve", expected_status="maybe")
+        services.critique_decide(critique, moderator=moderator, action="approve", expected_status="maybe")
 
 
 def test_a_moderator_cannot_decide_on_their_own_critique(moderator, revision):
@@ -189,13 +189,13 @@ def test_only_active_moderators_decide(critique, who):
         user.is_active = False
         user.save()
     with pytest.raises(PermissionDenied):
-        services.annotation_decide(critique, moderator=user, action="approve")
+        services.critique_decide(critique, moderator=user, action="approve")
     assert fresh(critique).status == Status.PENDING
 
 
 def test_a_superuser_may_decide(critique):
     admin = make_user("root", is_superuser=True)
-    services.annotation_decide(critique, moderator=admin, action="approve")
+    services.critique_decide(critique, moderator=admin, action="approve")
     assert fresh(critique).status == Status.APPROVED
 
 
@@ -205,7 +205,7 @@ def test_a_superuser_may_decide(critique):
 def test_editing_under_review_returns_to_pending_with_a_new_version(critique, author, moderator, setup, from_status):
     for step in setup:
         decide(critique, moderator, step)
-    services.annotation_edit(critique, user=author, category="missing_context", body="Rewritten.")
+    services.critique_edit(critique, user=author, category="missing_context", body="Rewritten.")
     critique = fresh(critique)
     assert critique.status == Status.PENDING
     assert critique.version.number == 2
@@ -218,13 +218,13 @@ def test_editing_under_review_returns_to_pending_with_a_new_version(critique, au
 def test_editing_an_approved_critique_keeps_the_approved_wording_public(critique, author, moderator):
     approve(critique, moderator)
     first = fresh(critique).version
-    services.annotation_edit(critique, user=author, category="unsourced_claim", body="A new wording.")
+    services.critique_edit(critique, user=author, category="unsourced_claim", body="A new wording.")
     critique = fresh(critique)
     assert critique.status == Status.PENDING
     assert critique.published_version == first
     assert critique.has_pending_change
     anonymous = AnonymousUser()
-    assert list(visible_annotations(anonymous)) == [critique]
+    assert list(visible_critiques(anonymous)) == [critique]
     assert shown_version(anonymous, critique).body == first.body
     assert shown_version(author, critique).body == "A new wording."
 
@@ -237,7 +237,7 @@ def test_editing_an_approved_critique_keeps_the_approved_wording_public(critique
 def test_a_rejected_change_to_a_published_critique_keeps_the_published_wording(critique, author, moderator):
     approve(critique, moderator)
     first = fresh(critique).version
-    services.annotation_edit(critique, user=author, category="unsourced_claim", body="Overreaching change.")
+    services.critique_edit(critique, user=author, category="unsourced_claim", body="Overreaching change.")
     decide(critique, moderator, "reject", reason="The new wording overstates the evidence.")
     critique = fresh(critique)
     assert critique.status == Status.REJECTED
@@ -245,29 +245,29 @@ def test_a_rejected_change_to_a_published_critique_keeps_the_published_wording(c
     assert critique.is_public
     assert shown_version(AnonymousUser(), critique) == first
     # The author may propose again.
-    services.annotation_edit(critique, user=author, category="unsourced_claim", body="A modest change.")
+    services.critique_edit(critique, user=author, category="unsourced_claim", body="A modest change.")
     assert fresh(critique).status == Status.PENDING
 
 
 def test_a_rejected_critique_that_was_never_published_is_closed(critique, author, moderator):
     decide(critique, moderator, "reject")
     with pytest.raises(ModerationConflict):
-        services.annotation_edit(critique, user=author, category="unsourced_claim", body="Again.")
+        services.critique_edit(critique, user=author, category="unsourced_claim", body="Again.")
     assert fresh(critique).version.number == 1
 
 
 def test_only_the_author_edits_or_withdraws(critique, moderator):
     with pytest.raises(PermissionDenied):
-        services.annotation_edit(critique, user=moderator, category="unsourced_claim", body="Mine now.")
+        services.critique_edit(critique, user=moderator, category="unsourced_claim", body="Mine now.")
     with pytest.raises(PermissionDenied):
-        services.annotation_withdraw(critique, user=moderator)
+        services.critique_withdraw(critique, user=moderator)
     assert fresh(critique).version.number == 1
     assert fresh(critique).status == Status.PENDING
 
 
 def test_an_invalid_edit_changes_nothing(critique, author):
     with pytest.raises(ValidationError):
-        services.annotation_edit(critique, user=author, category="factual_error", body="No sources.", evidence=[])
+        services.critique_edit(critique, user=author, category="factual_error", body="No sources.", evidence=[])
     assert fresh(critique).version.number == 1
     assert len(events(critique)) == 1
 
@@ -276,15 +276,15 @@ def test_an_invalid_edit_changes_nothing(critique, author):
 
 def test_withdraw_keeps_the_row_and_unpublishes(critique, author, moderator):
     approve(critique, moderator)
-    services.annotation_withdraw(critique, user=author)
+    services.critique_withdraw(critique, user=author)
     critique = fresh(critique)
     assert critique.status == Status.WITHDRAWN
     assert not critique.is_public
-    assert list(visible_annotations(AnonymousUser())) == []
-    assert list(visible_annotations(author)) == [critique]
+    assert list(visible_critiques(AnonymousUser())) == []
+    assert list(visible_critiques(author)) == [critique]
     assert events(critique)[-1] == ("withdraw", "approved", "withdrawn")
     with pytest.raises(ModerationConflict):
-        services.annotation_withdraw(critique, user=author)
+        services.critique_withdraw(critique, user=author)
 
 
 def test_hide_unpublishes_and_resolves_the_flags(critique, moderator):
@@ -342,7 +342,7 @@ def test_only_published_critiques_can_be_flagged(critique, author, moderator):
     with pytest.raises(ModerationConflict):
         flag_critique(critique, make_scholar("fred"))
     approve(critique, moderator)
-    services.annotation_withdraw(critique, user=author)
+    services.critique_withdraw(critique, user=author)
     with pytest.raises(ModerationConflict):
         flag_critique(fresh(critique), make_scholar("gina"))
     assert not Flag.objects.exists()
@@ -367,7 +367,7 @@ def test_every_transition_appends_exactly_one_event(critique, author, moderator)
     other = make_moderator("otto")
     steps = [
         (lambda: decide(critique, moderator, "request_changes", "Cite a source."), ("request_changes", "pending", "changes_requested", moderator, "Cite a source.")),
-        (lambda: services.annotation_edit(critique, user=author, category="unsourced_claim", body="Now cited."), ("edit", "changes_requested", "pending", author, "")),
+        (lambda: services.critique_edit(critique, user=author, category="unsourced_claim", body="Now cited."), ("edit", "changes_requested", "pending", author, "")),
         (lambda: decide(critique, other, "approve"), ("approve", "pending", "approved", other, "")),
         (lambda: decide(critique, moderator, "hide", "Flagged twice."), ("hide", "approved", "hidden", moderator, "Flagged twice.")),
         (lambda: decide(critique, other, "reopen"), ("reopen", "hidden", "pending", other, "")),
@@ -375,8 +375,8 @@ def test_every_transition_appends_exactly_one_event(critique, author, moderator)
     ]
     for number, (step, expected) in enumerate(steps, start=2):
         step()
-        assert ModerationEvent.objects.filter(annotation=critique).count() == number
-        event = ModerationEvent.objects.filter(annotation=critique).last()
+        assert ModerationEvent.objects.filter(critique=critique).count() == number
+        event = ModerationEvent.objects.filter(critique=critique).last()
         assert (event.action, event.from_status, event.to_status, event.actor, event.reason) == expected
 
 
@@ -387,7 +387,7 @@ def test_events_and_versions_cannot_be_changed_or_deleted(critique):
     version.body = "rewritten"
     for attempt in [event.save, event.delete, version.save, version.delete,
                     lambda: ModerationEvent.objects.update(reason="x"), lambda: ModerationEvent.objects.all().delete(),
-                    lambda: AnnotationVersion.objects.update(body="x"), lambda: AnnotationVersion.objects.all().delete()]:
+                    lambda: CritiqueVersion.objects.update(body="x"), lambda: CritiqueVersion.objects.all().delete()]:
         with pytest.raises(ValueError):
             attempt()
     assert critique.events.get().reason == ""
@@ -397,7 +397,7 @@ def test_events_and_versions_cannot_be_changed_or_deleted(critique):
 @pytest.mark.postgresql
 @pytest.mark.parametrize("sql", [
     "UPDATE annotations_moderationevent SET reason = 'x'", "DELETE FROM annotations_moderationevent",
-    "UPDATE annotations_annotationversion SET body = 'x'",
+    "UPDATE annotations_critiqueversion SET body = 'x'",
 ])
 def test_postgresql_refuses_raw_writes_to_the_history(critique, sql):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
@@ -427,7 +427,7 @@ def test_evidence_must_be_a_web_address(author, revision, url):
     with pytest.raises(ValidationError) as caught:
         submit_critique(author, revision, evidence=[{"url": url, "title": "T", "note": ""}])
     assert "http://" in caught.value.message_dict["evidence"][0]
-    assert not Annotation.objects.exists()
+    assert not Critique.objects.exists()
 
 
 @pytest.mark.parametrize("item, message", [
@@ -498,7 +498,7 @@ def test_markdown_is_rendered_and_sanitized(author, revision):
 def test_the_author_is_emailed_each_decision_with_the_reason(
         critique, moderator, django_capture_on_commit_callbacks, action, reason, words):
     with django_capture_on_commit_callbacks(execute=True):
-        services.annotation_decide(critique, moderator=moderator, action=action, reason=reason)
+        services.critique_decide(critique, moderator=moderator, action=action, reason=reason)
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["ada@example.org"]
@@ -509,7 +509,7 @@ def test_the_author_is_emailed_each_decision_with_the_reason(
 
 def test_no_email_when_nothing_was_decided(critique, moderator, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError):
-        services.annotation_decide(critique, moderator=moderator, action="reject", reason="")
+        services.critique_decide(critique, moderator=moderator, action="reject", reason="")
     assert mail.outbox == []
 
 
@@ -529,7 +529,7 @@ def test_two_moderators_at_once_yield_one_decision():
     def act(moderator, action):
         try:
             barrier.wait()
-            services.annotation_decide(
+            services.critique_decide(
                 critique, moderator=moderator, action=action, reason="Decided.", expected_status="pending",
             )
             outcomes.append("decided")
@@ -545,4 +545,4 @@ def test_two_moderators_at_once_yield_one_decision():
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["already decided", "decided"]
-    assert ModerationEvent.objects.filter(annotation=critique).exclude(action="submit").count() == 1
+    assert ModerationEvent.objects.filter(critique=critique).exclude(action="submit").count() == 1

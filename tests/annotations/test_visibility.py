@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from annotations import services
-from annotations.models import Annotation
-from annotations.visibility import can_see, is_moderator, shown_version, visible_annotations
+from annotations.models import Critique
+from annotations.visibility import can_see, is_moderator, shown_version, visible_critiques
 
 from .factories import decide, make_document, make_moderator, make_scholar, make_user, submit_critique
 
@@ -66,18 +66,18 @@ def critiques(people):
         }[state]
         for step in steps:
             if step == "withdraw":
-                services.annotation_withdraw(critique, user=author)
+                services.critique_withdraw(critique, user=author)
             elif step == "edit":
-                services.annotation_edit(critique, user=author, category="unsourced_claim", body=f"Version two of {state}.")
+                services.critique_edit(critique, user=author, category="unsourced_claim", body=f"Version two of {state}.")
             else:
                 decide(critique, moderator, step)
-        made[state] = Annotation.objects.select_related("version", "published_version").get(pk=critique.pk)
+        made[state] = Critique.objects.select_related("version", "published_version").get(pk=critique.pk)
     return made
 
 
 def visible_states(user, critiques):
     names = {critique.pk: state for state, critique in critiques.items()}
-    return {names[pk] for pk in visible_annotations(user).values_list("pk", flat=True)}
+    return {names[pk] for pk in visible_critiques(user).values_list("pk", flat=True)}
 
 
 def test_every_state_is_reached(critiques):
@@ -106,8 +106,8 @@ def test_authors_and_moderators_see_every_state(people, critiques, who):
 def test_another_authors_view_of_their_own_critiques(people, critiques):
     # The scholar's own critique is visible to them, and only to them among readers.
     own = submit_critique(people["scholar"], critiques["pending"].revision, passage="Hôtel de Ville.")
-    assert own.pk in set(visible_annotations(people["scholar"]).values_list("pk", flat=True))
-    assert own.pk not in set(visible_annotations(people["author"]).values_list("pk", flat=True))
+    assert own.pk in set(visible_critiques(people["scholar"]).values_list("pk", flat=True))
+    assert own.pk not in set(visible_critiques(people["author"]).values_list("pk", flat=True))
     assert not can_see(people["anonymous"], own)
 
 
@@ -119,7 +119,7 @@ def test_an_inactive_moderator_is_a_reader(people, critiques):
 
 
 def test_visible_annotations_narrows_a_given_queryset(people, critiques):
-    narrowed = visible_annotations(people["anonymous"], Annotation.objects.filter(status="approved"))
+    narrowed = visible_critiques(people["anonymous"], Critique.objects.filter(status="approved"))
     assert set(narrowed) == {critiques["approved"]}
 
 

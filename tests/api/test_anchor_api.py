@@ -2,7 +2,7 @@
 import pytest
 
 from annotations.models import Action
-from annotations.services import annotation_decide
+from annotations.services import critique_decide
 from archive.services import revision_create
 from tests.annotations.factories import make_document, make_moderator, make_scholar, submit_critique
 
@@ -16,7 +16,7 @@ def carried(db):
     kept = submit_critique(author, document.current_revision, passage="20,000 men")
     lost = submit_critique(author, document.current_revision, passage="Closing words here")
     for critique in (kept, lost):
-        annotation_decide(critique, moderator=moderator, action=Action.APPROVE)
+        critique_decide(critique, moderator=moderator, action=Action.APPROVE)
     revision_create(document, text="New intro.\nIntro line.\nThe army had 20,000 men.\n", summary="e", base_revision=1)
     return document, kept, lost
 
@@ -71,6 +71,6 @@ def test_anchor_list_runs_a_fixed_number_of_queries(api_client, carried):
     author, moderator = make_scholar("bela"), make_moderator("nina")
     for _ in range(20):
         critique = submit_critique(author, document.revisions.get(number=1), passage="Intro line")
-        annotation_decide(critique, moderator=moderator, action=Action.APPROVE)
+        critique_decide(critique, moderator=moderator, action=Action.APPROVE)
     assert len(anchors(api_client, 2)) == 22
     assert count() == few

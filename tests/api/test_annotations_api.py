@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from annotations import services, w3c
-from annotations.models import Annotation, AnnotationVersion, Flag, ModerationEvent, Status
+from annotations.models import Critique, CritiqueVersion, Flag, ModerationEvent, Status
 from archive.models import Revision
 from archive.services import revision_create
 from tests.annotations.factories import (
@@ -187,7 +187,7 @@ def test_a_pending_critique_reaches_no_one_who_may_not_see_it(role, request, cli
 
 
 def test_readers_never_learn_of_a_pending_change_by_status_filter(client_for, anon, bela, ada, mona, published):
-    services.annotation_edit(published, user=ada, category="unsourced_claim", body=f"Rewritten {MARKER}.")
+    services.critique_edit(published, user=ada, category="unsourced_claim", body=f"Rewritten {MARKER}.")
     for client in (anon, client_for(bela)):
         assert ids(client.get(LIST, {"status": "pending"})) == []
         assert client.get(LIST, {"status": "pending"}).json()["results"] == []
@@ -203,7 +203,7 @@ def test_readers_never_learn_of_a_pending_change_by_status_filter(client_for, an
 
 
 def test_category_filter_uses_the_wording_the_caller_is_shown(client_for, anon, ada, mona, published):
-    services.annotation_edit(published, user=ada, category="missing_context", body="Context is missing.")
+    services.critique_edit(published, user=ada, category="missing_context", body="Context is missing.")
     assert ids(anon.get(LIST, {"category": "missing_context"})) == []
     assert ids(anon.get(LIST, {"category": "unsourced_claim"})) == [published.pk]
     assert ids(client_for(ada).get(LIST, {"category": "missing_context"})) == [published.pk]
@@ -316,7 +316,7 @@ def test_an_item_says_everything_about_the_critique(client_for, anon, ada, revis
 
 
 def test_has_pending_change_is_only_for_the_author_and_moderators(client_for, anon, ada, bela, mona, published):
-    services.annotation_edit(published, user=ada, category="unsourced_claim", body="A proposed change.")
+    services.critique_edit(published, user=ada, category="unsourced_claim", body="A proposed change.")
     assert client_for(ada).get(detail(published)).json()["has_pending_change"] is True
     assert client_for(mona).get(detail(published)).json()["has_pending_change"] is True
     for client in (anon, client_for(bela)):
@@ -376,12 +376,12 @@ def test_detail_of_a_published_critique_varies_on_accept(anon, published):
 def test_json_ld_is_handed_to_the_w3c_module_after_the_visibility_check(monkeypatch, anon, client_for, ada, published, pending):
     shown = []
 
-    def representation(request, annotation):
-        shown.append(annotation.pk)
-        return {"type": "Annotation", "id": annotation.pk}
+    def representation(request, critique):
+        shown.append(critique.pk)
+        return {"type": "Annotation", "id": critique.pk}
 
     monkeypatch.setattr(w3c, "annotation_representation", representation)
-    monkeypatch.setattr(w3c, "annotation_etag", lambda annotation: f'"etag-{annotation.pk}"')
+    monkeypatch.setattr(w3c, "annotation_etag", lambda critique: f'"etag-{critique.pk}"')
     response = anon.get(detail(published), HTTP_ACCEPT="application/ld+json")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/ld+json")
@@ -398,9 +398,9 @@ def test_json_ld_is_handed_to_the_w3c_module_after_the_visibility_check(monkeypa
 def test_put_is_handed_to_the_w3c_module_after_the_visibility_check(monkeypatch, anon, client_for, ada, bela, pending):
     calls = []
 
-    def put(request, annotation):
-        calls.append(annotation.pk)
-        return Response({"put": annotation.pk})
+    def put(request, critique):
+        calls.append(critique.pk)
+        return Response({"put": critique.pk})
 
     monkeypatch.setattr(w3c, "annotation_put", put)
     body = {"type": "Annotation"}
@@ -425,7 +425,7 @@ def test_submit_with_a_token(client_for, ada, document):
     }), format="json")
     assert response.status_code == 201, response.content
     data = response.json()
-    critique = Annotation.objects.get(pk=data["id"])
+    critique = Critique.objects.get(pk=data["id"])
     assert critique.author == ada and critique.status == Status.PENDING
     assert data["status"] == "pending"
     assert response["Location"] == data["url"] == f"http://testserver/api/annotations/{critique.pk}/"
@@ -433,7 +433,7 @@ def test_submit_with_a_token(client_for, ada, document):
         "exact": MARX, "prefix": SAMPLE_TEXT[start - 32:start], "suffix": SAMPLE_TEXT[start + len(MARX):],
         "start": start, "end": start + len(MARX),
     }
-    assert ModerationEvent.objects.get(annotation=critique).action == "submit"
+    assert ModerationEvent.objects.get(critique=critique).action == "submit"
 
 
 def test_submit_by_quote_alone_finds_the_passage(client_for, ada, document):
@@ -446,7 +446,7 @@ def test_submit_by_quote_alone_finds_the_passage(client_for, ada, document):
 def test_anonymous_cannot_submit(anon, document):
     response = anon.post(LIST, submission(), format="json")
     assert response.status_code == 401
-    assert not Annotation.objects.exists()
+    assert not Critique.objects.exists()
 
 
 @pytest.mark.parametrize("changes, field, message", [
@@ -473,7 +473,7 @@ def test_submit_errors_name_the_field(changes, field, message, client_for, ada, 
     body = response.json()
     assert body["status"] == 400 and field in body["fields"]
     assert message in " ".join(body["fields"][field])
-    assert not Annotation.objects.exists()
+    assert not Critique.objects.exists()
 
 
 def test_submit_offsets_count_code_points_after_an_emoji(client_for, ada, seed_collection):
@@ -510,7 +510,7 @@ def test_submitting_is_throttled(monkeypatch, client_for, ada, document):
     passages = [MARX, VENDOME, "The Commune was proclaimed"]
     codes = [client.post(LIST, submission(selector={"exact": p}), format="json").status_code for p in passages]
     assert codes == [201, 201, 429]
-    assert Annotation.objects.count() == 2
+    assert Critique.objects.count() == 2
     # Reading is not limited by the critiques rate.
     assert client.get(LIST).status_code == 200
 
@@ -527,7 +527,7 @@ def test_author_edits_a_pending_critique_keeping_unsent_fields(client_for, ada, 
     data = response.json()
     assert (data["body"], data["category"], data["status"]) == ("New words.", "factual_error", "pending")
     assert data["evidence"] == [{"url": "https://example.org/s", "title": "S", "note": ""}]
-    assert AnnotationVersion.objects.filter(annotation=critique).count() == 2
+    assert CritiqueVersion.objects.filter(critique=critique).count() == 2
 
 
 def test_editing_an_approved_critique_leaves_readers_the_approved_wording(client_for, anon, bela, ada, published):
@@ -557,7 +557,7 @@ def test_the_anchor_cannot_be_edited(field, value, client_for, ada, pending):
     response = client_for(ada).patch(detail(pending), {"body": "New.", field: value}, format="json")
     assert response.status_code == 400
     assert field in response.json()["fields"]
-    assert AnnotationVersion.objects.filter(annotation=pending).count() == 1
+    assert CritiqueVersion.objects.filter(critique=pending).count() == 1
 
 
 def test_edit_errors(client_for, ada, pending):
@@ -574,7 +574,7 @@ def test_only_the_author_edits(role, status_code, request, client_for, ada, bela
     assert response.status_code == status_code
     # Refused before the input is even looked at.
     assert client.patch(detail(published), {"selector": {"exact": MARX}}, format="json").status_code == status_code
-    assert AnnotationVersion.objects.filter(annotation=published).count() == 1
+    assert CritiqueVersion.objects.filter(critique=published).count() == 1
 
 
 def test_another_scholar_cannot_even_find_a_pending_critique_to_edit(client_for, bela, pending):
@@ -587,7 +587,7 @@ def test_withdrawing_keeps_the_critique(client_for, anon, ada, published):
     assert response.status_code == 204
     published.refresh_from_db()
     assert published.status == Status.WITHDRAWN
-    assert ModerationEvent.objects.filter(annotation=published, action="withdraw").exists()
+    assert ModerationEvent.objects.filter(critique=published, action="withdraw").exists()
     assert anon.get(detail(published)).status_code == 404
     assert client_for(ada).get(detail(published)).json()["status"] == "withdrawn"
     # Nothing left to withdraw, or to edit.
@@ -694,7 +694,7 @@ def test_a_reader_flags_a_published_critique_once(client_for, bela, published):
     assert response.json()["reason"] == "The source says otherwise."
     again = client_for(bela).post(flags(published), {"reason": "Again."}, format="json")
     assert again.status_code == 409
-    assert Flag.objects.filter(annotation=published).count() == 1
+    assert Flag.objects.filter(critique=published).count() == 1
 
 
 def test_flag_rules(client_for, anon, ada, bela, mona, published, pending):
@@ -723,7 +723,7 @@ def reviewed(ada, mona, revision):
     """Submitted, sent back with a reason, edited, approved."""
     critique = submit_critique(ada, revision)
     decide(critique, mona, "request_changes", reason="Cite the census.")
-    services.annotation_edit(critique, user=ada, category="unsourced_claim", body="Now with the census.")
+    services.critique_edit(critique, user=ada, category="unsourced_claim", body="Now with the census.")
     return approve(critique, mona)
 
 
@@ -864,7 +864,7 @@ def test_the_schema_describes_the_critique_endpoints(anon):
 def test_responses_match_the_schema(assert_matches_schema, client_for, anon, ada, bela, mona, published, pending):
     check = assert_matches_schema
     one, decide_path = "/api/annotations/{id}/", "/api/annotations/{id}/decision/"
-    services.annotation_edit(published, user=ada, category="unsourced_claim", body="A proposed change.")
+    services.critique_edit(published, user=ada, category="unsourced_claim", body="A proposed change.")
     check(anon.get(LIST), LIST)
     check(client_for(ada).get(LIST), LIST)
     check(anon.get(LIST, {"revision": 1}), LIST)

@@ -12,7 +12,7 @@ import pytest
 from rest_framework.throttling import ScopedRateThrottle
 
 from annotations import services, w3c
-from annotations.models import CATEGORIES_NEEDING_EVIDENCE, Annotation, Category, Status
+from annotations.models import CATEGORIES_NEEDING_EVIDENCE, Critique, Category, Status
 from archive.services import revision_create
 from tests.annotations.factories import (
     DEFAULT_PASSAGE, SAMPLE_TEXT, approve, make_document, submit_critique,
@@ -254,7 +254,7 @@ def test_prefer_chooses_what_the_container_embeds(api_client, published, prefer,
 def test_pages_link_to_each_other(api_client, author, revision, moderator):
     for number in range(45):
         approve(submit_critique(author, revision, body=f"Critique number {number}."), moderator)
-    ids = list(Annotation.objects.order_by("created", "pk").values_list("pk", flat=True))
+    ids = list(Critique.objects.order_by("created", "pk").values_list("pk", flat=True))
     collection = api_client.get(CONTAINER).json()
     base = "http://testserver" + CONTAINER
     assert collection["total"] == 45
@@ -327,7 +327,7 @@ def test_conditional_get_answers_304_until_the_container_changes(api_client, pub
     assert response.status_code == 200 and response["ETag"] != etag
     # A new wording approved: as many critiques as before, but not the same representation.
     etag = response["ETag"]
-    services.annotation_edit(published, user=author, category="missing_context", body="Reworded.")
+    services.critique_edit(published, user=author, category="missing_context", body="Reworded.")
     approve(published, moderator)
     response = api_client.get(CONTAINER, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200 and "Reworded." in response.content.decode()
@@ -365,7 +365,7 @@ def test_post_files_a_pending_critique(api_client, token_client, author, other, 
     data = w3c_annotation(evidence=[("https://example.org/tombs", "Tombs, 1871")])
     response = post_ld(client, data)
     assert response.status_code == 201, response.content
-    created = Annotation.objects.get()
+    created = Critique.objects.get()
     assert created.status == Status.PENDING and created.author == author
     assert created.version.evidence == [
         {"url": "https://example.org/tombs", "title": "Tombs, 1871", "note": ""},
@@ -392,7 +392,7 @@ def test_post_files_a_pending_critique(api_client, token_client, author, other, 
 def test_post_accepts_relative_sources_and_the_reading_page(token_client, author, document, source):
     response = post_ld(token_client(author), w3c_annotation(source=source), content_type="application/json")
     assert response.status_code == 201, response.content
-    assert Annotation.objects.get().revision == document.current_revision
+    assert Critique.objects.get().revision == document.current_revision
 
 
 def test_post_on_the_reading_page_means_the_current_revision(token_client, author, document, archivist):
@@ -407,7 +407,7 @@ def test_post_plain_text_is_kept_as_written(token_client, author, document):
     data = w3c_annotation(text="*Not* emphasis, <b>not</b> markup: 1871.\nA second line.")
     data["body"][1]["format"] = "text/plain"
     assert post_ld(token_client(author), data).status_code == 201
-    html = Annotation.objects.get().version.body_html
+    html = Critique.objects.get().version.body_html
     assert "*Not* emphasis, &lt;b&gt;not&lt;/b&gt; markup: 1871.<br" in html
     assert "<em>" not in html
 
@@ -447,7 +447,7 @@ def test_post_errors_name_the_field(token_client, author, document, change, fiel
     response = post_ld(token_client(author), change(w3c_annotation()))
     assert response.status_code == 400, response.content
     assert field in error_fields(response), response.json()
-    assert not Annotation.objects.exists()
+    assert not Critique.objects.exists()
 
 
 @pytest.mark.parametrize("odd", [
@@ -466,7 +466,7 @@ def test_odd_shapes_are_400_never_500(token_client, author, document, odd):
     response = post_ld(token_client(author), {**w3c_annotation(), **odd})
     assert response.status_code == 400, response.content
     assert error_fields(response)
-    assert not Annotation.objects.exists()
+    assert not Critique.objects.exists()
 
 
 def test_post_refuses_non_objects(token_client, author, document):
@@ -477,7 +477,7 @@ def test_post_refuses_non_objects(token_client, author, document):
 def test_anonymous_post_is_401(api_client, document):
     response = post_ld(api_client, w3c_annotation())
     assert response.status_code == 401 and "WWW-Authenticate" in response
-    assert not Annotation.objects.exists()
+    assert not Critique.objects.exists()
 
 
 def test_other_content_types_are_415(token_client, author, document):

@@ -82,8 +82,8 @@ def test_the_author_re_attaches_a_detached_critique_by_selecting_the_passage(ope
 
     marks = page.locator(f'mark[data-critiques~="{furniture.pk}"]')
     assert "".join(marks.all_inner_texts()) == passage
-    anchor = Anchor.objects.get(annotation=furniture, revision=current)
+    anchor = Anchor.objects.get(critique=furniture, revision=current)
     assert (anchor.state, anchor.start, anchor.end) == (AnchorState.REATTACHED, start, start + len(passage))
-    assert ModerationEvent.objects.filter(annotation=furniture, action=Action.REATTACH).count() == 1
+    assert ModerationEvent.objects.filter(critique=furniture, action=Action.REATTACH).count() == 1
     assert page.locator(".earlier-critiques").count() == 0
     assert page.problems == []

@@ -7,7 +7,7 @@ page a reader can open.
 import pytest
 
 from annotations import services
-from annotations.models import Annotation, Status
+from annotations.models import Critique, Status
 from tests.annotations.factories import decide, make_document, make_moderator, make_scholar, submit_critique
 from tests.e2e.selection import drag_select
 
@@ -47,14 +47,14 @@ def test_scholar_selects_a_passage_after_the_emoji_and_files_a_critique(open_pag
     page.wait_for_url("**/critiques/*/")
     assert "Your critique is awaiting review" in page.locator(".messages").inner_text()
 
-    critique = Annotation.objects.get()
+    critique = Critique.objects.get()
     assert (critique.start, critique.end, critique.exact) == (start, start + len(passage), passage)
     assert critique.prefix == text[start - 32:start] and critique.suffix == text[critique.end:critique.end + 32]
     assert critique.status == Status.PENDING and critique.author == scholar
     assert page.problems == []
 
     # A moderator approves it; a reader sees it highlighted on exactly that passage.
-    services.annotation_decide(critique, moderator=make_moderator("mona"), action="approve")
+    services.critique_decide(critique, moderator=make_moderator("mona"), action="approve")
     reader = open_page()
     reader.goto(f"/documents/{FORUM}/")
     marks = reader.locator(f'mark[data-critiques~="{critique.pk}"]')
@@ -107,7 +107,7 @@ def test_code_points_within_one_run_and_a_typed_quote(open_page, seeded):
     page.fill("#id_body", "Tendentious.")
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_url("**/critiques/*/")
-    critique = Annotation.objects.get()
+    critique = Critique.objects.get()
     assert text[critique.start:critique.end] == "café au lait." == critique.exact
     assert page.problems == []
 
@@ -118,7 +118,7 @@ def test_approved_critique_is_highlighted_for_readers_and_opens_its_note(open_pa
     start = revision.text.index(passage)
     critique = submit_critique(make_scholar("ada"), revision, passage=passage, start=start,
                                category="misattribution", body="Said by someone else.")
-    services.annotation_decide(critique, moderator=make_moderator("mona"), action="approve")
+    services.critique_decide(critique, moderator=make_moderator("mona"), action="approve")
 
     page = open_page()
     page.goto(f"/documents/{FORUM}/")

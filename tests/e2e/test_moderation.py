@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from annotations.models import Annotation
+from annotations.models import Critique
 from archive.collection import load_seed_collection
 from archive.models import Document
 from tests.annotations.factories import make_moderator, make_scholar, submit_critique
@@ -63,7 +63,7 @@ def test_moderator_approves_a_critique_from_the_queue(moderator_page, critiques)
     # It has left the "needs review" list; the other one is still there.
     expect(page.locator(f"#critique-{first.pk}")).to_have_count(0)
     expect(page.locator(f"#critique-{critiques[1].pk}")).to_have_count(1)
-    assert Annotation.objects.get(pk=first.pk).status == "approved"
+    assert Critique.objects.get(pk=first.pk).status == "approved"
     assert problems(page) == []
 
 
@@ -76,7 +76,7 @@ def test_rejecting_without_a_reason_shows_an_error(moderator_page, critiques):
         page.locator(f"#critique-{target.pk}").get_by_role("button", name="Reject").click()
     expect(page.get_by_role("status").get_by_text("Give a reason to reject.")).to_be_visible()
     expect(page.locator(f"#critique-{target.pk}")).to_have_count(1)
-    assert Annotation.objects.get(pk=target.pk).status == "pending"
+    assert Critique.objects.get(pk=target.pk).status == "pending"
 
     item = page.locator(f"#critique-{target.pk}")
     item.get_by_label("Reason").fill("The passage says the opposite.")

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from annotations.models import CATEGORIES_NEEDING_EVIDENCE, DECISIONS, Annotation, Category, Status
+from annotations.models import CATEGORIES_NEEDING_EVIDENCE, DECISIONS, Critique, Category, Status
 from annotations.w3c import W3C_PROFILE, annotation_etag
 from archive.management.commands.create_demo_accounts import DEMO_ACCOUNTS
 from archive.models import Document, Revision
@@ -122,11 +122,11 @@ def container_body(draw, case, real):
 
 
 def put_body(draw, case, real):
-    annotation = Annotation.objects.select_related("document", "revision").get(pk=real["id"])
-    selector = {"exact": annotation.exact, "start": annotation.start, "end": annotation.end}
-    case.body = _w3c_annotation(draw, annotation.document.slug, annotation.revision.number, selector)
+    critique = Critique.objects.select_related("document", "revision").get(pk=real["id"])
+    selector = {"exact": critique.exact, "start": critique.start, "end": critique.end}
+    case.body = _w3c_annotation(draw, critique.document.slug, critique.revision.number, selector)
     case.media_type = "application/ld+json"
-    case.headers["If-Match"] = annotation_etag(annotation)
+    case.headers["If-Match"] = annotation_etag(critique)
 
 
 def revision_body(draw, case, real):
@@ -176,7 +176,7 @@ def real_values(choose):
     return {
         "slug": slug, "document": slug, "number": number, "revision": number, "from": number,
         "to": choose(numbers),
-        "id": choose(list(Annotation.objects.order_by("pk").values_list("pk", flat=True))),
+        "id": choose(list(Critique.objects.order_by("pk").values_list("pk", flat=True))),
         "author": choose(sorted(PASSWORDS)),
     }
 

@@ -7,13 +7,13 @@ moderator's action sets ``resolved``.
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from annotations.models import AnnotationVersion, ModerationEvent
+from annotations.models import CritiqueVersion, ModerationEvent
 from archive.models import Revision, RevisionImmutable
 from tests.annotations.factories import make_document, make_scholar, submit_critique
 
 APPEND_ONLY = [
     (Revision, RevisionImmutable, {"summary": "Rewritten."}),
-    (AnnotationVersion, ValueError, {"body": "Rewritten."}),
+    (CritiqueVersion, ValueError, {"body": "Rewritten."}),
     (ModerationEvent, ValueError, {"reason": "Rewritten."}),
 ]
 
@@ -22,7 +22,7 @@ APPEND_ONLY = [
 def history(db):
     document = make_document()
     critique = submit_critique(make_scholar("ada"), document.current_revision)
-    return {Revision: document.current_revision, AnnotationVersion: critique.version,
+    return {Revision: document.current_revision, CritiqueVersion: critique.version,
             ModerationEvent: critique.events.get()}
 
 

@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotations import services
-from annotations.models import Action, Anchor, Annotation, Flag, ModerationEvent, Status
+from annotations.models import Action, Anchor, Critique, Flag, ModerationEvent, Status
 from archive.models import Document, Revision
 from archive.services import RevisionConflict, revision_create
 from tests.annotations.factories import (
@@ -79,8 +79,8 @@ def test_two_moderators_deciding_the_same_100_critiques_yield_100_decisions_and_
             for pk in ids:
                 step.wait(timeout=30)  # both moderators reach each critique together
                 try:
-                    services.annotation_decide(
-                        Annotation.objects.get(pk=pk), moderator=moderator_here, action=action,
+                    services.critique_decide(
+                        Critique.objects.get(pk=pk), moderator=moderator_here, action=action,
                         reason=reason, expected_status=Status.PENDING,
                     )
                 except services.AlreadyDecided:
@@ -94,10 +94,10 @@ def test_two_moderators_deciding_the_same_100_critiques_yield_100_decisions_and_
 
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert results[0] + results[1] == Counter({"decided": 100, "already decided": 100})
-    decisions = ModerationEvent.objects.filter(annotation_id__in=ids).exclude(action=Action.SUBMIT)
+    decisions = ModerationEvent.objects.filter(critique_id__in=ids).exclude(action=Action.SUBMIT)
     assert decisions.count() == 100
-    assert sorted(decisions.values_list("annotation_id", flat=True)) == ids  # exactly one each
-    for critique in Annotation.objects.filter(pk__in=ids).prefetch_related("events"):
+    assert sorted(decisions.values_list("critique_id", flat=True)) == ids  # exactly one each
+    for critique in Critique.objects.filter(pk__in=ids).prefetch_related("events"):
         decision = [event for event in critique.events.all() if event.action != Action.SUBMIT][0]
         assert decision.from_status == Status.PENDING
         assert decision.to_status == critique.status
@@ -130,7 +130,7 @@ def test_ten_revisions_saved_at_once_on_the_same_base_give_one_revision_and_nine
     assert document.current_revision.text.endswith(recorded[0].summary.replace("Writer", "Addendum") + "\n")
     # Carried forward exactly once: one anchor per critique on the new revision.
     anchors = Anchor.objects.filter(revision=recorded[0])
-    assert sorted(anchors.values_list("annotation_id", flat=True)) == [critique.pk for critique in critiques]
+    assert sorted(anchors.values_list("critique_id", flat=True)) == [critique.pk for critique in critiques]
 
 
 def test_critiques_filed_while_a_revision_is_recorded_are_anchored_on_it_exactly_once():
@@ -151,7 +151,7 @@ def test_critiques_filed_while_a_revision_is_recorded_are_anchored_on_it_exactly
 
     assert not [r for r in results if isinstance(r, BaseException)], results
     second = document.revisions.get(number=2)
-    for critique in Annotation.objects.all():
+    for critique in Critique.objects.all():
         assert critique.anchors.filter(revision=first).count() == 1
         placed = critique.anchors.get(revision=second)  # exactly one, or get() raises
         assert second.text[placed.start:placed.end] == critique.exact
@@ -164,8 +164,8 @@ def test_concurrent_flags_stay_one_per_reader():
     readers = [make_scholar(f"reader{index}") for index in range(4)]
 
     def flag(reader):
-        return lambda: services.annotation_flag(
-            Annotation.objects.get(pk=critique.pk), user=fresh_user(reader), reason="Misreads the source.",
+        return lambda: services.critique_flag(
+            Critique.objects.get(pk=critique.pk), user=fresh_user(reader), reason="Misreads the source.",
         )
 
     # Each reader tries four times at once, all sixteen attempts together.
@@ -203,4 +203,4 @@ def test_two_moderators_deciding_through_the_api_get_one_200_and_one_409_each():
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert results[0] + results[1] == Counter({200: 20, 409: 20})
     assert ModerationEvent.objects.filter(action=Action.APPROVE).count() == 20
-    assert Annotation.objects.filter(status=Status.APPROVED).count() == 20
+    assert Critique.objects.filter(status=Status.APPROVED).count() == 20

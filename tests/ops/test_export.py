@@ -16,7 +16,7 @@ from django.db import connection
 
 from annotations import services
 from annotations.export import DumpError, export_archive, import_archive
-from annotations.models import Anchor, AnchorState, Annotation, Status
+from annotations.models import Anchor, AnchorState, Critique, Status
 from annotations.search import critiques_index, search_critiques
 from archive.search import documents_index
 from archive.models import Document, Revision
@@ -46,8 +46,8 @@ def archive(seed_collection):
     decide(hidden, mona, "hide")
     decide(submit_critique(ada, first, "Bloody Week"), mona, "reject")
     decide(submit_critique(ada, first, "Emoji 😽"), mona, "request_changes")
-    services.annotation_withdraw(submit_critique(bela, first, "“quote”"), user=bela)
-    services.annotation_edit(approved, user=ada, category="missing_context", body="Better *wording*.")
+    services.critique_withdraw(submit_critique(bela, first, "“quote”"), user=bela)
+    services.critique_edit(approved, user=ada, category="missing_context", body="Better *wording*.")
     submit_critique(ada, first, "Some twenty thousand")  # pending
     revision_create(document, text=SAMPLE_TEXT.replace("Karl Marx wrote", "Marx penned"), summary="Edit.",
                     base_revision=1, user=archivist)
@@ -119,7 +119,7 @@ def test_a_restored_dump_dumps_again_identically(archive, client):
     fresh = submit_critique(ada, restored.current_revision, "Preface.")
     assert fresh.pk > max(c["id"] for c in records(first, "critique"))
     revision_create(restored, text="New text.\n", summary="After the restore.", base_revision=3)
-    assert Anchor.objects.filter(annotation=fresh).count() == 2
+    assert Anchor.objects.filter(critique=fresh).count() == 2
 
 
 def test_accounts_come_back_without_passwords_and_with_their_groups(archive):
@@ -202,16 +202,16 @@ def test_a_damaged_dump_is_refused_and_nothing_is_written(archive, change, messa
     with pytest.raises(DumpError, match=message):
         import_archive(io.StringIO(text))
     assert not Document.objects.exists() and not Revision.objects.exists()
-    assert not Annotation.objects.exists() and not get_user_model().objects.exists()
+    assert not Critique.objects.exists() and not get_user_model().objects.exists()
 
 
 def test_statuses_versions_and_events_survive(archive):
     before = {a.pk: (a.status, a.version.number, a.published_version_id, a.events.count(), a.flags.count())
-              for a in Annotation.objects.all()}
+              for a in Critique.objects.all()}
     text = dump()
     empty_database()
     import_archive(io.StringIO(text))
     after = {a.pk: (a.status, a.version.number, a.published_version_id, a.events.count(), a.flags.count())
-             for a in Annotation.objects.all()}
+             for a in Critique.objects.all()}
     assert after == before
     assert {status for status, *_ in after.values()} == set(Status.values)

@@ -65,11 +65,11 @@ def test_a_decision_that_loses_the_race_logs_nothing(critique, moderation_log, d
     with django_capture_on_commit_callbacks(execute=True):
         approve(critique, mona)
         with pytest.raises(services.AlreadyDecided):
-            services.annotation_decide(critique, moderator=milo, action="reject", reason="No.", expected_status="pending")
+            services.critique_decide(critique, moderator=milo, action="reject", reason="No.", expected_status="pending")
     assert [line["actor"] for line in lines(moderation_log)] == ["mona"]
 
 
 def test_author_actions_are_not_moderation_decisions(critique, moderation_log, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.annotation_withdraw(critique, user=critique.author)
+        services.critique_withdraw(critique, user=critique.author)
     assert not moderation_log.records

@@ -10,7 +10,7 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotations.models import Annotation, Flag
+from annotations.models import Critique, Flag
 from tests.annotations.factories import (
     PASSWORD, SAMPLE_TEXT, approve, make_document, make_moderator, make_scholar, submit_critique,
 )
@@ -61,7 +61,7 @@ def test_filing_critiques_on_the_site_is_limited_per_user(client, published):
     limit = allowance(settings.CRITIQUE_RATE)
     statuses = [client.post(CREATE, data).status_code for _ in range(limit + 1)]
     assert statuses == [302] * limit + [429]
-    assert Annotation.objects.filter(author__username="bela").count() == limit
+    assert Critique.objects.filter(author__username="bela").count() == limit
 
 
 def test_flags_on_the_site_are_limited_per_user(client, published):
@@ -81,7 +81,7 @@ def test_filing_critiques_through_the_api_is_throttled(published):
     limit = allowance(settings.API_THROTTLE_RATES["critiques"])
     statuses = [client.post("/api/annotations/", data, format="json").status_code for _ in range(limit + 1)]
     assert statuses == [201] * limit + [429]
-    assert Annotation.objects.filter(author__username="bela").count() == limit
+    assert Critique.objects.filter(author__username="bela").count() == limit
     assert client.get("/api/annotations/").status_code == 200  # reading is not limited by it
 
 

@@ -100,10 +100,10 @@ def build_world():
     secret_document = make_document(slug="secret-doc", title="A document with no public critique")
 
     def submit(passage, wording, on=revision):
-        return services.annotation_submit(author=author, revision=on, exact=passage, **wording)
+        return services.critique_submit(author=author, revision=on, exact=passage, **wording)
 
     def decide(critique, action, reason=""):
-        return services.annotation_decide(critique, moderator=moderator, action=action, reason=reason)
+        return services.critique_decide(critique, moderator=moderator, action=action, reason=reason)
 
     critiques = {}
     approved = submit("The Commune was proclaimed", CLEAN)
@@ -115,19 +115,19 @@ def build_world():
         submit("Bloody Week", content("changes")), "request_changes", secret("changes", "reason"),
     )
     withdrawn = decide(submit("The Vendôme Column", content("withdrawn")), "approve")
-    critiques["withdrawn"] = services.annotation_withdraw(withdrawn, user=author)
+    critiques["withdrawn"] = services.critique_withdraw(withdrawn, user=author)
     hidden = decide(submit("16 May 1871", content("hidden")), "approve")
     critiques["hidden"] = decide(hidden, "hide", secret("hidden", "reason"))
     # Published critiques with a change the public must not see: awaiting review, and rejected.
     changed = decide(submit("Karl Marx", CLEAN), "approve")
-    critiques["pending_change"] = services.annotation_edit(
+    critiques["pending_change"] = services.critique_edit(
         changed, user=author, **content("change", "anachronism"),
     )
     refused = decide(submit("The Civil War in France", CLEAN), "approve")
-    refused = services.annotation_edit(refused, user=author, **content("refused", "anachronism"))
+    refused = services.critique_edit(refused, user=author, **content("refused", "anachronism"))
     critiques["rejected_change"] = decide(refused, "reject", secret("refused", "reason"))
     flagged = decide(submit("Some twenty thousand Communards", CLEAN), "approve")
-    services.annotation_flag(flagged, user=users["flagger"], reason=secret("flag", "reason"))
+    services.critique_flag(flagged, user=users["flagger"], reason=secret("flag", "reason"))
     critiques["flagged"] = flagged
     critiques["secret_document"] = submit(
         "Karl Marx wrote", content("secretdoc"), on=secret_document.current_revision,

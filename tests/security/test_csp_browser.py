@@ -70,8 +70,8 @@ def test_the_pages_run_under_the_policy(live_world, open_page):
     document = world.document.pk
     for url in ("/admin/", "/admin/archive/document/", f"/admin/archive/document/{document}/change/",
                 f"/admin/archive/document/{document}/history/", "/admin/archive/document/add/",
-                "/admin/annotations/annotation/",
-                f"/admin/annotations/annotation/{pending}/change/", "/admin/auth/user/"):
+                "/admin/annotations/critique/",
+                f"/admin/annotations/critique/{pending}/change/", "/admin/auth/user/"):
         problems += visit(staff, url)
     # The admin's own scripts run: the slug is filled in from the title as it is typed.
     staff.goto("/admin/archive/document/add/")

@@ -48,7 +48,7 @@ def addresses(world):
     for critique in world.critiques.values():
         for path in ("/critiques/{}/", "/critiques/{}/edit/", "/critiques/{}/withdraw/",
                      "/api/annotations/{}/", "/api/annotations/{}/events/",
-                     "/admin/annotations/annotation/{}/change/"):
+                     "/admin/annotations/critique/{}/change/"):
             urls.append((path.format(critique.pk), {}))
         urls.append((f"/api/annotations/{critique.pk}/", {"HTTP_ACCEPT": "application/ld+json"}))
     for slug in (world.document.slug, world.secret_document.slug):
@@ -69,7 +69,7 @@ def addresses(world):
         urls += [(f"/search/?q={marker}", {}), (f"/documents/?q={marker}", {}),
                  (f"/api/documents/?q={marker}", {}), (f"/admin/archive/document/?q={marker}", {})]
     urls += [("/search/?q=explanation", {}), ("/moderation/?status=all", {}), ("/me/critiques/", {}),
-             ("/admin/annotations/annotation/?q=SECRETMARK", {}), ("/admin/annotations/flag/", {})]
+             ("/admin/annotations/critique/?q=SECRETMARK", {}), ("/admin/annotations/flag/", {})]
     return list(dict.fromkeys((url, tuple(headers.items())) for url, headers in urls))
 
 

@@ -153,7 +153,7 @@ TABLE = {
     ],
     "moderation/decide/": [
         Case(lambda w: "/moderation/decide/",
-             data=lambda w: {"action": "approve", "annotation": w.critiques["pending"].pk,
+             data=lambda w: {"action": "approve", "critique": w.critiques["pending"].pk,
                              "expected_status": "pending"},
              GET=everyone(405), POST=by(LOGIN, 403, 403, 302, 403, 302)),
     ],
@@ -417,13 +417,13 @@ def test_admin_permissions_follow_the_groups(world, clients):
     assert archivist.get("/admin/archive/document/").status_code == 200
     assert archivist.get(f"/admin/archive/document/{world.document.pk}/change/").status_code == 200
     assert archivist.get(f"/admin/archive/document/{world.document.pk}/delete/").status_code == 403
-    assert archivist.get("/admin/annotations/annotation/").status_code == 403
+    assert archivist.get("/admin/annotations/critique/").status_code == 403
     pending = world.critiques["pending"].pk
-    assert archivist.get(f"/admin/annotations/annotation/{pending}/change/").status_code == 403
+    assert archivist.get(f"/admin/annotations/critique/{pending}/change/").status_code == 403
     assert archivist.get("/admin/auth/user/").status_code == 403
-    assert staff.get("/admin/annotations/annotation/").status_code == 200
+    assert staff.get("/admin/annotations/critique/").status_code == 200
     # Critiques are read-only in the admin, even for superusers: decisions go through the queue.
-    assert staff.get("/admin/annotations/annotation/add/").status_code == 403
+    assert staff.get("/admin/annotations/critique/add/").status_code == 403
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -461,10 +461,10 @@ def test_the_api_allows_no_method_missing_from_the_table(world, clients):
 def test_csrf_is_enforced_on_the_critique_form(world):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.users[AUTHOR])
-    filed = world.users[AUTHOR].annotations.count()
+    filed = world.users[AUTHOR].critiques.count()
     response = client.post(f"{DOC}/revisions/2/critiques/", NEW_CRITIQUE)
     assert response.status_code == 403
-    assert world.users[AUTHOR].annotations.count() == filed
+    assert world.users[AUTHOR].critiques.count() == filed
 
 
 @pytest.mark.django_db

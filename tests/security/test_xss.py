@@ -29,7 +29,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from annotations import services
-from annotations.models import Annotation
+from annotations.models import Critique
 from archive.models import Document
 from archive.services import revision_create
 from tests.annotations.factories import make_document, make_user
@@ -120,17 +120,17 @@ def critique_the_payloads(document, moderator, reader):
     for number, payload in enumerate(PAYLOADS):
         start = revision.text.index(f"Paragraph {number} holds: ") + len(f"Paragraph {number} holds: ")
         end = revision.text.index("\n", start)
-        critique = services.annotation_submit(
+        critique = services.critique_submit(
             author=make_user(payload, email=f"payload{number}@example.org"), revision=revision,
             category="unsourced_claim", body=payload,
             evidence=[{"url": URL_PAYLOADS[number % len(URL_PAYLOADS)], "title": payload, "note": payload}],
             exact=revision.text[start:end], start=start, end=end,
         )
         if number % 2:
-            services.annotation_decide(critique, moderator=moderator, action="reject", reason=payload)
+            services.critique_decide(critique, moderator=moderator, action="reject", reason=payload)
         else:
-            services.annotation_decide(critique, moderator=moderator, action="approve")
-            services.annotation_flag(critique, user=reader, reason=payload)
+            services.critique_decide(critique, moderator=moderator, action="approve")
+            services.critique_flag(critique, user=reader, reason=payload)
         critiques.append(critique)
     return critiques
 
@@ -200,8 +200,8 @@ def test_no_payload_runs_anywhere_and_each_shows_as_text(payload_world, open_pag
     check_page(admin, "/admin/archive/document/", [PAYLOADS[6]], problems)
     admin_document = Document.objects.get(slug="xss-admin").pk
     check_page(admin, f"/admin/archive/document/{admin_document}/change/", PAYLOADS, problems)
-    check_page(admin, "/admin/annotations/annotation/", [], problems)
-    check_page(admin, f"/admin/annotations/annotation/{approved[0].pk}/change/", [PAYLOADS[0]], problems)
+    check_page(admin, "/admin/annotations/critique/", [], problems)
+    check_page(admin, f"/admin/annotations/critique/{approved[0].pk}/change/", [PAYLOADS[0]], problems)
     check_page(admin, "/admin/auth/user/?q=script", [PAYLOADS[1]], problems)  # usernames
 
     for payload in PAYLOADS:
@@ -237,7 +237,7 @@ def test_evidence_urls_that_are_not_web_addresses_are_refused(payload, scholar_c
     }), content_type="application/json")
     assert api.status_code == 400
     assert api.json()["fields"]["evidence"] == [REFUSED_URL]
-    assert not Annotation.objects.exists()
+    assert not Critique.objects.exists()
 
 
 @pytest.mark.django_db

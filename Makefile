@@ -45,13 +45,13 @@ serve: $(VENV)/.installed
 
 # 60 s of mixed load on gunicorn + PostgreSQL (database apparatus_load, replaced). LOADTEST_ARGS="--seconds 30".
 loadtest: $(VENV)/.installed
-	$(BIN)/python -m config.loadtest $(LOADTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=tests.bench.settings $(BIN)/python -m tests.bench.loadtest $(LOADTEST_ARGS)
 
 # Benchmarks, apart from the tests: builds its own PostgreSQL database (apparatus_bench, dropped and
 # created again; DATABASE_URL is not used) and prints one table. BENCH_ARGS=--quick for a short run.
 bench: $(VENV)/.installed
 	command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
-	$(BIN)/python manage.py bench $(BENCH_ARGS)
+	DJANGO_SETTINGS_MODULE=tests.bench.settings $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 # The schemathesis run against the whole API (left out of `make test`).
 fuzz: $(VENV)/.installed

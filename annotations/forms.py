@@ -12,7 +12,7 @@ from django import forms
 from archive.text import normalize_text
 
 from .models import CATEGORIES_NEEDING_EVIDENCE, CATEGORY_DEFINITIONS, CATEGORY_SIGNS, Category
-from .selectors import CONTEXT_LENGTH
+from annotations.anchoring.selectors import CONTEXT_LENGTH
 from .services import MAX_EVIDENCE
 
 EVIDENCE_ROWS_SHOWN = 3

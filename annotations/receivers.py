@@ -2,7 +2,7 @@
 Critiques follow their document: when the archive records a revision
 (``archive.signals.revision_recorded``, sent inside ``revision_create``'s
 transaction), every critique anchored on the previous revision, whatever its
-status, gets an anchor on the new one, computed by ``annotations.anchoring``.
+status, gets an anchor on the new one, computed by ``annotations.anchoring.carry_forward``.
 
 A fixed number of queries whatever the number of critiques: one read of the
 previous revision's anchors (with each critique's quote), one diff of the two
@@ -12,7 +12,7 @@ anchor a critique twice.
 """
 from archive.models import Revision
 
-from .anchoring import carry_forward
+from annotations.anchoring.carry_forward import carry_forward
 from .models import Anchor
 
 BATCH_SIZE = 1000

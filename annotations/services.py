@@ -34,7 +34,7 @@ from .models import (
 from .receivers import anchor_on_later_revisions
 from .rendering import render_markdown
 from .search import reindex_critique
-from .selectors import SelectorError, quote_context, resolve_selector
+from annotations.anchoring.selectors import SelectorError, quote_context, resolve_selector
 from .visibility import is_moderator
 
 MAX_BODY_LENGTH = 10_000

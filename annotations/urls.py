@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import moderation_views, views
+from annotations.moderation import views as moderation_views
+from annotations.reading import views
 
 app_name = "annotations"
 

@@ -13,6 +13,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script from ?script, not inline: the CSP allows no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("", include("annotations.api_urls")),
-    path("", include("archive.api_urls")),
+    path("", include("annotations.api.urls")),
+    path("", include("archive.api.urls")),
 ]

@@ -292,5 +292,3 @@ SPECTACULAR_SETTINGS = {
 # Larger request bodies are refused with 413 (config.api.exception_handler).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("APPARATUS_MAX_REQUEST_BYTES", str(8 * 1024 * 1024)))
 
-# `make bench`: a bare view at /bench/bare/ to measure pages against. Never on in production.
-BENCHMARK_VIEWS = env_bool("APPARATUS_BENCHMARK_VIEWS", False)

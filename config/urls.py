@@ -1,5 +1,4 @@
 """URLs of the whole site: critiques and moderation, the archive's pages, accounts and the admin."""
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -16,8 +15,3 @@ urlpatterns = [
 ]
 
 handler404 = "config.api_views.page_not_found"
-
-if settings.BENCHMARK_VIEWS:
-    from annotations.benchmarks import bare_view
-
-    urlpatterns += [path("bench/bare/", bare_view, name="bench-bare")]

@@ -1,5 +1,5 @@
 """
-Carrying anchors from one text to the next (``annotations.anchoring``), no
+Carrying anchors from one text to the next (``annotations.anchoring.carry_forward``), no
 database: the hard cases one by one, then properties over random texts and
 edits. A wrong placement is the worst outcome, so every case also checks
 what the placement reads.
@@ -9,10 +9,11 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annotations.anchoring import (
-    CONTEXT_LENGTH, DETACHED, EXACT, MIN_SCORE, MOVED, carry_forward, naive_carry_forward, offset_map, similarity,
+from annotations.anchoring.carry_forward import (
+    CONTEXT_LENGTH, DETACHED, EXACT, MIN_SCORE, MOVED, carry_forward, offset_map, similarity,
 )
-from annotations.bench import benchmark_carry_forward
+from tests.bench.anchoring import benchmark_carry_forward
+from tests.bench.naive import naive_carry_forward
 
 PARAGRAPHS = [
     "The Commune was proclaimed on 28 March 1871 at the Hôtel de Ville.",

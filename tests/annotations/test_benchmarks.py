@@ -3,7 +3,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from annotations.benchmarks import Measure, bench_database, format_table
+from tests.bench.benchmarks import Measure, bench_database, format_table
 
 
 @pytest.mark.parametrize("url", [

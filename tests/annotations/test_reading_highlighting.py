@@ -1,5 +1,5 @@
 """
-The highlighted text HTML (annotations.highlighting): every code point in
+The highlighted text HTML (annotations.reading.highlighting): every code point in
 exactly one [data-o] element, highlights exactly on their passages, markers
 after them, everything escaped.
 """
@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotations.highlighting import Span, highlighted_text_html
+from annotations.reading.highlighting import Span, highlighted_text_html
 
 
 class _Pieces(HTMLParser):

@@ -1,12 +1,12 @@
 """
-``annotations.selectors.resolve_selector``: how a quote and positions name one
+``annotations.anchoring.selectors.resolve_selector``: how a quote and positions name one
 passage of a revision's text. Offsets count code points (Python indices).
 """
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from annotations.selectors import CONTEXT_LENGTH, SelectorError, occurrences, quote_context, resolve_selector
+from annotations.anchoring.selectors import CONTEXT_LENGTH, SelectorError, occurrences, quote_context, resolve_selector
 
 TEXT = "The Commune fell in May. The Commune lasted 72 days. Thiers won."
 

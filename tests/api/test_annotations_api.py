@@ -20,7 +20,8 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from annotations import services, w3c
+from annotations import services
+from annotations.w3c import views as w3c
 from annotations.models import Critique, CritiqueVersion, Flag, ModerationEvent, Status
 from archive.models import Revision
 from archive.services import revision_create

@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 
-from archive import api as archive_api
+from archive.api import views as archive_api
 from archive.diffing import diff_texts
 from archive.models import Document, Revision
 from archive.services import document_create, revision_create
@@ -747,7 +747,7 @@ def test_diff_runs_two_queries(api_client, seed_collection, django_assert_num_qu
         assert api_client.get(f"/api/documents/{COMMUNE}/diff/", {"from": 1, "to": 2}).status_code == 200
 
 
-# The hook other apps use to extend the document list (see archive.api)
+# The hook other apps use to extend the document list (see archive.api.views)
 
 
 class NotedDocumentFilter(archive_api.DocumentFilter):
@@ -768,7 +768,7 @@ urlpatterns = [
         NotedDocumentViewSet.as_view({"get": "retrieve"}),
         name="api-document-detail",
     ),
-    path("api/", include("archive.api_urls")),
+    path("api/", include("archive.api.urls")),
     path("", include("archive.urls")),  # the reading pages, for html_url
 ]
 

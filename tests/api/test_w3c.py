@@ -11,7 +11,8 @@ import json
 import pytest
 from rest_framework.throttling import ScopedRateThrottle
 
-from annotations import services, w3c
+from annotations import services
+from annotations.w3c import views as w3c
 from annotations.models import CATEGORIES_NEEDING_EVIDENCE, Critique, Category, Status
 from archive.services import revision_create
 from tests.annotations.factories import (

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from annotations.models import CATEGORIES_NEEDING_EVIDENCE, DECISIONS, Critique, Category, Status
-from annotations.w3c import W3C_PROFILE, annotation_etag
+from annotations.w3c.views import W3C_PROFILE, annotation_etag
 from archive.management.commands.create_demo_accounts import DEMO_ACCOUNTS
 from archive.models import Document, Revision
 from config.wsgi import application

@@ -83,12 +83,8 @@ def api_critique(world):
 
 
 DOC = "/documents/commune"
-# Patterns that exist only with some settings.
-OPTIONAL_ROUTES = {"bench/bare/"}
 TABLE = {
     "healthz": [Case(lambda w: "/healthz", GET=everyone(200), POST=everyone(405))],
-    # Only with APPARATUS_BENCHMARK_VIEWS=1: a view that does nothing, for the benchmarks.
-    "bench/bare/": [Case(lambda w: "/bench/bare/", GET=everyone(200))],
     # The archive's pages.
     "": [Case(lambda w: "/", GET=everyone(200))],
     "documents/": [
@@ -381,7 +377,7 @@ def test_every_url_pattern_has_an_entry():
     missing = [route for route in routes if cases_for(route) is None]
     assert not missing, "URL patterns with no entry in the permission table (add them to TABLE): " + (
         ", ".join(missing))
-    stale = [route for route in TABLE if route not in routes and route not in OPTIONAL_ROUTES]
+    stale = [route for route in TABLE if route not in routes]
     assert not stale, f"entries for URL patterns that no longer exist: {stale}"
 
 
@@ -407,7 +403,7 @@ def test_shadowed_patterns_resolve_to_the_critiques_app():
     assert resolve("/documents/commune/").url_name == "document"
     assert resolve("/documents/commune/").namespace == "annotations"
     assert resolve("/documents/commune/revisions/1/").namespace == "annotations"
-    assert resolve("/api/documents/").func.cls.__module__ == "annotations.api"
+    assert resolve("/api/documents/").func.cls.__module__ == "annotations.api.views"
 
 
 def test_admin_permissions_follow_the_groups(world, clients):

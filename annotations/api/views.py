@@ -22,15 +22,16 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from archive import api as archive_api
+from archive.api import views as archive_api
 from archive.models import Revision
 from config.api import CursorPagination, ErrorSerializer, error_responses
 
-from . import services, w3c
-from .models import DECISIONS, Action, Critique, Category, Status
-from .moderation_views import STATUS_FILTERS, QueueFilterForm, queue_items
-from .search import critiques_index
-from .visibility import is_moderator, sees_latest_wording, shown_version, visible_critiques
+from annotations import services
+from annotations.w3c import views as w3c
+from annotations.models import DECISIONS, Action, Critique, Category, Status
+from annotations.moderation.views import STATUS_FILTERS, QueueFilterForm, queue_items
+from annotations.search import critiques_index
+from annotations.visibility import is_moderator, sees_latest_wording, shown_version, visible_critiques
 
 MAX_REVISION_NUMBER = archive_api.MAX_REVISION_NUMBER
 CATEGORY_CHOICES_MESSAGE = f"Choose one of: {', '.join(Category.values)}."
@@ -378,7 +379,7 @@ class IsModerator(permissions.BasePermission):
 
 
 THROTTLE_SCOPES = {"create": "critiques", "update": "critiques", "flags": "flags"}
-# The W3C representation is the W3C engineer's (annotations.w3c); here it is any JSON object.
+# The W3C representation is the W3C engineer's (annotations.w3c.views); here it is any JSON object.
 W3C_PUT_BODY = {"application/ld+json": OpenApiTypes.OBJECT, "application/json": OpenApiTypes.OBJECT}
 W3C_OK = {(200, "application/ld+json"): OpenApiTypes.OBJECT, (200, "application/json"): OpenApiTypes.OBJECT}
 DETAIL_OK = {(200, "application/json"): CritiqueSerializer, (200, "application/ld+json"): OpenApiTypes.OBJECT}

@@ -33,16 +33,16 @@ from archive.search import document_snippets, search_documents
 from archive.views import current_revision_or_404, revision_or_404
 from archive.text import split_paragraphs
 
-from . import services
-from .forms import (
+from annotations import services
+from annotations.forms import (
     CritiqueContentForm, CritiqueForm, FlagForm, ReattachForm, categories_needing_evidence_text, category_guide,
 )
-from .highlighting import Span, highlighted_text_html
-from .margin import notes_html
-from .models import CATEGORY_SIGNS, Action, AnchorState, Critique, Category, Flag, ModerationEvent, Status
-from .search import critique_snippets, search_critiques
-from .services import AlreadyFlagged, ModerationConflict
-from .visibility import can_see, is_moderator, sees_latest_wording, shown_version, visible_critiques
+from annotations.reading.highlighting import Span, highlighted_text_html
+from annotations.reading.margin import notes_html
+from annotations.models import CATEGORY_SIGNS, Action, AnchorState, Critique, Category, Flag, ModerationEvent, Status
+from annotations.search import critique_snippets, search_critiques
+from annotations.services import AlreadyFlagged, ModerationConflict
+from annotations.visibility import can_see, is_moderator, sees_latest_wording, shown_version, visible_critiques
 
 CRITIQUES_PER_PAGE = 25
 QUOTE_CHARS = 160

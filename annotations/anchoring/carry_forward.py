@@ -22,8 +22,6 @@ old text of this passage (another unchanged copy of the quote belongs to
 its own old place, not to us), and its context or the map's prediction must
 single it out. Offsets are code points (Python ``str`` indices).
 
-``naive_carry_forward`` is the reference the benchmark compares against: each
-quote searched for on its own in the whole text, as browser annotators do.
 """
 import difflib
 import re
@@ -35,7 +33,7 @@ EXACT, MOVED, DETACHED = "exact", "moved", "detached"
 Placement = namedtuple("Placement", "state start end score")
 DETACHED_PLACEMENT = Placement(DETACHED, None, None, 0.0)
 
-CONTEXT_LENGTH = 32  # as annotations.selectors.CONTEXT_LENGTH
+CONTEXT_LENGTH = 32  # as annotations.anchoring.selectors.CONTEXT_LENGTH
 # A changed passage is placed only this similar to the critique's quote (difflib ratio, folded text).
 MIN_SCORE = 0.9
 # Context agreement (0..1) that makes a candidate recognisable on its own.
@@ -532,32 +530,3 @@ def _fuzzy_search(text, quote, hint):
         if best is None or score > best[0]:
             best = (score, low, low + len(candidate))
     return best
-
-
-def naive_carry_forward(new, anchors):
-    """
-    Each anchor ``(key, start, end, exact, prefix, suffix)`` searched for on
-    its own in the whole of ``new``: quote with its context, else the quote
-    nearest its old position, else a fuzzy search of the whole text. Correct
-    often, and slow: the reference the benchmark measures against.
-    """
-    placed = {}
-    for key, start, end, exact, prefix, suffix in anchors:
-        prefix, suffix = prefix or "", suffix or ""
-        position = new.find(prefix + exact + suffix)
-        if position != -1:
-            position += len(prefix)
-            placed[key] = Placement(EXACT, position, position + len(exact), 1.0)
-            continue
-        hint = start or 0
-        positions = _occurrences(new, exact, cap=10_000)
-        if positions:
-            position = min(positions, key=lambda p: abs(p - hint))
-            placed[key] = Placement(EXACT, position, position + len(exact), 1.0)
-            continue
-        best = _fuzzy_search(new, exact, hint)
-        if best and best[0] >= MIN_SCORE:
-            placed[key] = Placement(MOVED, best[1], best[2], best[0])
-        else:
-            placed[key] = DETACHED_PLACEMENT
-    return placed

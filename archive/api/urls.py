@@ -2,11 +2,11 @@
 The archive's API URLs, included under /api/. Plain paths, not a router:
 another app may register a subclass of DocumentViewSet for ``documents/``
 and ``documents/<slug>/`` under the same names in a URLconf included first
-(see archive.api).
+(see archive.api.views).
 """
 from django.urls import path
 
-from . import api
+from archive.api import views as api
 
 urlpatterns = [
     path("documents/", api.DocumentViewSet.as_view({"get": "list"}), name="api-document-list"),

@@ -9,7 +9,7 @@ app adds ``has_critiques``): subclass ``DocumentFilter`` for the new filter
 and ``DocumentViewSet`` to use it (and, if need be, to annotate
 ``get_queryset()`` or swap the serializers), then register the subclass for
 the same paths and URL names in a URLconf included before
-``archive.api_urls``::
+``archive.api.urls``::
 
     class CritiquedDocumentFilter(DocumentFilter):
         has_critiques = django_filters.BooleanFilter(method="filter_has_critiques")
@@ -40,10 +40,10 @@ from rest_framework.reverse import reverse
 
 from config.api import error_responses
 
-from .diffing import diff_texts
-from .models import Document, DocumentKind, Revision
-from .search import SearchPaginator, document_snippets, search_documents
-from .services import MAX_SUMMARY_LENGTH, clean_revision_text, revision_create
+from archive.diffing import diff_texts
+from archive.models import Document, DocumentKind, Revision
+from archive.search import SearchPaginator, document_snippets, search_documents
+from archive.services import MAX_SUMMARY_LENGTH, clean_revision_text, revision_create
 
 # Revision numbers are 32-bit in the database: a larger one can't exist.
 MAX_REVISION_NUMBER = 2**31 - 1

@@ -1,7 +1,7 @@
 """
 ``make loadtest``: a bounded, loopback-only mixed load on gunicorn and PostgreSQL.
 
-``python -m config.loadtest [--seconds 60] [--clients 8] [--port 8765]``
+``python -m tests.bench.loadtest [--seconds 60] [--clients 8] [--port 8765]``
 
 1. Drops and recreates its own PostgreSQL database (``apparatus_load``; it
    refuses any other name), migrates it, loads the seed collection, the demo

@@ -6,8 +6,8 @@ compares our way with a reference in the same run, so a noisy shared machine
 moves both sides alike:
 
 (a) the reading page under gunicorn, against a bare Django view (``bare_view``,
-    routed only when ``settings.BENCHMARK_VIEWS`` is on);
-(b) carrying critiques forward, against the naive way (``annotations.bench``);
+    routed only by ``tests.bench.urls``);
+(b) carrying critiques forward, against the naive way (``tests.bench.anchoring``);
 (c) document search through the API, against the bare SQL it runs and an
     ILIKE scan;
 (d) page 1,000 of the review queue and of the critique list, against page 1;
@@ -56,14 +56,14 @@ from archive.search import LANGUAGE_CONFIGS
 from archive.services import document_create
 from archive.text import normalize_text, text_sha256
 
-from .models import (
+from annotations.models import (
     CATEGORIES_NEEDING_EVIDENCE, Action, Anchor, AnchorState, Critique, CritiqueVersion, Category, Flag,
     ModerationEvent, Status,
 )
-from .moderation_views import ITEMS_PER_PAGE, cursor_of, queue_items
-from .rendering import render_markdown
-from .selectors import quote_context
-from .visibility import visible_critiques
+from annotations.moderation.views import ITEMS_PER_PAGE, cursor_of, queue_items
+from annotations.rendering import render_markdown
+from annotations.anchoring.selectors import quote_context
+from annotations.visibility import visible_critiques
 
 # The only databases the benchmark will drop and create.
 BENCH_DATABASE_RE = re.compile(r"^apparatus_bench(_[a-z0-9_]+)?$")
@@ -346,7 +346,7 @@ class Gunicorn:
             "DJANGO_HTTPS": "0",
             "DJANGO_STATIC_ROOT": self.static_root,
             "DJANGO_LOG_LEVEL": "WARNING",
-            "APPARATUS_BENCHMARK_VIEWS": "1",
+            "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
             "APPARATUS_RELEASE": "bench",
         }
 

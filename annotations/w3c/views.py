@@ -12,7 +12,7 @@ TextQuoteSelector and a TextPositionSelector (offsets in code points).
 ``/api/documents/{slug}/annotations/`` is the container: GET pages through
 the critiques the caller may see (``visible_critiques``), POST files a new
 one through ``critique_submit``. The critique's own address belongs to the
-critiques API (``annotations.api``), which calls ``annotation_representation``
+critiques API (``annotations.api.views``), which calls ``annotation_representation``
 and ``annotation_put`` from here.
 """
 import hashlib
@@ -38,9 +38,9 @@ from rest_framework.views import APIView
 from archive.models import Document, Revision
 from config.api import JSONParser, error_responses
 
-from . import services
-from .models import Critique, Category
-from .visibility import shown_version, visible_critiques
+from annotations import services
+from annotations.models import Critique, Category
+from annotations.visibility import shown_version, visible_critiques
 
 W3C_PROFILE = "http://www.w3.org/ns/anno.jsonld"
 LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"

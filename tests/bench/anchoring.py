@@ -18,7 +18,8 @@ import random
 import time
 from bisect import bisect_right
 
-from .anchoring import CONTEXT_LENGTH, DETACHED, EXACT, carry_forward, naive_carry_forward
+from annotations.anchoring.carry_forward import CONTEXT_LENGTH, DETACHED, EXACT, carry_forward
+from tests.bench.naive import naive_carry_forward
 
 VOCABULARY = (
     "the of and to in a is that for it as was with be by on not he this are or his from at which but have "

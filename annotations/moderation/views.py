@@ -26,9 +26,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from archive.models import Document
 
-from . import services
-from .models import DECISIONS, Action, Critique, Category, Flag, Status
-from .visibility import PUBLIC, is_moderator
+from annotations import services
+from annotations.models import DECISIONS, Action, Critique, Category, Flag, Status
+from annotations.visibility import PUBLIC, is_moderator
 
 ITEMS_PER_PAGE = 25
 CONTEXT_CHARS = 150

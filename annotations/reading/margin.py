@@ -2,12 +2,12 @@
 The reading page's margin: its list of notes as HTML, built here rather than
 in a template loop because a page may list thousands (the template engine
 spends some 80 µs a note, this under 10). No Django imports: a pure function
-of the notes ``annotations.views.MarginNote`` prepares.
+of the notes ``annotations.reading.views.MarginNote`` prepares.
 
 Every value is escaped as the template engine would; ``body_html`` is the
 critique's sanitized HTML (``annotations.rendering``) and goes in as it is.
 """
-from .highlighting import escape as _escape
+from annotations.reading.highlighting import escape as _escape
 
 
 def escape(value):

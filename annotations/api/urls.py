@@ -1,7 +1,7 @@
 """
 The critiques' API addresses, included under /api/ before the archive's: the
 document list and detail registered here (same names) add ``has_critiques``;
-each document's W3C annotation container is served from ``annotations.w3c``.
+each document's W3C annotation container is served from ``annotations.w3c.views``.
 
 Critique ids are matched as any text and looked up by DRF, so
 ``/api/annotations/x/`` answers the API's JSON 404, not Django's HTML page.
@@ -11,7 +11,8 @@ from rest_framework.renderers import JSONRenderer
 
 from config.api import JSONParser
 
-from . import api, w3c
+from annotations.api import views as api
+from annotations.w3c import views as w3c
 
 critiques = api.CritiqueViewSet.as_view({"get": "list", "post": "create"}, detail=False)
 # One address, two representations: our JSON and the W3C Web Annotation (JSON-LD);

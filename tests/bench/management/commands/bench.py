@@ -2,7 +2,7 @@
 ``python manage.py bench`` (``make bench``): builds its own data in its own
 PostgreSQL database (``apparatus_bench``, dropped and created each run; no
 other database is ever touched), runs the comparisons (a)–(e) of
-``annotations.benchmarks`` side by side, and prints one table and the SQL
+``tests.bench.benchmarks`` side by side, and prints one table and the SQL
 query counts. A missed target is reported, not an error: the command fails
 only when something breaks. ``--quick`` scales everything down.
 """
@@ -18,8 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from annotations import benchmarks as b
-from annotations.bench import benchmark_carry_forward
+from tests.bench import benchmarks as b
+from tests.bench.anchoring import benchmark_carry_forward
 
 FULL = {
     "reading_counts": (0, 200, 2000), "wrk_seconds": 5, "wrk_rounds": 3,
@@ -144,7 +144,7 @@ class Command(BaseCommand):
         self.notes.append(
             f"(b) {result['edits']:,} scattered edits touching {result['changed_share']:.2%} of the text and "
             f"{result['paragraphs_moved']} paragraph(s) moved; naive = each quote searched alone with fuzzy "
-            "matching (annotations.anchoring.naive_carry_forward)."
+            "matching (annotations.anchoring.carry_forward.naive_carry_forward)."
         )
 
     # (c) --------------------------------------------------------------------

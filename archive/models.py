@@ -68,7 +68,7 @@ class Document(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("archive:document", args=[self.slug])
+        return reverse("document", args=[self.slug])  # named by the site's URLconf (config.urls)
 
     @property
     def revision_count(self):
@@ -119,7 +119,7 @@ class Revision(models.Model):
         return f"{self.document} — revision {self.number}"
 
     def get_absolute_url(self):
-        return reverse("archive:revision", args=[self.document.slug, self.number])
+        return reverse("revision", args=[self.document.slug, self.number])
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

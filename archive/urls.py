@@ -7,8 +7,6 @@ app_name = "archive"
 urlpatterns = [
     path("", views.home, name="home"),
     path("documents/", views.document_list, name="document_list"),
-    path("documents/<slug:slug>/", views.document_detail, name="document"),
     path("documents/<slug:slug>/history/", views.revision_history, name="history"),
-    path("documents/<slug:slug>/revisions/<int:number>/", views.revision_detail, name="revision"),
     path("documents/<slug:slug>/diff/", views.revision_diff, name="diff"),
 ]

@@ -4,15 +4,13 @@ revision history, revision permalinks and diffs. Each page runs a fixed
 number of SQL queries whatever the size of the document or its history.
 """
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 
 from .diffing import diff_texts
 from .forms import DiffForm, DocumentFilterForm
-from .models import Document, DocumentKind, Revision
+from .models import Document, DocumentKind
 from .search import document_snippets, search_documents
-from .text import split_paragraphs
 
 DOCUMENTS_PER_PAGE = 25
 REVISIONS_PER_PAGE = 100
@@ -54,53 +52,6 @@ def document_list(request):
         "archive/document_list.html",
         {"form": form, "page": page, "query": query, "kinds": DocumentKind.choices, "languages": languages},
     )
-
-
-def _reading_page(request, document, revision, current_number):
-    return render(
-        request,
-        "archive/document_detail.html",
-        {
-            "document": document,
-            "revision": revision,
-            "current_number": current_number,
-            "is_current": revision.number == current_number,
-            "paragraphs": split_paragraphs(revision.text),
-        },
-    )
-
-
-def current_revision_or_404(slug):
-    """The current revision of a document, with its document, in one query."""
-    document = get_object_or_404(
-        Document.objects.select_related("current_revision__created_by"), slug=slug,
-        current_revision__isnull=False,
-    )
-    current = document.current_revision
-    current.document = document  # its links name the document: no second lookup
-    current.current_number = current.number
-    return current
-
-
-def revision_or_404(slug, number):
-    """Revision ``number`` of a document, with its document and the current number, in one query."""
-    return get_object_or_404(
-        Revision.objects.select_related("document", "created_by").annotate(
-            current_number=F("document__current_revision__number")
-        ),
-        document__slug=slug,
-        number=number,
-    )
-
-
-def document_detail(request, slug):
-    current = current_revision_or_404(slug)
-    return _reading_page(request, current.document, current, current.number)
-
-
-def revision_detail(request, slug, number):
-    revision = revision_or_404(slug, number)
-    return _reading_page(request, revision.document, revision, revision.current_number)
 
 
 def revision_history(request, slug):

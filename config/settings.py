@@ -247,9 +247,11 @@ API_THROTTLE_RATES = {
     "tokens": os.environ.get("APPARATUS_API_TOKEN_RATE", "20/min"),
 }
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous write a 401
+    # (with session authentication first, DRF would have to answer 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -1,12 +1,22 @@
-"""URLs of the whole site: critiques and moderation, the archive's pages, accounts and the admin."""
+"""
+URLs of the whole site: critiques and moderation, the archive's pages,
+accounts and the admin. Each address has one owner.
+
+A document's reading pages show its text with the critiques beside it, so
+the annotations app renders them; they are named here, without a namespace,
+as ``document`` and ``revision``, which is what the archive's permalinks
+(``Document.get_absolute_url``, ``Revision.get_absolute_url``) reverse.
+"""
 from django.contrib import admin
 from django.urls import include, path
 
+from annotations.reading.views import reading_current, reading_revision
 from config.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    # The annotated reading pages take precedence over the archive's plain ones.
+    path("documents/<slug:slug>/", reading_current, name="document"),
+    path("documents/<slug:slug>/revisions/<int:number>/", reading_revision, name="revision"),
     path("", include("annotations.urls")),
     path("", include("archive.urls")),
     path("api/", include("config.api_urls")),

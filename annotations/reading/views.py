@@ -1,15 +1,14 @@
 """
-The annotated reading pages and the scholar's critique pages.
+The annotated reading pages: a document's current text and its revision
+permalinks with the visible critiques highlighted and listed in the margin,
+the form to critique a passage from there, re-attaching a detached critique,
+and searching documents and critiques together.
 
-The reading pages (current text and revision permalinks) take over the
-archive's addresses: same lookups, same template (extended), plus the text
-with its visible critiques highlighted and listed in the margin, and the form
-to critique a passage. The critique pages are its permalink, editing,
-withdrawing, flagging and "My critiques".
-
-Every page shows exactly what ``visible_critiques`` / ``can_see`` allow, in
-the wording ``shown_version`` picks, and runs a fixed number of SQL queries
-whatever the number of critiques. Writes go through ``annotations.services``.
+The reading pages take over the archive's addresses (same lookups, the
+archive's template extended). Every page shows exactly what the visibility
+rule allows, in the wording ``shown_version`` picks, and runs a fixed number
+of SQL queries whatever the number of critiques. Writes go through
+``annotations.services``.
 """
 import unicodedata
 from collections import namedtuple
@@ -18,10 +17,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models import F, FilteredRelation, Q
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -30,53 +27,22 @@ from django_ratelimit.decorators import ratelimit
 
 from archive.models import Document
 from archive.search import document_snippets, search_documents
-from archive.views import current_revision_or_404, revision_or_404
+from archive.shortcuts import current_revision_or_404, revision_or_404
 from archive.text import split_paragraphs
 
 from annotations import services
 from annotations.forms import (
-    CritiqueContentForm, CritiqueForm, FlagForm, ReattachForm, categories_needing_evidence_text, category_guide,
+    CritiqueForm, ReattachForm, categories_needing_evidence_text, category_guide,
 )
 from annotations.reading.highlighting import Span, highlighted_text_html
 from annotations.reading.margin import notes_html
-from annotations.models import CATEGORY_SIGNS, Action, AnchorState, Critique, Category, Flag, ModerationEvent, Status
+from annotations.models import CATEGORY_SIGNS, AnchorState, Critique, Category, Status
 from annotations.search import critique_snippets, search_critiques
-from annotations.services import AlreadyFlagged, ModerationConflict
-from annotations.visibility import can_see, is_moderator, sees_latest_wording, shown_version, visible_critiques
+from annotations.services import ModerationConflict
+from annotations.visibility import sees_latest_wording, visible_critiques
+from annotations.pages import critique_rate, latest_reason, status_label, rate_limited_page, conflict_page, forbidden_page, critique_or_404
 
-CRITIQUES_PER_PAGE = 25
 QUOTE_CHARS = 160
-CONTEXT_CHARS = 200
-# Decisions whose reason the author (and moderators) are shown beside the status.
-REASONED_ACTIONS = [Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE]
-REASONED_STATUSES = {Status.REJECTED, Status.CHANGES_REQUESTED, Status.HIDDEN}
-
-
-# Read at request time, so the limits can be changed in settings (and in tests).
-def critique_rate(group, request):
-    return settings.CRITIQUE_RATE
-
-
-def flag_rate(group, request):
-    return settings.FLAG_RATE
-
-
-def latest_reason():
-    """The reason of a critique's latest reject / request-changes / hide decision, as a subquery."""
-    events = ModerationEvent.objects.filter(critique=OuterRef("pk"), action__in=REASONED_ACTIONS)
-    return Subquery(events.order_by("-created", "-pk").values("reason")[:1])
-
-
-def status_label(critique):
-    """What the author or a moderator is told about where a critique stands."""
-    label = critique.get_status_display()
-    reason = getattr(critique, "latest_reason", None)
-    if critique.status in REASONED_STATUSES and reason:
-        label = f"{label}: {reason}"
-    if critique.is_public and critique.status != Status.APPROVED:
-        # Readers still see the approved wording; the status is about the proposed change.
-        return f"Published; the change is {label[0].lower()}{label[1:]}"
-    return label
 
 
 class CritiqueRow:
@@ -173,7 +139,7 @@ class MarginLinks:
 
     def revision(self, number):
         if number not in self._revisions:
-            self._revisions[number] = reverse("annotations:revision", args=[self._slug, number])
+            self._revisions[number] = reverse("revision", args=[self._slug, number])
         return self._revisions[number]
 
 
@@ -257,28 +223,13 @@ def reading_revision(request, slug, number):
     return render_reading_page(request, revision.document, revision, revision.current_number)
 
 
-def _too_many(request, what, rate):
-    context = {"what": what, "rate": rate.replace("/h", " an hour")}
-    return render(request, "annotations/rate_limited.html", context, status=429)
-
-
-def _conflict(request, error):
-    context = {"message": str(error), "critique": error.critique}
-    return render(request, "annotations/conflict.html", context, status=409)
-
-
-def _forbidden(request, error, critique):
-    context = {"message": str(error), "critique": critique}
-    return render(request, "annotations/forbidden.html", context, status=403)
-
-
 @login_required
 @require_POST
 @ratelimit(key="user", rate=critique_rate, method="POST", block=False)
 def critique_create(request, slug, number):
     revision = revision_or_404(slug, number)
     if request.limited:
-        return _too_many(request, "critiques", settings.CRITIQUE_RATE)
+        return rate_limited_page(request, "critiques", settings.CRITIQUE_RATE)
     form = CritiqueForm(request.POST)
     if form.is_valid():
         try:
@@ -297,185 +248,12 @@ def critique_create(request, slug, number):
     )
 
 
-def _critique_or_404(request, pk):
-    """The critique if the user may see it; otherwise it does not exist for them."""
-    critiques = Critique.objects.select_related("document", "revision", "author", "version", "published_version")
-    critique = get_object_or_404(critiques, pk=pk)
-    if not can_see(request.user, critique):
-        raise Http404("No critique here.")
-    return critique
-
-
-MODERATOR_ACTIONS = {
-    Action.APPROVE, Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE, Action.REOPEN, Action.DISMISS_FLAGS,
-    Action.REATTACH,  # when not the author's own
-}
-
-
-def critique_history(user, critique, events):
-    """
-    The critique's history as ``{verb, date, by, reason}``. Everyone sees when
-    it was submitted and approved; the author and moderators see every event
-    with its reason; only moderators see which moderator acted.
-    """
-    full = sees_latest_wording(user, critique)
-    moderator = is_moderator(user)
-    entries = []
-    for event in events:
-        if not full and event.action not in {Action.SUBMIT, Action.APPROVE}:
-            continue
-        verb, by = event.get_action_display(), ""
-        if event.action == Action.WITHDRAW:
-            verb, by = "Withdrawn", "by the author"
-        elif event.action == Action.REATTACH and event.actor_id == critique.author_id:
-            by = "by the author"
-        elif event.action in MODERATOR_ACTIONS:
-            by = f"by {event.actor.get_username()}" if moderator else "by a moderator"
-        reason = event.reason if full else ""
-        entries.append({"verb": verb, "date": event.created, "by": by, "reason": reason})
-    return entries
-
-
-def render_critique_page(request, critique, flag_form=None, status=200):
-    """The critique's permalink page, with the flag form (and its errors) for registered readers."""
-    user = request.user
-    version = shown_version(user, critique)
-    text = critique.revision.text
-    events = list(critique.events.select_related("actor").order_by("created", "pk"))
-    reasoned = [event.reason for event in events if event.action in REASONED_ACTIONS]
-    critique.latest_reason = reasoned[-1] if reasoned else None  # for the status line
-    is_author = user.is_authenticated and critique.author_id == user.pk
-    may_flag = user.is_authenticated and not is_author and critique.is_public
-    already_flagged = may_flag and Flag.objects.filter(critique=critique, user=user).exists()
-    if may_flag and not already_flagged and flag_form is None:
-        flag_form = FlagForm()
-    return render(
-        request,
-        "annotations/critique_detail.html",
-        {
-            "critique": critique,
-            "version": version,
-            "category_label": Category(version.category).label,
-            "status": status_label(critique) if sees_latest_wording(user, critique) else "",
-            "before": text[max(0, critique.start - CONTEXT_CHARS):critique.start],
-            "passage": text[critique.start:critique.end],
-            "after": text[critique.end:critique.end + CONTEXT_CHARS],
-            "cut_before": critique.start > CONTEXT_CHARS,
-            "cut_after": critique.end + CONTEXT_CHARS < len(text),
-            "history": critique_history(user, critique, events),
-            "is_author": is_author,
-            "already_flagged": already_flagged,
-            "flag_form": flag_form if may_flag and not already_flagged else None,
-        },
-        status=status,
-    )
-
-
-def critique_detail(request, pk):
-    return render_critique_page(request, _critique_or_404(request, pk))
-
-
-def _own_critique(request, pk):
-    critique = _critique_or_404(request, pk)
-    if critique.author_id != request.user.pk:
-        raise PermissionDenied("Only the author can change a critique.")
-    return critique
-
-
-@login_required
-def critique_edit(request, pk):
-    try:
-        critique = _own_critique(request, pk)
-    except PermissionDenied as error:
-        return _forbidden(request, error, None)
-    if not critique.is_editable:
-        return _conflict(request, ModerationConflict(
-            critique, f"A critique that is “{critique.get_status_display()}” can't be edited.",
-        ))
-    if request.method == "POST":
-        form = CritiqueContentForm(request.POST)
-        if form.is_valid():
-            was_public = critique.is_public
-            try:
-                services.critique_edit(critique, user=request.user, **form.content())
-            except ValidationError as error:
-                form.add_service_errors(error)
-            except ModerationConflict as error:
-                return _conflict(request, error)
-            else:
-                messages.success(request, (
-                    "Your change awaits review; readers keep seeing the approved wording." if was_public
-                    else "Your critique is awaiting review."
-                ))
-                return redirect(critique)
-        status = 400
-    else:
-        form = CritiqueContentForm(initial=CritiqueContentForm.initial_from_version(critique.version))
-        status = 200
-    return render(
-        request,
-        "annotations/critique_edit.html",
-        {
-            "critique": critique,
-            "form": form,
-            "categories": category_guide(),
-            "evidence_rule": categories_needing_evidence_text(),
-        },
-        status=status,
-    )
-
-
-@login_required
-def critique_withdraw(request, pk):
-    """GET asks to confirm; POST withdraws."""
-    try:
-        critique = _own_critique(request, pk)
-    except PermissionDenied as error:
-        return _forbidden(request, error, None)
-    if request.method == "POST":
-        try:
-            services.critique_withdraw(critique, user=request.user)
-        except ModerationConflict as error:
-            return _conflict(request, error)
-        messages.success(request, "Your critique was withdrawn. Readers no longer see it.")
-        return redirect(critique)
-    if not critique.is_withdrawable:
-        return _conflict(request, ModerationConflict(
-            critique, f"A critique that is “{critique.get_status_display()}” can't be withdrawn.",
-        ))
-    return render(request, "annotations/critique_withdraw.html", {"critique": critique})
-
-
-@login_required
-@require_POST
-@ratelimit(key="user", rate=flag_rate, method="POST", block=False)
-def critique_flag(request, pk):
-    critique = _critique_or_404(request, pk)
-    if request.limited:
-        return _too_many(request, "flags", settings.FLAG_RATE)
-    form = FlagForm(request.POST)
-    form.is_valid()
-    try:
-        services.critique_flag(critique, user=request.user, reason=form.cleaned_data.get("reason", ""))
-    except ValidationError as error:
-        form.add_service_errors(error)
-        return render_critique_page(request, critique, flag_form=form, status=400)
-    except PermissionDenied as error:
-        return _forbidden(request, error, critique)
-    except ModerationConflict as error:
-        return _conflict(request, error)
-    except AlreadyFlagged as error:
-        messages.info(request, str(error))
-        return redirect(critique)
-    messages.success(request, "Thank you: moderators will look at this critique again.")
-    return redirect(critique)
-
 
 @login_required
 @require_POST
 def critique_reattach(request, pk):
     """The author or a moderator places a detached critique on a passage of the current revision."""
-    critique = _critique_or_404(request, pk)
+    critique = critique_or_404(request, pk)
     revision = current_revision_or_404(critique.document.slug)
     form = ReattachForm(request.POST)
     try:
@@ -483,36 +261,14 @@ def critique_reattach(request, pk):
             raise ValidationError(form.errors)
         services.critique_reattach(critique, user=request.user, revision=revision, **form.cleaned_data)
     except PermissionDenied as error:
-        return _forbidden(request, error, critique)
+        return forbidden_page(request, error, critique)
     except ModerationConflict as error:
-        return _conflict(request, error)
+        return conflict_page(request, error)
     except ValidationError as error:
         messages.error(request, "The critique was not re-attached: " + " ".join(error.messages))
         return render_reading_page(request, revision.document, revision, revision.number, status=400)
     messages.success(request, "The critique is placed on the passage you selected.")
     return redirect(f"{revision.document.get_absolute_url()}#critique-{critique.pk}")
-
-
-@login_required
-def my_critiques(request):
-    critiques = (
-        Critique.objects.filter(author=request.user)
-        .select_related("document", "revision", "version")
-        .defer("revision__text", "document__notes", "version__body", "version__body_html")
-        .annotate(latest_reason=latest_reason())
-        .order_by("-created", "-pk")
-    )
-    page = Paginator(critiques, CRITIQUES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = []
-    for critique in page:
-        critique.revision.document = critique.document  # the same row: no lookup for links
-        rows.append({
-            "critique": critique,
-            "category_label": Category(critique.version.category).label,
-            "sign": CATEGORY_SIGNS[critique.version.category],
-            "status": status_label(critique),
-        })
-    return render(request, "annotations/my_critiques.html", {"page": page, "rows": rows})
 
 
 SEARCH_RESULTS = 20

@@ -1,18 +1,17 @@
 """
-The archive's API URLs, included under /api/. Plain paths, not a router:
-another app may register a subclass of DocumentViewSet for ``documents/``
-and ``documents/<slug>/`` under the same names in a URLconf included first
-(see archive.api.views).
+The archive's API URLs for revisions and diffs, included under /api/.
+
+The document list and detail (``documents/``, ``documents/<slug>/``, named
+``api-document-list`` and ``api-document-detail``) are registered once by
+whoever composes the API, with ``DocumentViewSet`` or a subclass of it (on
+this site ``annotations.api.urls``, which adds ``has_critiques``; see
+archive.api.views).
 """
 from django.urls import path
 
 from archive.api import views as api
 
 urlpatterns = [
-    path("documents/", api.DocumentViewSet.as_view({"get": "list"}), name="api-document-list"),
-    path(
-        "documents/<slug:slug>/", api.DocumentViewSet.as_view({"get": "retrieve"}), name="api-document-detail"
-    ),
     path(
         "documents/<slug:slug>/revisions/",
         api.RevisionViewSet.as_view({"get": "list", "post": "create"}),

@@ -21,7 +21,8 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from annotations import services
-from annotations.w3c import views as w3c
+from annotations.w3c import protocol as w3c_protocol
+from annotations.w3c import representation as w3c
 from annotations.models import Critique, CritiqueVersion, Flag, ModerationEvent, Status
 from archive.models import Revision
 from archive.services import revision_create
@@ -403,7 +404,7 @@ def test_put_is_handed_to_the_w3c_module_after_the_visibility_check(monkeypatch,
         calls.append(critique.pk)
         return Response({"put": critique.pk})
 
-    monkeypatch.setattr(w3c, "annotation_put", put)
+    monkeypatch.setattr(w3c_protocol, "annotation_put", put)
     body = {"type": "Annotation"}
     assert anon.put(detail(pending), body, format="json").status_code == 401
     assert client_for(bela).put(detail(pending), body, format="json").status_code == 404

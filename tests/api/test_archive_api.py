@@ -769,7 +769,10 @@ urlpatterns = [
         name="api-document-detail",
     ),
     path("api/", include("archive.api.urls")),
-    path("", include("archive.urls")),  # the reading pages, for html_url
+    # The site names its reading pages; only their addresses matter here (html_url).
+    path("documents/<slug:slug>/", lambda request, slug: None, name="document"),
+    path("documents/<slug:slug>/revisions/<int:number>/", lambda request, slug, number: None, name="revision"),
+    path("", include("archive.urls")),
 ]
 
 

@@ -12,7 +12,7 @@ import pytest
 from rest_framework.throttling import ScopedRateThrottle
 
 from annotations import services
-from annotations.w3c import views as w3c
+from annotations.w3c import representation as w3c
 from annotations.models import CATEGORIES_NEEDING_EVIDENCE, Critique, Category, Status
 from archive.services import revision_create
 from tests.annotations.factories import (

@@ -60,7 +60,7 @@ from annotations.models import (
     CATEGORIES_NEEDING_EVIDENCE, Action, Anchor, AnchorState, Critique, CritiqueVersion, Category, Flag,
     ModerationEvent, Status,
 )
-from annotations.moderation.views import ITEMS_PER_PAGE, cursor_of, queue_items
+from annotations.moderation.queue import ITEMS_PER_PAGE, cursor_of, queue_items
 from annotations.rendering import render_markdown
 from annotations.anchoring.selectors import quote_context
 from annotations.visibility import visible_critiques

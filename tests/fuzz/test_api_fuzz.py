@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from annotations.models import CATEGORIES_NEEDING_EVIDENCE, DECISIONS, Critique, Category, Status
-from annotations.w3c.views import W3C_PROFILE, annotation_etag
+from annotations.w3c.representation import W3C_PROFILE, annotation_etag
 from archive.management.commands.create_demo_accounts import DEMO_ACCOUNTS
 from archive.models import Document, Revision
 from config.wsgi import application
@@ -95,7 +95,7 @@ def _w3c_annotation(draw, slug, number, selector):
                "source": {"id": item["url"], "label": item["title"]}} for item in evidence),
         ],
         "target": {
-            "source": reverse("annotations:revision", args=[slug, number]),
+            "source": reverse("revision", args=[slug, number]),
             "selector": [
                 {"type": "TextQuoteSelector", "exact": selector["exact"]},
                 {"type": "TextPositionSelector", "start": selector["start"], "end": selector["end"]},

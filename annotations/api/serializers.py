@@ -1,0 +1,227 @@
+"""
+The critiques API's serializers: what a critique, its anchor, evidence,
+events and flags look like as JSON, and what each write accepts.
+"""
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from archive.models import Revision
+
+from annotations.models import DECISIONS, Action, Category, Status
+from annotations.visibility import sees_latest_wording, shown_version
+
+
+CATEGORY_CHOICES_MESSAGE = f"Choose one of: {', '.join(Category.values)}."
+ANCHOR_FIELDS = ("document", "revision", "selector")
+SELECTOR_KEYS = {"exact", "prefix", "suffix", "start", "end"}
+
+
+# --- Serializers -------------------------------------------------------------
+
+class EvidenceSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    title = serializers.CharField()
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class SelectorSerializer(serializers.Serializer):
+    """A W3C TextQuoteSelector and TextPositionSelector; offsets count Unicode code points."""
+
+    exact = serializers.CharField(trim_whitespace=False)
+    prefix = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    suffix = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    start = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    end = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+
+@extend_schema_field(EvidenceSerializer(many=True))
+class EvidenceField(serializers.JSONField):
+    """Any JSON: ``annotations.services`` checks the citations and words the messages."""
+
+
+@extend_schema_field(SelectorSerializer)
+class SelectorField(serializers.Field):
+    """The selector as a dict of its five keys; every message is reported on ``selector`` itself."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict) or set(data) - SELECTOR_KEYS:
+            raise ValidationError("Give the selector as {exact, prefix, suffix, start, end}.")
+        if not isinstance(data.get("exact"), str):
+            raise ValidationError("Give the quoted passage as text in exact.")
+        for key in ("prefix", "suffix"):
+            if not isinstance(data.get(key) or "", str):
+                raise ValidationError(f"{key} must be text.")
+        for key in ("start", "end"):
+            value = data.get(key)
+            if value is not None and (type(value) is not int or value < 0):
+                raise ValidationError(f"{key} must be a whole number of characters, 0 or more.")
+        return {key: data.get(key) for key in SELECTOR_KEYS}
+
+
+class AnchorSerializer(serializers.Serializer):
+    """Where a critique sits on one revision (``?document=…&revision=n``)."""
+
+    revision = serializers.IntegerField()
+    start = serializers.IntegerField(allow_null=True, help_text="Code points; null when detached.")
+    end = serializers.IntegerField(allow_null=True)
+    exact = serializers.CharField(allow_null=True, help_text="The passage on that revision; null when detached.")
+    state = serializers.ChoiceField(choices=["exact", "moved", "detached", "reattached"])
+    score = serializers.FloatField()
+
+
+class CritiqueSerializer(serializers.Serializer):
+    """A critique as the caller may see it. ``has_pending_change`` is for its author and moderators only."""
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+    document = serializers.SlugField(source="document.slug")
+    revision = serializers.IntegerField(source="revision.number", help_text="The revision it was written on.")
+    category = serializers.ChoiceField(choices=Category.choices, source="shown.category")
+    body = serializers.CharField(source="shown.body", help_text="Markdown.")
+    body_html = serializers.CharField(source="shown.body_html", help_text="Sanitized HTML.")
+    evidence = EvidenceSerializer(many=True, source="shown.evidence")
+    selector = SelectorSerializer(source="*")
+    status = serializers.ChoiceField(
+        choices=Status.choices, source="shown_status",
+        help_text="Readers see every published critique as approved.",
+    )
+    author = serializers.CharField(source="author.username")
+    created = serializers.DateTimeField()
+    modified = serializers.DateTimeField()
+    has_pending_change = serializers.BooleanField(
+        required=False, help_text="A change to the published wording awaits review (author and moderators).",
+    )
+    anchor = serializers.SerializerMethodField(
+        help_text="With document and revision filters: the critique's place on that revision; otherwise null.",
+    )
+
+    def to_representation(self, critique):
+        user = self.context["request"].user
+        full = sees_latest_wording(user, critique)
+        critique.shown = shown_version(user, critique)
+        critique.shown_status = critique.status if full else Status.APPROVED
+        data = super().to_representation(critique)
+        if not full:
+            del data["has_pending_change"]
+        return data
+
+    @extend_schema_field(AnchorSerializer(allow_null=True))
+    def get_anchor(self, critique):
+        if not hasattr(critique, "anchor_state"):
+            return None
+        return {
+            "revision": critique.anchor_revision, "start": critique.anchor_start,
+            "end": critique.anchor_end, "exact": critique.anchor_exact,
+            "state": critique.anchor_state, "score": critique.anchor_score,
+        }
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, critique):
+        return self.context["request"].build_absolute_uri(reverse("api-critique-detail", args=[critique.pk]))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, critique):
+        return self.context["request"].build_absolute_uri(critique.get_absolute_url())
+
+
+class CritiqueCreateSerializer(serializers.Serializer):
+    document = serializers.CharField(max_length=80, help_text="The document's slug.")
+    revision = serializers.IntegerField(min_value=1, help_text="The number of the revision quoted.")
+    category = serializers.ChoiceField(
+        choices=Category.choices, error_messages={"invalid_choice": CATEGORY_CHOICES_MESSAGE},
+    )
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="Markdown.")
+    evidence = EvidenceField(required=False, default=list)
+    selector = SelectorField(help_text="start and end are optional: a quote found once is enough.")
+
+    def validate(self, data):
+        revision = (
+            Revision.objects.select_related("document")
+            .filter(document__slug=data["document"], number=data["revision"]).first()
+        )
+        if revision is None:
+            if not Revision.objects.filter(document__slug=data["document"]).exists():
+                raise ValidationError({"document": ["No document with this slug."]})
+            raise ValidationError({"revision": ["This document has no revision with this number."]})
+        data["revision"] = revision
+        return data
+
+
+class CritiqueEditSerializer(serializers.Serializer):
+    """What an author may change: the wording. Fields left out keep their latest values."""
+
+    category = serializers.ChoiceField(
+        choices=Category.choices, required=False, error_messages={"invalid_choice": CATEGORY_CHOICES_MESSAGE},
+    )
+    body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    evidence = EvidenceField(required=False)
+
+    def validate(self, data):
+        fixed = {name: ["A critique stays anchored where it was written; this can't change."]
+                 for name in ANCHOR_FIELDS if name in self.initial_data}
+        if fixed:
+            raise ValidationError(fixed)
+        return data
+
+
+class DecisionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=[(action.value, action.label) for action in DECISIONS],
+        error_messages={"invalid_choice": f"Choose one of: {', '.join(DECISIONS)}."},
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="",
+        help_text="Required to reject, request changes or hide.",
+    )
+    expected_status = serializers.ChoiceField(
+        choices=Status.choices, required=False, allow_null=True, default=None,
+        help_text="The status you saw: if it changed meanwhile, 409 and nothing happens.",
+    )
+
+
+class FlagCreateSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FlagSerializer(serializers.Serializer):
+    critique = serializers.IntegerField(source="critique_id")
+    reason = serializers.CharField()
+    created = serializers.DateTimeField()
+
+
+class EventSerializer(serializers.Serializer):
+    """One step of a critique's history; readers get only ``action`` and ``created``."""
+
+    action = serializers.ChoiceField(choices=Action.choices)
+    created = serializers.DateTimeField()
+    from_status = serializers.ChoiceField(choices=Status.choices, required=False, allow_null=True)
+    to_status = serializers.ChoiceField(choices=Status.choices, required=False)
+    reason = serializers.CharField(required=False, allow_blank=True)
+    actor = serializers.CharField(
+        required=False, help_text="A username for moderators; the author sees “moderator” for others.",
+    )
+
+    def to_representation(self, entry):
+        # Keys left out of the entry (a reader's) stay out, rather than showing as null.
+        return {key: value for key, value in super().to_representation(entry).items() if key in entry}
+
+
+class OpenFlagsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class QueueItemSerializer(CritiqueSerializer):
+    flags = serializers.SerializerMethodField()
+    author_approved = serializers.IntegerField(help_text="How many of the author's critiques are approved.")
+    author_rejected = serializers.IntegerField(help_text="How many of the author's critiques are rejected.")
+    context_before = serializers.CharField(allow_blank=True)
+    context_after = serializers.CharField(allow_blank=True)
+
+    @extend_schema_field(OpenFlagsSerializer)
+    def get_flags(self, critique):
+        return {"count": len(critique.open_flags), "reasons": [flag.reason for flag in critique.open_flags]}

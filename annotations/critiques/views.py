@@ -1,0 +1,217 @@
+"""
+A critique's own pages: its permalink with the passage in context and its
+public history, the author's edit and withdraw pages, flagging, and "My
+critiques". Every page shows what the visibility rule allows, in the wording
+``shown_version`` picks; writes go through ``annotations.services``.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+
+from annotations import services
+from annotations.forms import (
+    CritiqueContentForm, FlagForm, categories_needing_evidence_text, category_guide,
+)
+from annotations.models import CATEGORY_SIGNS, Action, Critique, Category, Flag
+from annotations.services import AlreadyFlagged, ModerationConflict
+from annotations.visibility import is_moderator, sees_latest_wording, shown_version
+from annotations.pages import REASONED_ACTIONS, flag_rate, latest_reason, status_label, rate_limited_page, conflict_page, forbidden_page, critique_or_404
+
+
+CRITIQUES_PER_PAGE = 25
+
+CONTEXT_CHARS = 200
+
+MODERATOR_ACTIONS = {
+    Action.APPROVE, Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE, Action.REOPEN, Action.DISMISS_FLAGS,
+    Action.REATTACH,  # when not the author's own
+}
+
+
+def critique_history(user, critique, events):
+    """
+    The critique's history as ``{verb, date, by, reason}``. Everyone sees when
+    it was submitted and approved; the author and moderators see every event
+    with its reason; only moderators see which moderator acted.
+    """
+    full = sees_latest_wording(user, critique)
+    moderator = is_moderator(user)
+    entries = []
+    for event in events:
+        if not full and event.action not in {Action.SUBMIT, Action.APPROVE}:
+            continue
+        verb, by = event.get_action_display(), ""
+        if event.action == Action.WITHDRAW:
+            verb, by = "Withdrawn", "by the author"
+        elif event.action == Action.REATTACH and event.actor_id == critique.author_id:
+            by = "by the author"
+        elif event.action in MODERATOR_ACTIONS:
+            by = f"by {event.actor.get_username()}" if moderator else "by a moderator"
+        reason = event.reason if full else ""
+        entries.append({"verb": verb, "date": event.created, "by": by, "reason": reason})
+    return entries
+
+
+def render_critique_page(request, critique, flag_form=None, status=200):
+    """The critique's permalink page, with the flag form (and its errors) for registered readers."""
+    user = request.user
+    version = shown_version(user, critique)
+    text = critique.revision.text
+    events = list(critique.events.select_related("actor").order_by("created", "pk"))
+    reasoned = [event.reason for event in events if event.action in REASONED_ACTIONS]
+    critique.latest_reason = reasoned[-1] if reasoned else None  # for the status line
+    is_author = user.is_authenticated and critique.author_id == user.pk
+    may_flag = user.is_authenticated and not is_author and critique.is_public
+    already_flagged = may_flag and Flag.objects.filter(critique=critique, user=user).exists()
+    if may_flag and not already_flagged and flag_form is None:
+        flag_form = FlagForm()
+    return render(
+        request,
+        "annotations/critique_detail.html",
+        {
+            "critique": critique,
+            "version": version,
+            "category_label": Category(version.category).label,
+            "status": status_label(critique) if sees_latest_wording(user, critique) else "",
+            "before": text[max(0, critique.start - CONTEXT_CHARS):critique.start],
+            "passage": text[critique.start:critique.end],
+            "after": text[critique.end:critique.end + CONTEXT_CHARS],
+            "cut_before": critique.start > CONTEXT_CHARS,
+            "cut_after": critique.end + CONTEXT_CHARS < len(text),
+            "history": critique_history(user, critique, events),
+            "is_author": is_author,
+            "already_flagged": already_flagged,
+            "flag_form": flag_form if may_flag and not already_flagged else None,
+        },
+        status=status,
+    )
+
+
+def critique_detail(request, pk):
+    return render_critique_page(request, critique_or_404(request, pk))
+
+
+def _own_critique(request, pk):
+    critique = critique_or_404(request, pk)
+    if critique.author_id != request.user.pk:
+        raise PermissionDenied("Only the author can change a critique.")
+    return critique
+
+
+@login_required
+def critique_edit(request, pk):
+    try:
+        critique = _own_critique(request, pk)
+    except PermissionDenied as error:
+        return forbidden_page(request, error, None)
+    if not critique.is_editable:
+        return conflict_page(request, ModerationConflict(
+            critique, f"A critique that is “{critique.get_status_display()}” can't be edited.",
+        ))
+    if request.method == "POST":
+        form = CritiqueContentForm(request.POST)
+        if form.is_valid():
+            was_public = critique.is_public
+            try:
+                services.critique_edit(critique, user=request.user, **form.content())
+            except ValidationError as error:
+                form.add_service_errors(error)
+            except ModerationConflict as error:
+                return conflict_page(request, error)
+            else:
+                messages.success(request, (
+                    "Your change awaits review; readers keep seeing the approved wording." if was_public
+                    else "Your critique is awaiting review."
+                ))
+                return redirect(critique)
+        status = 400
+    else:
+        form = CritiqueContentForm(initial=CritiqueContentForm.initial_from_version(critique.version))
+        status = 200
+    return render(
+        request,
+        "annotations/critique_edit.html",
+        {
+            "critique": critique,
+            "form": form,
+            "categories": category_guide(),
+            "evidence_rule": categories_needing_evidence_text(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def critique_withdraw(request, pk):
+    """GET asks to confirm; POST withdraws."""
+    try:
+        critique = _own_critique(request, pk)
+    except PermissionDenied as error:
+        return forbidden_page(request, error, None)
+    if request.method == "POST":
+        try:
+            services.critique_withdraw(critique, user=request.user)
+        except ModerationConflict as error:
+            return conflict_page(request, error)
+        messages.success(request, "Your critique was withdrawn. Readers no longer see it.")
+        return redirect(critique)
+    if not critique.is_withdrawable:
+        return conflict_page(request, ModerationConflict(
+            critique, f"A critique that is “{critique.get_status_display()}” can't be withdrawn.",
+        ))
+    return render(request, "annotations/critique_withdraw.html", {"critique": critique})
+
+
+@login_required
+@require_POST
+@ratelimit(key="user", rate=flag_rate, method="POST", block=False)
+def critique_flag(request, pk):
+    critique = critique_or_404(request, pk)
+    if request.limited:
+        return rate_limited_page(request, "flags", settings.FLAG_RATE)
+    form = FlagForm(request.POST)
+    form.is_valid()
+    try:
+        services.critique_flag(critique, user=request.user, reason=form.cleaned_data.get("reason", ""))
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return render_critique_page(request, critique, flag_form=form, status=400)
+    except PermissionDenied as error:
+        return forbidden_page(request, error, critique)
+    except ModerationConflict as error:
+        return conflict_page(request, error)
+    except AlreadyFlagged as error:
+        messages.info(request, str(error))
+        return redirect(critique)
+    messages.success(request, "Thank you: moderators will look at this critique again.")
+    return redirect(critique)
+
+
+
+@login_required
+def my_critiques(request):
+    critiques = (
+        Critique.objects.filter(author=request.user)
+        .select_related("document", "revision", "version")
+        .defer("revision__text", "document__notes", "version__body", "version__body_html")
+        .annotate(latest_reason=latest_reason())
+        .order_by("-created", "-pk")
+    )
+    page = Paginator(critiques, CRITIQUES_PER_PAGE).get_page(request.GET.get("page"))
+    rows = []
+    for critique in page:
+        critique.revision.document = critique.document  # the same row: no lookup for links
+        rows.append({
+            "critique": critique,
+            "category_label": Category(critique.version.category).label,
+            "sign": CATEGORY_SIGNS[critique.version.category],
+            "status": status_label(critique),
+        })
+    return render(request, "annotations/my_critiques.html", {"page": page, "rows": rows})

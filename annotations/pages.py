@@ -1,0 +1,71 @@
+"""
+What the critique pages share: the write rate limits (read from settings at
+request time), a critique as its author or a moderator is told where it
+stands, and the refusals they answer with (403, 409, 429, or a 404 for a
+critique the viewer may not see).
+"""
+
+from django.conf import settings
+from django.db.models import OuterRef, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+
+from annotations.models import Action, Critique, ModerationEvent, Status
+from annotations.visibility import can_see
+
+
+# Decisions whose reason the author (and moderators) are shown beside the status.
+REASONED_ACTIONS = [Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE]
+REASONED_STATUSES = {Status.REJECTED, Status.CHANGES_REQUESTED, Status.HIDDEN}
+
+
+# Read at request time, so the limits can be changed in settings (and in tests).
+def critique_rate(group, request):
+    return settings.CRITIQUE_RATE
+
+
+def flag_rate(group, request):
+    return settings.FLAG_RATE
+
+
+def latest_reason():
+    """The reason of a critique's latest reject / request-changes / hide decision, as a subquery."""
+    events = ModerationEvent.objects.filter(critique=OuterRef("pk"), action__in=REASONED_ACTIONS)
+    return Subquery(events.order_by("-created", "-pk").values("reason")[:1])
+
+
+def status_label(critique):
+    """What the author or a moderator is told about where a critique stands."""
+    label = critique.get_status_display()
+    reason = getattr(critique, "latest_reason", None)
+    if critique.status in REASONED_STATUSES and reason:
+        label = f"{label}: {reason}"
+    if critique.is_public and critique.status != Status.APPROVED:
+        # Readers still see the approved wording; the status is about the proposed change.
+        return f"Published; the change is {label[0].lower()}{label[1:]}"
+    return label
+
+def rate_limited_page(request, what, rate):
+    context = {"what": what, "rate": rate.replace("/h", " an hour")}
+    return render(request, "annotations/rate_limited.html", context, status=429)
+
+
+def conflict_page(request, error):
+    context = {"message": str(error), "critique": error.critique}
+    return render(request, "annotations/conflict.html", context, status=409)
+
+
+def forbidden_page(request, error, critique):
+    context = {"message": str(error), "critique": critique}
+    return render(request, "annotations/forbidden.html", context, status=403)
+
+
+
+def critique_or_404(request, pk):
+    """The critique if the user may see it; otherwise it does not exist for them."""
+    critiques = Critique.objects.select_related("document", "revision", "author", "version", "published_version")
+    critique = get_object_or_404(critiques, pk=pk)
+    if not can_see(request.user, critique):
+        raise Http404("No critique here.")
+    return critique

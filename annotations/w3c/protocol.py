@@ -1,0 +1,283 @@
+"""
+Reading what a Web Annotation client sends: bodies, targets, ``Prefer``
+and the preconditions of the protocol, turned into the critique's fields.
+"""
+import re
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import parse_etags
+from rest_framework.response import Response
+
+from archive.models import Revision
+
+from annotations import services
+from annotations.models import Critique, Category
+
+from annotations.w3c.representation import PREFER_IRIS, PREFER_DESCRIPTIONS, PREFER_MINIMAL, CATEGORY_LIST, MARKDOWN_SPECIAL, PreconditionRequired, PreconditionFailed, annotation_representation, annotation_etag, annotation_headers
+
+
+def _fetch(pk):
+    return Critique.objects.select_related(
+        "document", "revision", "author", "version", "published_version",
+    ).defer("revision__text", "document__notes").get(pk=pk)
+
+
+# Parsing a W3C annotation into the critique's fields
+
+def _values(value):
+    """A JSON-LD value that may be single or a list, as a list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _single_string(value):
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value if isinstance(value, str) else None
+
+
+def plain_text_as_markdown(text):
+    """Plain text that Markdown renders as itself: special characters escaped, line breaks kept."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    text = MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return re.sub(r"(?<!\n)\n(?!\n)", "  \n", text)
+
+
+def _evidence(body):
+    source = body.get("source", body.get("id"))
+    title = body.get("label")
+    if isinstance(source, dict):
+        title = source.get("label", title)
+        source = source.get("id")
+    # Anything but text is passed on as it is, for clean_evidence to refuse.
+    title = _single_string(title) if isinstance(title, list) else title
+    return {"url": source, "title": title, "note": body.get("schema:description", "")}
+
+
+def parse_bodies(data, errors):
+    """``{category, body, evidence}`` from the annotation's bodies; problems go to ``errors["body"]``."""
+    messages = errors.setdefault("body", [])
+    content = {"category": None, "body": None, "evidence": []}
+    bodies = data.get("body")
+    if isinstance(bodies, dict):
+        bodies = [bodies]
+    if not isinstance(bodies, list) or not bodies:
+        messages.append("Give the bodies: a classifying TextualBody (the category), a commenting "
+                        "TextualBody (the explanation) and linking SpecificResources (the evidence).")
+    for number, body in enumerate(bodies if isinstance(bodies, list) else [], start=1):
+        if not isinstance(body, dict):
+            messages.append(f"Body {number} must be an object.")
+            continue
+        purposes = _values(body.get("purpose"))
+        if "classifying" in purposes:
+            if content["category"] is not None:
+                messages.append("Give one classifying body: a critique has one category.")
+            elif body.get("value") not in Category.values:
+                messages.append(f"Body {number}: the classifying value must be one of: {CATEGORY_LIST}.")
+            content["category"] = body.get("value")
+        elif "commenting" in purposes or (not purposes and "value" in body):
+            text, format_ = body.get("value"), _single_string(body.get("format", "text/markdown"))
+            if content["body"] is not None:
+                messages.append("Give one commenting body: the explanation.")
+            elif not isinstance(text, str):
+                messages.append(f"Body {number}: the explanation must be a string value.")
+            elif format_ not in ("text/markdown", "text/plain"):
+                messages.append(f"Body {number}: the format must be text/markdown or text/plain.")
+            else:
+                content["body"] = plain_text_as_markdown(text) if format_ == "text/plain" else text
+        elif "linking" in purposes:
+            content["evidence"].append(_evidence(body))
+        else:
+            messages.append(f"Body {number}: give a purpose: classifying, commenting or linking.")
+    if content["category"] is None and bodies:
+        messages.append(f"Give the category as a classifying TextualBody: one of {CATEGORY_LIST}.")
+    if not messages:
+        del errors["body"]
+    return content
+
+
+def _revision_of(request, document, source):
+    """The revision ``source`` names: a revision permalink of ``document``, or its (current) reading page."""
+    if isinstance(source, dict):
+        source = source.get("id")
+    if not isinstance(source, str) or not source:
+        raise ValueError("Give the source: the permalink of the revision you critique.")
+    parts = urlsplit(source)
+    if parts.netloc and parts.netloc not in {request.get_host(), urlsplit(settings.SITE_URL).netloc}:
+        raise ValueError("The source must be a page of this site.")
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        match = None
+    if not match or match.url_name not in {"revision", "document"} or match.kwargs["slug"] != document.slug:
+        raise ValueError(f"The source must be a revision of this document: "
+                         f"{reverse('revision', args=[document.slug, 1])} and on.")
+    number = match.kwargs.get("number", document.revision_count)  # the reading page shows the current one
+    revision = Revision.objects.without_text().filter(document=document, number=number).first()
+    if revision is None:
+        raise ValueError(f"This document has no revision {number}.")
+    return revision
+
+
+def parse_target(request, document, data, errors):
+    """The revision and selector fields from the annotation's target; problems go to ``errors``."""
+    target = data.get("target")
+    if isinstance(target, list) and len(target) == 1:
+        target = target[0]
+    if not isinstance(target, dict):
+        errors["target"] = ["Give one target: {source: a revision permalink, selector: [TextQuoteSelector]}."]
+        return None
+    fields = {}
+    try:
+        fields["revision"] = _revision_of(request, document, target.get("source"))
+    except ValueError as error:
+        errors["target.source"] = [str(error)]
+    found, messages = {}, []
+    for selector in _values(target.get("selector")):
+        kind = _single_string(selector.get("type")) if isinstance(selector, dict) else None
+        # Other kinds of selector describe the same passage: the two we understand are enough.
+        if kind in {"TextQuoteSelector", "TextPositionSelector"}:
+            if kind in found:
+                messages.append(f"Give one {kind}.")
+            found[kind] = selector
+    quote, position = found.get("TextQuoteSelector"), found.get("TextPositionSelector")
+    if quote is None:
+        messages.append("Give a TextQuoteSelector with the exact passage (and prefix and suffix).")
+    else:
+        fields["exact"] = quote.get("exact")
+        if not isinstance(fields["exact"], str) or not fields["exact"].strip():
+            messages.append("The TextQuoteSelector's exact must be the quoted passage.")
+        for key in ("prefix", "suffix"):
+            fields[key] = quote.get(key) or ""
+            if not isinstance(fields[key], str):
+                messages.append(f"The TextQuoteSelector's {key} must be a string.")
+    if position is not None:
+        fields["start"], fields["end"] = position.get("start"), position.get("end")
+        if not all(type(fields[key]) is int and fields[key] >= 0 for key in ("start", "end")):
+            messages.append("The TextPositionSelector's start and end must be code point offsets ≥ 0.")
+    if messages:
+        errors["target.selector"] = messages
+    return fields
+
+
+# What the services call each field, and what it is in a W3C annotation.
+SERVICE_FIELDS = {
+    "category": ("body", "The classifying body: "),
+    "body": ("body", "The commenting body: "),
+    "evidence": ("body", "The linking bodies: "),
+    "selector": ("target.selector", ""),
+}
+
+
+def w3c_errors(error):
+    """A service's ValidationError with its fields renamed to the annotation's."""
+    if not hasattr(error, "error_dict"):
+        return error
+    fields = {}
+    for field, messages in error.message_dict.items():
+        name, prefix = SERVICE_FIELDS.get(field, (field, ""))
+        fields.setdefault(name, []).extend(prefix + message for message in messages)
+    return ValidationError(fields)
+
+
+def parse_annotation(request, document):
+    """The critique's fields from the W3C annotation sent, or a ValidationError naming each bad field."""
+    data = request.data
+    if not isinstance(data, dict):
+        raise ValidationError("Send one W3C annotation: a JSON object.")
+    errors = {}
+    if "type" in data and "Annotation" not in _values(data["type"]):
+        errors["type"] = ['The type must be "Annotation".']
+    content = parse_bodies(data, errors)
+    target = parse_target(request, document, data, errors)
+    if errors:
+        raise ValidationError(errors)
+    return content, target
+
+
+# Editing through the protocol
+
+def _check_if_match(request, annotation):
+    # If-Match compares strongly: a weak tag never matches.
+    tags = parse_etags(request.headers["If-Match"])
+    if "*" not in tags and annotation_etag(annotation) not in tags:
+        raise PreconditionFailed()
+
+
+def annotation_put(request, annotation):
+    """
+    Replace a critique with a full W3C annotation (Web Annotation Protocol
+    PUT). Only its author, only with a current ``If-Match``; the target can't
+    change; the new wording goes back to review through ``critique_edit``.
+    Preconditions are judged before the body is read (RFC 9110, 13.2.2).
+    """
+    if annotation.author_id != request.user.pk:
+        raise PermissionDenied("Only the author can edit a critique.")
+    if not request.headers.get("If-Match"):
+        raise PreconditionRequired()
+    with transaction.atomic():
+        # Lock, then compare: two editors holding the same ETag can't both succeed.
+        locked = Critique.objects.select_for_update(of=("self",)).get(pk=annotation.pk)
+        _check_if_match(request, locked)
+        content, target = parse_annotation(request, annotation.document)
+        sent = (target["revision"].pk, target["exact"],
+                target.get("start", locked.start), target.get("end", locked.end))
+        if sent != (locked.revision_id, locked.exact, locked.start, locked.end):
+            raise ValidationError({"target": ["The target can't change: critique another passage anew."]})
+        try:
+            services.critique_edit(locked, user=request.user, **content)
+        except ValidationError as error:
+            raise w3c_errors(error) from None
+    annotation = _fetch(annotation.pk)
+    return Response(annotation_representation(request, annotation), headers=annotation_headers(annotation))
+
+
+# The container
+
+def parse_prefer(header):
+    """``(minimal, iris, applied)`` from a Prefer header; ``applied`` is for Preference-Applied (or '')."""
+    minimal = iris = False
+    applied = []
+    for preference in header.split(","):
+        params = {}
+        for part in preference.split(";"):
+            key, _, value = part.strip().partition("=")
+            params[key.strip().lower()] = value.strip().strip('"')
+        if params.get("return") == "minimal":
+            minimal = True
+            applied.append("return=minimal")
+        elif params.get("return") == "representation":
+            honoured = [iri for iri in params.get("include", "").split()
+                        if iri in {PREFER_MINIMAL, PREFER_IRIS, PREFER_DESCRIPTIONS}]
+            # Descriptions are the default, so they win when both are asked for.
+            if PREFER_IRIS in honoured and PREFER_DESCRIPTIONS in honoured:
+                honoured.remove(PREFER_IRIS)
+            minimal = minimal or PREFER_MINIMAL in honoured
+            iris = iris or PREFER_IRIS in honoured
+            if honoured:
+                applied.append(f'return=representation; include="{" ".join(honoured)}"')
+    return minimal, iris, ", ".join(applied)
+
+
+def _none_match(request, etag):
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    # If-None-Match compares weakly.
+    tags = [tag.removeprefix("W/") for tag in parse_etags(header)]
+    return "*" in tags or etag in tags
+
+
+def _query_number(request, name, maximum=None):
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if not value.isdigit() or not value.isascii() or (maximum is not None and int(value) > maximum):
+        allowed = "0 or 1" if maximum == 1 else "a whole number from 0"
+        raise ValidationError({name: [f"{name} must be {allowed}."]})
+    return int(value)

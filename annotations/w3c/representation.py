@@ -1,0 +1,158 @@
+"""
+A critique as a W3C Web Annotation (https://www.w3.org/TR/annotation-model/).
+
+A critique is an ``Annotation`` motivated by ``assessing``. Its bodies are a
+classifying TextualBody (the category code), a commenting TextualBody (the
+Markdown explanation) and one linking SpecificResource per piece of evidence;
+its target is the revision permalink it was written on, with a
+TextQuoteSelector and a TextPositionSelector (offsets in code points).
+"""
+import hashlib
+import re
+from datetime import timezone as dt_timezone
+
+from django.urls import reverse
+from rest_framework import exceptions, renderers
+
+from config.api import JSONParser
+
+from annotations.models import Category
+from annotations.visibility import shown_version
+
+
+
+W3C_PROFILE = "http://www.w3.org/ns/anno.jsonld"
+LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"
+JSONLD_MEDIA_TYPE = f'application/ld+json; profile="{W3C_PROFILE}"'
+PREFER_IRIS = "http://www.w3.org/ns/oa#PreferContainedIRIs"
+PREFER_DESCRIPTIONS = "http://www.w3.org/ns/oa#PreferContainedDescriptions"
+PREFER_MINIMAL = "http://www.w3.org/ns/ldp#PreferMinimalContainer"
+ANNOTATION_LINK = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
+CONTAINER_HEADERS = {
+    "Link": '<http://www.w3.org/ns/ldp#BasicContainer>; rel="type", '
+            '<http://www.w3.org/TR/annotation-protocol/>; rel="http://www.w3.org/ns/ldp#constrainedBy"',
+    "Allow": "GET, HEAD, OPTIONS, POST",
+    "Accept-Post": JSONLD_MEDIA_TYPE,
+}
+PAGE_SIZE = 20
+CATEGORY_LIST = ", ".join(Category.values)
+MOTIVATION = "assessing"
+# Markdown's backslash-escapable characters (Python-Markdown's list): plain text escapes them all.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+\-.!])")
+
+
+class AnnotationJSONLDRenderer(renderers.JSONRenderer):
+    """
+    JSON-LD with the Web Annotation profile. The media type carries no
+    parameter, because DRF only matches a renderer whose parameters all appear
+    in the Accept header: this way ``application/ld+json`` is served with or
+    without ``profile``. Successful responses still name the profile.
+    """
+
+    media_type = "application/ld+json"
+    format = "jsonld"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        # DRF has set Content-Type before rendering; an error body is not an annotation, so no profile.
+        if response is not None and response.status_code < 400:
+            response["Content-Type"] = JSONLD_MEDIA_TYPE
+        return super().render(data, accepted_media_type, renderer_context)
+
+
+class AnnotationJSONLDParser(JSONParser):
+    media_type = "application/ld+json"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = "Send If-Match with the ETag you last read, so no one else's change is overwritten."
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = 412
+    default_detail = "The annotation changed since you read it: GET it again and reapply your change."
+    default_code = "precondition_failed"
+
+
+# Representation
+
+def annotation_iri(request, pk):
+    return request.build_absolute_uri(reverse("api-critique-detail", args=[pk]))
+
+
+def revision_iri(request, slug, number):
+    return request.build_absolute_uri(reverse("revision", args=[slug, number]))
+
+
+def container_iri(request, slug):
+    return request.build_absolute_uri(reverse("api-annotation-container", args=[slug]))
+
+
+def _timestamp(value):
+    return value.astimezone(dt_timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _bodies(version):
+    bodies = [
+        # A code, not prose: no language. An ``id`` would make it an External Web Resource,
+        # which may not carry a purpose, so the category is a value.
+        {"type": "TextualBody", "purpose": "classifying", "value": version.category, "format": "text/plain"},
+        # Critiques don't record their language (the document's is the source's, not the critic's).
+        {"type": "TextualBody", "purpose": "commenting", "value": version.body, "format": "text/markdown"},
+    ]
+    for citation in version.evidence:
+        # Only a SpecificResource may carry ``purpose``; the cited page is its source.
+        evidence = {"type": "SpecificResource", "purpose": "linking",
+                    "source": {"id": citation["url"], "label": citation["title"]}}
+        if citation.get("note"):
+            evidence["schema:description"] = citation["note"]  # "schema" is a prefix of the anno context
+        bodies.append(evidence)
+    return bodies
+
+
+def annotation_representation(request, annotation, *, context=True):
+    """
+    The critique as a W3C Annotation, in the wording ``request.user`` may read.
+    The caller has checked ``can_see``. Items of a page leave out ``@context``.
+    """
+    version = shown_version(request.user, annotation)
+    data = {"@context": W3C_PROFILE} if context else {}
+    data.update({
+        "id": annotation_iri(request, annotation.pk),
+        "type": "Annotation",
+        "motivation": MOTIVATION,
+        "creator": {"type": "Person", "nickname": annotation.author.get_username()},
+        "created": _timestamp(annotation.created),
+        # When the wording shown was written: a moderator's decision changes no content.
+        "modified": _timestamp(version.created),
+        "body": _bodies(version),
+        "target": {
+            "source": revision_iri(request, annotation.document.slug, annotation.revision.number),
+            "selector": [
+                {"type": "TextQuoteSelector", "exact": annotation.exact,
+                 "prefix": annotation.prefix, "suffix": annotation.suffix},
+                {"type": "TextPositionSelector", "start": annotation.start, "end": annotation.end},
+            ],
+        },
+    })
+    return data
+
+
+def annotation_etag(annotation):
+    """
+    A strong ETag. Both the latest and the published version are in it, so it
+    changes whenever the wording any reader is shown changes; ``modified``
+    moves on every submission, edit and decision.
+    """
+    state = (f"{annotation.pk}:{annotation.status}:{annotation.version_id}:"
+             f"{annotation.published_version_id}:{annotation.modified.isoformat()}")
+    return f'"{hashlib.sha256(state.encode()).hexdigest()[:32]}"'
+
+
+def annotation_headers(annotation):
+    """The Web Annotation Protocol's headers for one annotation."""
+    return {"ETag": annotation_etag(annotation), "Link": ANNOTATION_LINK,
+            "Allow": "GET, HEAD, OPTIONS, PUT, DELETE"}

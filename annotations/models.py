@@ -10,6 +10,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from annotations import lifecycle
+from annotations.lifecycle import UNPUBLISHED_STATUSES, Action, Status
 from archive.models import Document, Revision
 
 
@@ -47,46 +49,6 @@ CATEGORY_SIGNS = {
     Category.ANACHRONISM: "↻",
     Category.CORROBORATION: "✓",
 }
-
-
-class Status(models.TextChoices):
-    PENDING = "pending", "Awaiting review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    HIDDEN = "hidden", "Hidden"
-
-
-class Action(models.TextChoices):
-    SUBMIT = "submit", "Submitted"
-    EDIT = "edit", "Edited"
-    WITHDRAW = "withdraw", "Withdrawn by the author"
-    APPROVE = "approve", "Approved"
-    REJECT = "reject", "Rejected"
-    REQUEST_CHANGES = "request_changes", "Changes requested"
-    HIDE = "hide", "Hidden"
-    REOPEN = "reopen", "Reopened"
-    DISMISS_FLAGS = "dismiss_flags", "Flags dismissed"
-    REATTACH = "reattach", "Re-attached"
-
-
-# Moderator decisions: the statuses each may be taken from, and where it leads.
-DECISIONS = {
-    Action.APPROVE: ({Status.PENDING}, Status.APPROVED),
-    Action.REJECT: ({Status.PENDING}, Status.REJECTED),
-    Action.REQUEST_CHANGES: ({Status.PENDING}, Status.CHANGES_REQUESTED),
-    Action.HIDE: ({Status.APPROVED, Status.PENDING, Status.REJECTED, Status.CHANGES_REQUESTED}, Status.HIDDEN),
-    Action.REOPEN: ({Status.APPROVED, Status.REJECTED, Status.CHANGES_REQUESTED, Status.HIDDEN}, Status.PENDING),
-    Action.DISMISS_FLAGS: ({Status.APPROVED}, Status.APPROVED),
-}
-DECISIONS_NEEDING_REASON = {Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE}
-# The author may edit while under review or sent back; editing a published
-# critique proposes a change that readers don't see until it is approved.
-EDITABLE_STATUSES = {Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED, Status.REJECTED}
-WITHDRAWABLE_STATUSES = {Status.PENDING, Status.CHANGES_REQUESTED, Status.APPROVED, Status.REJECTED}
-# Published critiques stop being public in these statuses.
-UNPUBLISHED_STATUSES = {Status.HIDDEN, Status.WITHDRAWN}
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -153,22 +115,15 @@ class Critique(models.Model):
 
     @property
     def is_editable(self):
-        # A rejected critique that was never published is closed; a rejected
-        # change to a published one may be proposed again.
-        if self.status == Status.REJECTED:
-            return self.published_version_id is not None
-        return self.status in EDITABLE_STATUSES
+        return lifecycle.allows(self, Action.EDIT)
 
     @property
     def is_withdrawable(self):
-        return self.status in WITHDRAWABLE_STATUSES
+        return lifecycle.allows(self, Action.WITHDRAW)
 
     def allows(self, action):
-        """Whether a moderator's ``action`` may be taken from the current status."""
-        allowed_from, _ = DECISIONS[action]
-        if action == Action.HIDE and self.published_version_id is None:
-            return False
-        return self.status in allowed_from
+        """Whether ``action`` may be taken from the current status (``annotations.lifecycle``)."""
+        return lifecycle.allows(self, action)
 
 
 class CritiqueVersion(models.Model):

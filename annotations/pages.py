@@ -11,13 +11,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 
-from annotations.models import Action, Critique, ModerationEvent, Status
+from annotations.models import Critique, ModerationEvent
+from annotations.lifecycle import ACTIONS_NEEDING_REASON, REASONED_STATUSES, Status
 from annotations.visibility import can_see
 
 
-# Decisions whose reason the author (and moderators) are shown beside the status.
-REASONED_ACTIONS = [Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE]
-REASONED_STATUSES = {Status.REJECTED, Status.CHANGES_REQUESTED, Status.HIDDEN}
 
 
 # Read at request time, so the limits can be changed in settings (and in tests).
@@ -31,7 +29,7 @@ def flag_rate(group, request):
 
 def latest_reason():
     """The reason of a critique's latest reject / request-changes / hide decision, as a subquery."""
-    events = ModerationEvent.objects.filter(critique=OuterRef("pk"), action__in=REASONED_ACTIONS)
+    events = ModerationEvent.objects.filter(critique=OuterRef("pk"), action__in=ACTIONS_NEEDING_REASON)
     return Subquery(events.order_by("-created", "-pk").values("reason")[:1])
 
 

@@ -17,25 +17,23 @@ from django.utils import timezone
 from archive.changes import note_public_change
 from archive.models import Document
 
-from .models import (
+from annotations import lifecycle
+from annotations.anchoring.selectors import SelectorError, quote_context, resolve_selector
+from annotations.lifecycle import DECISIONS, Action, ModerationConflict, Status
+from annotations.models import (
     CATEGORIES_NEEDING_EVIDENCE,
-    DECISIONS,
-    DECISIONS_NEEDING_REASON,
-    Action,
     Anchor,
     AnchorState,
+    Category,
     Critique,
     CritiqueVersion,
-    Category,
     Flag,
     ModerationEvent,
-    Status,
 )
-from .receivers import anchor_on_later_revisions
-from .rendering import render_markdown
-from .search import reindex_critique
-from annotations.anchoring.selectors import SelectorError, quote_context, resolve_selector
-from .visibility import is_moderator
+from annotations.receivers import anchor_on_later_revisions
+from annotations.rendering import render_markdown
+from annotations.search import reindex_critique
+from annotations.visibility import is_moderator
 
 MAX_BODY_LENGTH = 10_000
 MAX_EVIDENCE = 10
@@ -46,16 +44,6 @@ MAX_REASON_LENGTH = 2000
 validate_http_url = URLValidator(schemes=["http", "https"])
 # One JSON line per moderation decision (config.logging.JsonFormatter), for the audit trail outside the database.
 moderation_log = logging.getLogger("apparatus.moderation")
-
-
-class ModerationConflict(Exception):
-    """The critique is not in a state that allows the action."""
-
-    http_status = 409
-
-    def __init__(self, critique, message):
-        self.critique = critique
-        super().__init__(message)
 
 
 class AlreadyDecided(ModerationConflict):
@@ -144,7 +132,7 @@ def clean_reason(reason, *, required_message=None):
 
 def clean_decision_reason(action, reason):
     """The reason for a decision: required to reject, request changes or hide."""
-    required = f"Give a reason to {Action(action).replace('_', ' ')}." if action in DECISIONS_NEEDING_REASON else None
+    required = f"Give a reason to {Action(action).replace('_', ' ')}." if lifecycle.reason_required(action) else None
     return clean_reason(reason, required_message=required)
 
 
@@ -257,9 +245,9 @@ def critique_edit(critique, *, user, category, body, evidence=None):
         if not locked.is_editable:
             raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be edited.")
         version = _write_version(locked, locked.version.number + 1, content)
-        from_status = locked.status
-        _move(locked, from_status, version=version, status=Status.PENDING)
-        _record(locked, user, Action.EDIT, from_status, Status.PENDING, version=version)
+        from_status, to_status = locked.status, lifecycle.MOVES[Action.EDIT].target
+        _move(locked, from_status, version=version, status=to_status)
+        _record(locked, user, Action.EDIT, from_status, to_status, version=version)
     return locked
 
 
@@ -271,9 +259,9 @@ def critique_withdraw(critique, *, user):
         locked = Critique.objects.select_for_update().get(pk=critique.pk)
         if not locked.is_withdrawable:
             raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be withdrawn.")
-        from_status = locked.status
-        _move(locked, from_status, status=Status.WITHDRAWN)
-        _record(locked, user, Action.WITHDRAW, from_status, Status.WITHDRAWN, version=locked.version)
+        from_status, to_status = locked.status, lifecycle.MOVES[Action.WITHDRAW].target
+        _move(locked, from_status, status=to_status)
+        _record(locked, user, Action.WITHDRAW, from_status, to_status, version=locked.version)
     return locked
 
 
@@ -295,23 +283,17 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
             raise PermissionDenied("You can't decide on your own critique; another moderator must.")
         if expected_status is not None and locked.status != expected_status:
             raise AlreadyDecided(locked)
-        if not locked.allows(action):
-            raise ModerationConflict(
-                locked,
-                f"Critique {locked.pk} is “{locked.get_status_display()}”: "
-                f"“{Action(action).label}” is not possible now.",
-            )
         from_status = locked.status
-        to_status = DECISIONS[action][1]
+        to_status = lifecycle.check_move(locked, action)
+        move = lifecycle.MOVES[action]
         changes = {"status": to_status}
-        if action == Action.APPROVE:
+        if move.publishes:
             changes["published_version_id"] = locked.version_id
-        elif action == Action.REOPEN and from_status in {Status.APPROVED, Status.HIDDEN}:
-            # Reconsidering a publication takes it out of public view until decided again.
+        elif from_status in move.unpublishes_from:
             changes["published_version"] = None
         _move(locked, from_status, **changes)
         event = _record(locked, moderator, action, from_status, to_status, reason, version=locked.version)
-        if action in {Action.HIDE, Action.DISMISS_FLAGS, Action.REOPEN}:
+        if move.resolves_flags:
             Flag.objects.filter(critique=locked, resolved__isnull=True).update(resolved=event.created)
         transaction.on_commit(lambda: send_decision_email(event.pk))
         transaction.on_commit(lambda: log_decision(event, moderator))

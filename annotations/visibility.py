@@ -6,10 +6,18 @@ and export that shows critiques gets them from ``visible_critiques``:
   in their published wording;
 - an author also sees their own critiques in any state, as last written;
 - moderators see everything.
+
+The same rule says what each viewer learns of a critique's history
+(``visible_history``: the web page and the API show the same entries) and
+which of its fields a viewer's ETag may depend on (``etag_parts``), so no
+hidden state reaches anyone through a header either.
 """
+from typing import NamedTuple
+
 from django.db.models import Q
 
-from .models import UNPUBLISHED_STATUSES, Critique
+from annotations.lifecycle import PUBLIC_MILESTONES, UNPUBLISHED_STATUSES, Status
+from annotations.models import Critique
 
 MODERATORS_GROUP = "Moderators"
 
@@ -45,7 +53,82 @@ def sees_latest_wording(user, critique):
     return is_moderator(user) or (user.is_authenticated and critique.author_id == user.pk)
 
 
-def shown_version(user, critique):
+def shown_version(user, critique, latest=None):
+    """The wording ``user`` reads (``latest``: ``sees_latest_wording``'s answer, when the caller has it)."""
+    if latest is None:
+        latest = sees_latest_wording(user, critique)
+    return critique.version if latest else critique.published_version
+
+
+def shown_status(user, critique):
+    """Readers are told a public critique is approved, whatever change awaits review."""
+    return critique.status if sees_latest_wording(user, critique) else Status.APPROVED
+
+
+def shown_wording_q(user, field, value):
+    """Critiques whose wording, as ``user`` is shown it, has ``field == value``."""
+    latest, published = Q(**{f"version__{field}": value}), Q(**{f"published_version__{field}": value})
+    if is_moderator(user):
+        return latest
+    if user.is_authenticated:
+        return (Q(author=user) & latest) | (~Q(author=user) & published)
+    return published
+
+
+def shown_status_q(user, status):
+    """Critiques ``user`` is shown as being in ``status`` (others' published ones are shown as approved)."""
+    if is_moderator(user):
+        return Q(status=status)
+    public = Q() if status == Status.APPROVED else Q(pk__in=[])
+    if not user.is_authenticated:
+        return public
+    return Q(author=user, status=status) | (~Q(author=user) & public)
+
+
+class HistoryEntry(NamedTuple):
+    """One event as a viewer may see it: what is not theirs to know is None or empty."""
+
+    action: str
+    created: object
+    from_status: str | None
+    to_status: str | None
+    reason: str
+    actor: str | None  # the username, when the viewer may know who acted
+    by_author: bool
+
+
+def visible_history(user, critique, events):
+    """
+    ``events`` as ``user`` may see them. Readers get the public milestones
+    (submitted, approved) and no statuses, reasons or moderators' names; the
+    author gets every event with its reason, and their own name on their own
+    acts only; moderators get everything.
+    """
+    full, moderator = sees_latest_wording(user, critique), is_moderator(user)
+    entries = []
+    for event in events:
+        if not full and event.action not in PUBLIC_MILESTONES:
+            continue
+        by_author = event.actor_id == critique.author_id
+        entries.append(HistoryEntry(
+            action=event.action,
+            created=event.created,
+            from_status=(event.from_status or None) if full else None,
+            to_status=event.to_status if full else None,
+            reason=event.reason if full else "",
+            actor=event.actor.get_username() if moderator or by_author else None,
+            by_author=by_author,
+        ))
+    return entries
+
+
+def etag_parts(user, critique):
+    """
+    What a response about ``critique`` for ``user`` may vary with. Readers'
+    depends only on the published wording, so a pending edit or a refused one
+    changes nothing they can observe; the author and moderators' follows every change.
+    """
     if sees_latest_wording(user, critique):
-        return critique.version
-    return critique.published_version
+        return (critique.pk, critique.status, critique.version_id, critique.published_version_id,
+                critique.modified.isoformat())
+    return (critique.pk, Status.APPROVED, critique.published_version_id)

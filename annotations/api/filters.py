@@ -13,23 +13,14 @@ from rest_framework.filters import OrderingFilter
 from archive.api import views as archive_api
 from archive.models import Revision
 
-from annotations.models import Critique, Category, Status
+from annotations.models import Critique, Category
+from annotations.lifecycle import Status
 from annotations.search import critiques_index
-from annotations.visibility import is_moderator, visible_critiques
+from annotations.visibility import shown_status_q, shown_wording_q, visible_critiques
 from archive.api.serializers import MAX_REVISION_NUMBER
 
 
 # --- Filters -----------------------------------------------------------------
-
-def wording_q(user, field, value):
-    """Critiques whose wording, as ``user`` is shown it, has ``field == value``."""
-    latest, published = Q(**{f"version__{field}": value}), Q(**{f"published_version__{field}": value})
-    if is_moderator(user):
-        return latest
-    if user.is_authenticated:
-        return (Q(author=user) & latest) | (~Q(author=user) & published)
-    return published
-
 
 class CritiqueFilterForm(forms.Form):
     def clean(self):
@@ -91,17 +82,10 @@ class CritiqueFilter(filters.FilterSet):
         return critiques_index.filter(queryset, value) if value.strip() else queryset
 
     def filter_category(self, queryset, name, value):
-        return queryset.filter(wording_q(self.request.user, "category", value))
+        return queryset.filter(shown_wording_q(self.request.user, "category", value))
 
     def filter_status(self, queryset, name, value):
-        user = self.request.user
-        if is_moderator(user):
-            return queryset.filter(status=value)
-        # What a reader may see of others' critiques is published: shown as approved.
-        if not user.is_authenticated:
-            return queryset if value == Status.APPROVED else queryset.none()
-        own = Q(author=user, status=value)
-        return queryset.filter(own | ~Q(author=user) if value == Status.APPROVED else own)
+        return queryset.filter(shown_status_q(self.request.user, value))
 
     def filter_mine(self, queryset, name, value):
         user = self.request.user

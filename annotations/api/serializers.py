@@ -10,8 +10,9 @@ from rest_framework.exceptions import ValidationError
 
 from archive.models import Revision
 
-from annotations.models import DECISIONS, Action, Category, Status
-from annotations.visibility import sees_latest_wording, shown_version
+from annotations.models import Category
+from annotations.lifecycle import DECISIONS, Action, Status
+from annotations.visibility import sees_latest_wording, shown_status, shown_version
 
 
 CATEGORY_CHOICES_MESSAGE = f"Choose one of: {', '.join(Category.values)}."
@@ -103,7 +104,7 @@ class CritiqueSerializer(serializers.Serializer):
         user = self.context["request"].user
         full = sees_latest_wording(user, critique)
         critique.shown = shown_version(user, critique)
-        critique.shown_status = critique.status if full else Status.APPROVED
+        critique.shown_status = shown_status(user, critique)
         data = super().to_representation(critique)
         if not full:
             del data["has_pending_change"]

@@ -24,9 +24,9 @@ from config.api import CursorPagination, ErrorSerializer, error_responses
 from annotations import services
 from annotations.w3c import protocol as w3c_protocol
 from annotations.w3c import representation as w3c
-from annotations.models import Action, Critique, Category
+from annotations.models import Critique, Category
 from annotations.moderation.queue import STATUS_FILTERS, QueueFilterForm, queue_items
-from annotations.visibility import is_moderator, sees_latest_wording, visible_critiques
+from annotations.visibility import visible_history, is_moderator, visible_critiques
 from annotations.api.serializers import CritiqueSerializer, CritiqueCreateSerializer, CritiqueEditSerializer, DecisionSerializer, FlagCreateSerializer, FlagSerializer, EventSerializer, QueueItemSerializer
 from annotations.api.filters import CritiqueFilter, StableOrderingFilter, DocumentFilter
 
@@ -206,26 +206,15 @@ class CritiqueViewSet(viewsets.GenericViewSet):
 
 
 def critique_events(user, critique, events):
-    """
-    The history ``user`` may see. The author and moderators get every event
-    with its reason; only moderators learn which moderator acted. Readers get
-    the public milestones, submitted and approved, and nothing else.
-    """
+    """The history ``visible_history`` lets ``user`` see: readers get each milestone's action and date."""
     entries = []
-    full, moderator = sees_latest_wording(user, critique), is_moderator(user)
-    for event in events:
-        if not full:
-            if event.action in {Action.SUBMIT, Action.APPROVE}:
-                entries.append({"action": event.action, "created": event.created})
+    for entry in visible_history(user, critique, events):
+        if entry.to_status is None:  # a reader's view
+            entries.append({"action": entry.action, "created": entry.created})
             continue
-        by_author = event.actor_id == critique.author_id
         entries.append({
-            "action": event.action,
-            "created": event.created,
-            "from_status": event.from_status or None,
-            "to_status": event.to_status,
-            "reason": event.reason,
-            "actor": event.actor.get_username() if moderator or by_author else "moderator",
+            "action": entry.action, "created": entry.created, "from_status": entry.from_status,
+            "to_status": entry.to_status, "reason": entry.reason, "actor": entry.actor or "moderator",
         })
     return entries
 

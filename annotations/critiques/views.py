@@ -19,43 +19,30 @@ from annotations import services
 from annotations.forms import (
     CritiqueContentForm, FlagForm, categories_needing_evidence_text, category_guide,
 )
-from annotations.models import CATEGORY_SIGNS, Action, Critique, Category, Flag
+from annotations.models import CATEGORY_SIGNS, Critique, Category, Flag
+from annotations import lifecycle
+from annotations.lifecycle import Action
 from annotations.services import AlreadyFlagged, ModerationConflict
-from annotations.visibility import is_moderator, sees_latest_wording, shown_version
-from annotations.pages import REASONED_ACTIONS, flag_rate, latest_reason, status_label, rate_limited_page, conflict_page, forbidden_page, critique_or_404
+from annotations.visibility import visible_history, sees_latest_wording, shown_version
+from annotations.pages import flag_rate, latest_reason, status_label, rate_limited_page, conflict_page, forbidden_page, critique_or_404
 
 
 CRITIQUES_PER_PAGE = 25
 
 CONTEXT_CHARS = 200
 
-MODERATOR_ACTIONS = {
-    Action.APPROVE, Action.REJECT, Action.REQUEST_CHANGES, Action.HIDE, Action.REOPEN, Action.DISMISS_FLAGS,
-    Action.REATTACH,  # when not the author's own
-}
-
-
 def critique_history(user, critique, events):
-    """
-    The critique's history as ``{verb, date, by, reason}``. Everyone sees when
-    it was submitted and approved; the author and moderators see every event
-    with its reason; only moderators see which moderator acted.
-    """
-    full = sees_latest_wording(user, critique)
-    moderator = is_moderator(user)
+    """The history ``visible_history`` lets ``user`` see, as ``{verb, date, by, reason}``."""
     entries = []
-    for event in events:
-        if not full and event.action not in {Action.SUBMIT, Action.APPROVE}:
-            continue
-        verb, by = event.get_action_display(), ""
-        if event.action == Action.WITHDRAW:
+    for entry in visible_history(user, critique, events):
+        verb, by = Action(entry.action).label, ""
+        if entry.action == Action.WITHDRAW:
             verb, by = "Withdrawn", "by the author"
-        elif event.action == Action.REATTACH and event.actor_id == critique.author_id:
-            by = "by the author"
-        elif event.action in MODERATOR_ACTIONS:
-            by = f"by {event.actor.get_username()}" if moderator else "by a moderator"
-        reason = event.reason if full else ""
-        entries.append({"verb": verb, "date": event.created, "by": by, "reason": reason})
+        elif entry.by_author:
+            by = "by the author" if entry.action == Action.REATTACH else ""
+        else:
+            by = f"by {entry.actor}" if entry.actor else "by a moderator"
+        entries.append({"verb": verb, "date": entry.created, "by": by, "reason": entry.reason})
     return entries
 
 
@@ -65,7 +52,7 @@ def render_critique_page(request, critique, flag_form=None, status=200):
     version = shown_version(user, critique)
     text = critique.revision.text
     events = list(critique.events.select_related("actor").order_by("created", "pk"))
-    reasoned = [event.reason for event in events if event.action in REASONED_ACTIONS]
+    reasoned = [event.reason for event in events if lifecycle.reason_required(event.action)]
     critique.latest_reason = reasoned[-1] if reasoned else None  # for the status line
     is_author = user.is_authenticated and critique.author_id == user.pk
     may_flag = user.is_authenticated and not is_author and critique.is_public

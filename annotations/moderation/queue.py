@@ -11,7 +11,8 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subq
 from django.db.models.functions import Coalesce, Greatest, Substr
 
 
-from annotations.models import Action, Critique, Category, Flag, Status
+from annotations.models import Critique, Category, Flag
+from annotations.lifecycle import Action, Status
 from annotations.visibility import PUBLIC
 
 

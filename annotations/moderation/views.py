@@ -24,7 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 from archive.models import Document
 
 from annotations import services
-from annotations.models import DECISIONS, Action, Critique, Category, Status
+from annotations.models import Critique, Category
+from annotations.lifecycle import DECISIONS, Action, Status
 from annotations.visibility import is_moderator
 from annotations.moderation.queue import ITEMS_PER_PAGE, CONTEXT_CHARS, NEEDS_REVIEW, STATUS_FILTERS, ITEM_ACTIONS, BULK_ACTIONS, ACTION_BUTTONS, FLAGGED_Q, QueueFilterForm, queue_filter, queue_items, cursor_of, parse_cursor, keyset_page
 

@@ -36,10 +36,11 @@ from annotations.forms import (
 )
 from annotations.reading.highlighting import Span, highlighted_text_html
 from annotations.reading.margin import notes_html
-from annotations.models import CATEGORY_SIGNS, AnchorState, Critique, Category, Status
+from annotations.models import CATEGORY_SIGNS, AnchorState, Critique, Category
+from annotations.lifecycle import Status
 from annotations.search import critique_snippets, search_critiques
 from annotations.services import ModerationConflict
-from annotations.visibility import sees_latest_wording, visible_critiques
+from annotations.visibility import sees_latest_wording, shown_version, visible_critiques
 from annotations.pages import critique_rate, latest_reason, status_label, rate_limited_page, conflict_page, forbidden_page, critique_or_404
 
 QUOTE_CHARS = 160
@@ -81,7 +82,7 @@ class MarginNote:
         self.critique = critique
         self.id = critique.pk
         full = links.sees_latest_wording(critique)
-        self.version = critique.version if full else critique.published_version  # as shown_version
+        self.version = shown_version(None, critique, latest=full)
         self.category_label = CATEGORY_LABELS[self.version.category]
         self.sign = CATEGORY_SIGNS[self.version.category]
         self.is_public = critique.is_public

@@ -35,7 +35,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from annotations.models import CATEGORIES_NEEDING_EVIDENCE, DECISIONS, Critique, Category, Status
+from annotations.lifecycle import DECISIONS, Status
+from annotations.models import CATEGORIES_NEEDING_EVIDENCE, Category, Critique
 from annotations.w3c.representation import W3C_PROFILE, annotation_etag
 from archive.management.commands.create_demo_accounts import DEMO_ACCOUNTS
 from archive.models import Document, Revision

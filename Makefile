@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-e2e fuzz migrate seed clean bench
+.PHONY: run test test-e2e fuzz migrate seed clean bench lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ run: seed
 # The whole suite. DATABASE_URL=postgres://… runs it on PostgreSQL.
 test: $(VENV)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The linters CI runs: ruff (style and errors) and import-linter (the layering, contracts in pyproject.toml).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Only the browser tests.
 test-e2e: $(VENV)/.installed

@@ -118,13 +118,13 @@ class Revision(models.Model):
     def __str__(self):
         return f"{self.document} — revision {self.number}"
 
-    def get_absolute_url(self):
-        return reverse("revision", args=[self.document.slug, self.number])
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise RevisionImmutable("Revisions are never updated; record a new one.")
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("revision", args=[self.document.slug, self.number])
 
     def delete(self, *args, **kwargs):
         raise RevisionImmutable("Revisions are never deleted.")

@@ -10,7 +10,7 @@ from django_filters import rest_framework as filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from archive.api import views as archive_api
+from archive.api import filters as archive_filters
 from archive.models import Revision
 
 from annotations.models import Critique, Category
@@ -109,7 +109,7 @@ class StableOrderingFilter(OrderingFilter):
         return [first, "-pk" if first.startswith("-") else "pk"]
 
 
-class DocumentFilter(archive_api.DocumentFilter):
+class DocumentFilter(archive_filters.DocumentFilter):
     has_critiques = filters.BooleanFilter(
         method="filter_has_critiques", help_text="Whether the document has critiques you may see.",
     )

@@ -56,9 +56,9 @@ from archive.search import LANGUAGE_CONFIGS
 from archive.services import document_create
 from archive.text import normalize_text, text_sha256
 
+from annotations.lifecycle import AUTHOR, MOVES, Action, Status, reason_required
 from annotations.models import (
-    CATEGORIES_NEEDING_EVIDENCE, Action, Anchor, AnchorState, Critique, CritiqueVersion, Category, Flag,
-    ModerationEvent, Status,
+    CATEGORIES_NEEDING_EVIDENCE, Anchor, AnchorState, Category, Critique, CritiqueVersion, Flag, ModerationEvent,
 )
 from annotations.moderation.queue import ITEMS_PER_PAGE, cursor_of, queue_items
 from annotations.rendering import render_markdown
@@ -180,11 +180,12 @@ def pick_spans(text, count, rng):
 # One critique to write: where, by whom, when, and where moderation left it.
 PlannedCritique = namedtuple("PlannedCritique", "revision start end author created status flagged_by")
 
-DECISION_EVENTS = {
-    Status.APPROVED: (Action.APPROVE, ""),
-    Status.REJECTED: (Action.REJECT, "Not supported by the evidence cited."),
-    Status.CHANGES_REQUESTED: (Action.REQUEST_CHANGES, "Please cite a page number."),
+# The move from review that leaves a critique in each status (annotations.lifecycle), and who takes it.
+MOVES_FROM_REVIEW = {
+    move.target: (action, move.actor) for action, move in MOVES.items()
+    if Status.PENDING in move.sources and move.target not in (None, Status.PENDING, Status.HIDDEN)
 }
+SAMPLE_REASON = "Not supported by the evidence cited: please cite a page number."
 
 
 def write_critiques(planned, moderator, rng, batch_size=5000):
@@ -233,16 +234,12 @@ def write_critiques(planned, moderator, rng, batch_size=5000):
                     to_status=Status.PENDING, version=version, created=plan.created,
                 ))
                 decided = plan.created + timedelta(hours=1)
-                if plan.status in DECISION_EVENTS:
-                    action, reason = DECISION_EVENTS[plan.status]
+                if plan.status in MOVES_FROM_REVIEW:
+                    action, actor = MOVES_FROM_REVIEW[plan.status]
                     events.append(ModerationEvent(
-                        critique=critique, actor=moderator, action=action, from_status=Status.PENDING,
-                        to_status=plan.status, reason=reason, version=version, created=decided,
-                    ))
-                elif plan.status == Status.WITHDRAWN:
-                    events.append(ModerationEvent(
-                        critique=critique, actor=plan.author, action=Action.WITHDRAW,
-                        from_status=Status.PENDING, to_status=Status.WITHDRAWN, version=version, created=decided,
+                        critique=critique, actor=plan.author if actor == AUTHOR else moderator, action=action,
+                        from_status=Status.PENDING, to_status=plan.status, version=version, created=decided,
+                        reason=SAMPLE_REASON if reason_required(action) else "",
                     ))
                 anchors.append(Anchor(
                     critique=critique, revision=plan.revision, start=plan.start, end=plan.end,

@@ -15,7 +15,7 @@ def naive_carry_forward(new, anchors):
     often, and slow: the reference the benchmark measures against.
     """
     placed = {}
-    for key, start, end, exact, prefix, suffix in anchors:
+    for key, start, _end, exact, prefix, suffix in anchors:
         prefix, suffix = prefix or "", suffix or ""
         position = new.find(prefix + exact + suffix)
         if position != -1:

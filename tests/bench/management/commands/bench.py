@@ -144,7 +144,7 @@ class Command(BaseCommand):
         self.notes.append(
             f"(b) {result['edits']:,} scattered edits touching {result['changed_share']:.2%} of the text and "
             f"{result['paragraphs_moved']} paragraph(s) moved; naive = each quote searched alone with fuzzy "
-            "matching (annotations.anchoring.carry_forward.naive_carry_forward)."
+            "matching (tests.bench.naive.naive_carry_forward)."
         )
 
     # (c) --------------------------------------------------------------------

@@ -122,13 +122,16 @@ def visible_history(user, critique, events):
     return entries
 
 
-def etag_parts(user, critique):
+def etag_parts(user, critique, latest=None):
     """
     What a response about ``critique`` for ``user`` may vary with. Readers'
     depends only on the published wording, so a pending edit or a refused one
-    changes nothing they can observe; the author and moderators' follows every change.
+    changes nothing they can observe; the author and moderators' follows every
+    change (``latest``: ``sees_latest_wording``'s answer, when the caller has it).
     """
-    if sees_latest_wording(user, critique):
+    if latest is None:
+        latest = sees_latest_wording(user, critique)
+    if latest:
         return (critique.pk, critique.status, critique.version_id, critique.published_version_id,
                 critique.modified.isoformat())
     return (critique.pk, Status.APPROVED, critique.published_version_id)

@@ -1,7 +1,8 @@
 """
 The archivists' workplace. Documents are edited with their metadata and the
-text of a new revision; revisions themselves are read-only, and a changed text
-is recorded through ``revision_create`` like every other write.
+text of a new revision; revisions themselves are read-only. A new document is
+made by ``document_create``, and every save of one by ``document_update``, like
+every other write.
 """
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from django.utils.html import format_html
 
 from .forms import DocumentAdminForm
 from .models import Document, Revision
-from .services import RevisionConflict, revision_create
+from .services import METADATA_FIELDS, RevisionConflict, document_create, document_update
 
 
 class RevisionInline(admin.TabularInline):
@@ -76,25 +77,32 @@ class DocumentAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.save()
-        if not form.text_changed:
-            if change:
-                messages.info(request, "The text is unchanged: no new revision was recorded.")
-            return
+        data = form.cleaned_data
+        metadata = {field: data[field] for field in METADATA_FIELDS if field in data}
         try:
-            revision = revision_create(
-                obj,
-                text=form.cleaned_data["new_text"],
-                summary=form.cleaned_data["edit_summary"],
-                base_revision=form.cleaned_data.get("base_revision") or 0,
-                user=request.user,
-            )
+            if change:
+                revision = document_update(
+                    obj, user=request.user, base_revision=data.get("base_revision") or 0,
+                    text=data["new_text"], summary=data["edit_summary"], **metadata,
+                ).revision
+            else:
+                document = document_create(
+                    text=data["new_text"], summary=data["edit_summary"], user=request.user, **metadata,
+                )
+                # The admin goes on with the form's instance (the log entry, the redirect).
+                obj.pk = document.pk
+                obj.refresh_from_db()
+                obj._state.adding = False
+                revision = document.current_revision
         except (RevisionConflict, ValidationError) as error:
-            # A writer slipped in after validation: undo the metadata too.
+            # A writer slipped in after validation: nothing was written; drop the log entry too.
             transaction.set_rollback(True)
             messages.error(request, f"Nothing was saved: {error}")
             return
-        messages.success(request, f"Recorded revision {revision.number}.")
+        if revision is None:
+            messages.info(request, "The text is unchanged: no new revision was recorded.")
+        else:
+            messages.success(request, f"Recorded revision {revision.number}.")
 
 
 @admin.register(Revision)

@@ -13,13 +13,9 @@ from django.conf import settings
 from django.db import transaction
 
 from .models import Document
-from .services import revision_create
+from .services import METADATA_FIELDS, document_create, document_update
 
 SEED_DIR = Path(settings.BASE_DIR) / "fixtures" / "seed"
-METADATA_FIELDS = [
-    "slug", "title", "kind", "language", "author", "site", "original_url",
-    "published", "captured", "rights", "notes",
-]
 
 
 def read_collection(seed_dir=SEED_DIR):
@@ -38,16 +34,20 @@ def load_seed_collection(seed_dir=SEED_DIR, user=None):
     recorded = 0
     for entry in read_collection(seed_dir):
         with transaction.atomic():
-            metadata = {field: entry.get(field, "") for field in METADATA_FIELDS}
             document = Document.objects.select_related("current_revision").filter(slug=entry["slug"]).first()
+            revisions = entry["revisions"]
             if document is None:
-                document = Document(**metadata)
-                document.full_clean(exclude=["current_revision"])
-                document.save()
-            for number, spec in enumerate(entry["revisions"], start=1):
+                metadata = {field: entry.get(field, "") for field in METADATA_FIELDS}
+                first = revisions[0]
+                document = document_create(
+                    text=read_seed_text(seed_dir, first["file"]), summary=first["summary"], user=user, **metadata,
+                )
+                recorded += 1
+            # An existing document keeps its metadata: loading only adds the revisions it lacks.
+            for number, spec in enumerate(revisions, start=1):
                 if number <= document.revision_count:
                     continue
-                revision_create(
+                document_update(
                     document,
                     text=read_seed_text(seed_dir, spec["file"]),
                     summary=spec["summary"],

@@ -21,15 +21,11 @@ from django.utils.text import slugify
 
 from .html_text import reduce_html
 from .models import Document
-from .services import RevisionConflict, clean_revision_text, document_create, revision_create
+from .services import METADATA_FIELDS, RevisionConflict, clean_revision_text, document_create, document_update
 
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 SIDECAR_SUFFIXES = (".toml", ".json")
-METADATA_FIELDS = (
-    "slug", "title", "kind", "language", "author", "site", "original_url",
-    "published", "captured", "rights", "notes",
-)
 SIDECAR_FIELDS = METADATA_FIELDS + ("summary",)
 DATE_FIELDS = ("published", "captured")
 NUL = b"\x00"
@@ -122,15 +118,10 @@ def import_document_file(path, *, user=None, dry_run=False):
 def record_document_file(document, text, summary, metadata, user):
     """A file for an existing document: a new revision if the text changed, and the changed metadata."""
     # Fields the sidecar leaves out keep their values: a short sidecar never wipes metadata.
-    changed = [field for field, value in metadata.items() if getattr(document, field) != value]
-    for field in changed:
-        setattr(document, field, metadata[field])
-    document.full_clean(exclude=["current_revision"])
-    revision = revision_create(
-        document, text=text, summary=summary, base_revision=document.revision_count, user=user,
+    update = document_update(
+        document, user=user, base_revision=document.revision_count, text=text, summary=summary, **metadata,
     )
-    if changed:
-        document.save(update_fields=changed + ["updated"])
+    revision, changed = update.revision, update.changed
     updated = f"; updated {', '.join(changed)}" if changed else ""
     if revision is None:
         return Outcome.UNCHANGED, f"unchanged{updated}"

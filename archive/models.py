@@ -2,8 +2,9 @@
 Documents and their immutable, numbered revisions.
 
 A Document is the stable identity of a source with its provenance; its text
-lives in Revisions, which are never updated or deleted. New revisions are
-recorded only through ``archive.services.revision_create``.
+lives in Revisions, which are never updated or deleted. Documents and new
+revisions are written only through ``archive.services`` (``document_create``,
+``document_update``, ``revision_create``).
 """
 import re
 

@@ -1,7 +1,14 @@
 """
-The archive's write rules. Every new revision, from the admin, an import or
-the API, is recorded by ``revision_create``; nothing else writes revisions.
+The archive's write rules, the only code that writes documents and revisions.
+
+``document_create`` makes a document with its first revision;
+``document_update`` changes its metadata and maybe records a new revision,
+for the admin, the importer, the seed loader and the API alike;
+``revision_create`` records a revision on its own. (Restoring a dump,
+``annotations.export``, writes the rows as they were: it is the one exception.)
 """
+from typing import NamedTuple
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -11,6 +18,11 @@ from .text import normalize_text, text_sha256
 
 MAX_TEXT_LENGTH = 5_000_000
 MAX_SUMMARY_LENGTH = Revision._meta.get_field("summary").max_length
+# What a writer may set on a document; the rest (current revision, timestamps) the rules keep.
+METADATA_FIELDS = (
+    "slug", "title", "kind", "language", "author", "site", "original_url",
+    "published", "captured", "rights", "notes",
+)
 
 
 class RevisionConflict(Exception):
@@ -71,33 +83,43 @@ def revision_create(document, *, text, summary, base_revision, user=None):
         with transaction.atomic():
             # Lock the document so concurrent writers queue up behind us.
             locked = Document.objects.select_for_update().get(pk=document.pk)
-            current = locked.current_revision
-            current_number = current.number if current else 0
-            if base_revision != current_number:
-                raise RevisionConflict(locked, base_revision, current_number)
-            sha256 = text_sha256(text)
-            if current is not None and current.sha256 == sha256 and current.text == text:
-                return None
-            revision = Revision.objects.create(
-                document=locked,
-                number=current_number + 1,
-                parent=current.number if current else None,
-                text=text,
-                sha256=sha256,
-                length=len(text),
-                summary=summary,
-                created_by=user,
-            )
-            Document.objects.filter(pk=locked.pk).update(current_revision=revision)
-            locked.current_revision = revision
-            revision_recorded.send(
-                sender=Document, document=locked, revision=revision, previous=current
-            )
+            revision = _record_revision(locked, text=text, summary=summary, base_revision=base_revision, user=user)
     except IntegrityError:
         # SQLite has no row locks: a concurrent writer took the number first.
         document.refresh_from_db()
         raise RevisionConflict(document, base_revision, document.revision_count) from None
-    document.current_revision = revision
+    if revision is not None:
+        document.current_revision = revision
+    return revision
+
+
+def _record_revision(locked, *, text, summary, base_revision, user):
+    """
+    The revision rule, on a document locked by the caller's transaction and a
+    cleaned ``text``: a conflict on a stale base, nothing for identical text
+    (so the summary is required only when a revision is recorded), else the
+    next revision, made current and announced.
+    """
+    current = locked.current_revision
+    current_number = current.number if current else 0
+    if base_revision != current_number:
+        raise RevisionConflict(locked, base_revision, current_number)
+    sha256 = text_sha256(text)
+    if current is not None and current.sha256 == sha256 and current.text == text:
+        return None
+    revision = Revision.objects.create(
+        document=locked,
+        number=current_number + 1,
+        parent=current.number if current else None,
+        text=text,
+        sha256=sha256,
+        length=len(text),
+        summary=clean_summary(summary),
+        created_by=user,
+    )
+    Document.objects.filter(pk=locked.pk).update(current_revision=revision)
+    locked.current_revision = revision
+    revision_recorded.send(sender=Document, document=locked, revision=revision, previous=current)
     return revision
 
 
@@ -110,11 +132,93 @@ def revision_revert(document, *, to_number, base_revision, user=None, summary=""
     )
 
 
+def check_metadata_fields(metadata):
+    """A ValidationError naming each key of ``metadata`` that is not a document metadata field."""
+    unknown = sorted(set(metadata) - set(METADATA_FIELDS))
+    if unknown:
+        raise ValidationError({
+            field: ValidationError(
+                f"{field} is not a document metadata field (known: {', '.join(METADATA_FIELDS)}).",
+                code="unknown_field",
+            )
+            for field in unknown
+        })
+
+
 def document_create(*, text, summary, user=None, **metadata):
     """Create a document with ``metadata`` and its first revision, all or nothing."""
+    check_metadata_fields(metadata)
     with transaction.atomic():
         document = Document(**metadata)
         document.full_clean(exclude=["current_revision"])
         document.save()
         revision_create(document, text=text, summary=summary, base_revision=0, user=user)
     return document
+
+
+class DocumentUpdate(NamedTuple):
+    """What ``document_update`` did."""
+
+    document: Document
+    revision: Revision | None  # the new revision, or None when none was recorded
+    changed: tuple[str, ...]  # the metadata fields whose values changed, in the order given
+
+
+def document_update(document, *, user=None, base_revision=None, text=None, summary="", **metadata):
+    """
+    Change ``document``'s metadata and, when ``text`` is given and differs
+    from the current revision's, record it as a new revision: all or nothing,
+    with the document row locked. Returns a ``DocumentUpdate``.
+
+    ``metadata`` takes only ``METADATA_FIELDS`` (anything else is a
+    ValidationError naming it); fields left out keep their values, and only
+    fields whose values change are written (moving ``updated``), after the
+    row is validated with ``full_clean`` (field errors name their fields).
+
+    ``base_revision`` is the revision the writer started from. With ``text``
+    it is required as for ``revision_create`` (None counts as 0); without
+    text it is checked when given. A stale base raises RevisionConflict and
+    writes nothing, metadata included. Identical text (after line ends are
+    normalised) records no revision and needs no ``summary``; a new revision
+    needs one.
+
+    Readers' caches follow as for every write: saving the metadata sends
+    ``post_save`` and a new revision ``revision_recorded``, each of which
+    notes a public change (``archive.changes``) and reindexes the document.
+    """
+    check_metadata_fields(metadata)
+    if text is not None:
+        text = clean_revision_text(text)
+        base_revision = base_revision or 0
+    recording = False
+    try:
+        with transaction.atomic():
+            locked = Document.objects.select_for_update().get(pk=document.pk)
+            if base_revision is not None and base_revision != locked.revision_count:
+                raise RevisionConflict(locked, base_revision, locked.revision_count)
+            changed = tuple(field for field, value in metadata.items() if getattr(locked, field) != value)
+            if changed:
+                for field in changed:
+                    setattr(locked, field, metadata[field])
+                locked.full_clean(exclude=["current_revision"])
+                locked.save(update_fields=[*changed, "updated"])
+            revision = None
+            if text is not None:
+                recording = True
+                revision = _record_revision(
+                    locked, text=text, summary=summary, base_revision=base_revision, user=user,
+                )
+    except IntegrityError:
+        if not recording:
+            raise  # not a revision number taken (a slug, say): not a conflict
+        # SQLite has no row locks: a concurrent writer took the number first.
+        document.refresh_from_db()
+        raise RevisionConflict(document, base_revision, document.revision_count) from None
+    # The caller's instance shows what was written.
+    for field in changed:
+        setattr(document, field, getattr(locked, field))
+    if changed:
+        document.updated = locked.updated
+    if revision is not None:
+        document.current_revision = revision
+    return DocumentUpdate(document, revision, changed)

@@ -8,18 +8,18 @@ answered 304 after one SQL query, before any view runs; an unconditional one
 is served from the server's cache under the same ETag when the page was
 rendered before, so the change counter decides both. Responses for logged-in
 users (or anything that sets a cookie or shows a message) are private.
+The ETag and the 304 come from ``archive.http``, like every other response's.
 """
-import hashlib
 import os
 import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.http import parse_etags
 
 from archive.changes import current_change
+from archive.http import not_modified, strong_etag
 
 # Pages of other people's state, or forms with tokens: never shared.
 PRIVATE_PREFIXES = ("/admin/", "/accounts/", "/moderation/", "/me/", "/api/auth/", "/api/moderation/", "/healthz")
@@ -43,11 +43,8 @@ def is_shared_request(request):
 
 
 def shared_etag(request):
-    key = "\n".join([
-        RELEASE, str(current_change()), request.get_full_path(),
-        request.META.get("HTTP_ACCEPT", ""), request.META.get("HTTP_PREFER", ""),
-    ])
-    return '"' + hashlib.sha256(key.encode()).hexdigest()[:40] + '"'
+    return strong_etag(RELEASE, current_change(), request.get_full_path(),
+                       request.META.get("HTTP_ACCEPT", ""), request.META.get("HTTP_PREFER", ""))
 
 
 class AnonymousCachingMiddleware:
@@ -58,8 +55,8 @@ class AnonymousCachingMiddleware:
         if not is_shared_request(request):
             return self.mark_private(request, self.get_response(request))
         etag = shared_etag(request)
-        if etag in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
-            response = HttpResponseNotModified()
+        response = not_modified(request, etag)
+        if response is not None:
             return self.mark_public(response, etag)
         stored = cache.get(PAGE_CACHE_PREFIX + etag)
         if stored is not None:

@@ -1,15 +1,44 @@
 """
 Fixtures shared by the whole suite.
 
+- The database: migrated once per session, with the seed collection loaded
+  into it once (``django_db_setup``); every test runs in a transaction rolled
+  back after it, so the seed documents are there for every test.
+  ``seed_collection`` returns them. Transactional tests (``transactional_db``,
+  ``live_server``) flush every table when they end: the seed is loaded again
+  before the next test that expects it (see ``pytest_runtest_setup``).
+- People, all made by ``tests.factories`` with a verified address and the
+  password ``PASSWORD`` (the ``password`` fixture): ``author`` (ada, a
+  scholar who files critiques), ``other`` (bela, another scholar),
+  ``moderator`` (mona), ``other_moderator`` (otto), ``archivist`` (archie:
+  staff, Archivists, not a moderator) and ``superuser`` (root).
+- ``document`` (``SAMPLE_TEXT``, slug ``commune``), its ``revision`` and
+  ``critique``, the author's pending critique of it.
+- The API: ``api_client`` (anonymous), ``token_client(user)``,
+  ``openapi_schema`` and ``assert_matches_schema``.
+- The browser: ``browser`` (one Chromium per process) and ``open_page``.
+
 Set APPARATUS_EXPECT_DB=postgresql (as .ci/run does) to make the run fail
 instead of quietly testing SQLite when PostgreSQL was asked for.
 """
+import copy
 import os
 import shutil
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
+
+# The helper modules (imported by tests, never collected) get pytest's assertion messages too.
+pytest.register_assert_rewrite(
+    "tests.api_helpers", "tests.factories", "tests.pages", "tests.w3c_schemas",
+    "tests.security.permissions", "tests.security.world",
+)
+
+# No property test has a deadline: how long an example takes depends on the machine, not on the code.
+hypothesis_settings.register_profile("apparatus", deadline=None)
+hypothesis_settings.load_profile("apparatus")
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the
 # tests make between browser steps are still plain synchronous calls.
@@ -53,23 +82,212 @@ def expected_database():
         pytest.fail(f"Expected to test on {expected}, but the database is {connection.vendor}.")
 
 
+# --- The database and the seed collection --------------------------------------------
+
+_SEED = {"blocker": None, "flushed": False}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The migrated test database, with the seed collection loaded once for the whole session."""
+    from archive.collection import load_seed_collection
+
+    with django_db_blocker.unblock():
+        load_seed_collection()
+    _SEED["blocker"] = django_db_blocker
+
+
+def _is_transactional(item):
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+def _uses_db(item):
+    return item.get_closest_marker("django_db") is not None or "db" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # A transactional test flushed every table at its end, the seed included: load it again, committed,
+    # before the next test that runs in a rolled-back transaction (transactional tests that need the seed
+    # load it themselves, through seed_collection or seeded). pytest-django runs the transactional tests
+    # after the others, so in a full run this happens at most once.
+    if _SEED["flushed"] and _SEED["blocker"] is not None and _uses_db(item) and not _is_transactional(item):
+        from tests.factories import ensure_seed_collection
+
+        with _SEED["blocker"].unblock():
+            ensure_seed_collection()
+        _SEED["flushed"] = False
+
+
+def pytest_runtest_teardown(item):
+    if _is_transactional(item):
+        _SEED["flushed"] = True
+
+
 @pytest.fixture
 def seed_collection(db):
-    """The five seed documents, each with its capture and reading text."""
-    from archive.collection import load_seed_collection
-    from archive.models import Document
+    """The five seed documents (``{slug: document}``), each with its capture and reading text."""
+    from tests.factories import ensure_seed_collection
 
-    load_seed_collection()
-    return {document.slug: document for document in Document.objects.select_related("current_revision")}
+    return ensure_seed_collection()
+
+
+# --- People ---------------------------------------------------------------------------
 
 
 @pytest.fixture
-def archivist(db, django_user_model):
-    from django.contrib.auth.models import Group
+def password():
+    """Every test user's password."""
+    from tests.factories import PASSWORD
 
-    user = django_user_model.objects.create_user("archie", password="pw-archivist-1", is_staff=True)
-    user.groups.add(Group.objects.get(name="Archivists"))
-    return user
+    return PASSWORD
+
+
+@pytest.fixture
+def author(db):
+    """A scholar who files critiques."""
+    from tests.factories import make_scholar
+
+    return make_scholar("ada", verified=True)
+
+
+@pytest.fixture
+def other(db):
+    """Another scholar: reads, flags, files critiques of their own."""
+    from tests.factories import make_scholar
+
+    return make_scholar("bela", verified=True)
+
+
+@pytest.fixture
+def moderator(db):
+    from tests.factories import make_moderator
+
+    return make_moderator("mona", verified=True)
+
+
+@pytest.fixture
+def other_moderator(db):
+    """A second moderator, for races and for decisions on the first one's critiques."""
+    from tests.factories import make_moderator
+
+    return make_moderator("otto", verified=True)
+
+
+@pytest.fixture
+def archivist(db):
+    """Staff in the Archivists group: records revisions and imports; not a moderator."""
+    from tests.factories import make_archivist
+
+    return make_archivist("archie", verified=True)
+
+
+@pytest.fixture
+def superuser(db):
+    from tests.factories import make_superuser
+
+    return make_superuser("root", verified=True)
+
+
+# --- A document and a critique ------------------------------------------------------------
+
+
+@pytest.fixture
+def document(db):
+    from tests.factories import make_document
+
+    return make_document()
+
+
+@pytest.fixture
+def revision(document):
+    return document.current_revision
+
+
+@pytest.fixture
+def critique(author, revision):
+    from tests.factories import submit_critique
+
+    return submit_critique(author, revision)
+
+
+# --- The API --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api_client():
+    """An anonymous DRF ``APIClient``."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def token_client(db):
+    """``token_client(user)``: a client that sends ``user``'s API token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def make(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def openapi_schema(db):
+    """The served OpenAPI document."""
+    from rest_framework.test import APIClient
+
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def _json_schema(node, strict):
+    """
+    OpenAPI 3.0 schema objects as JSON Schema: ``nullable`` becomes a null
+    alternative; ``strict`` refuses properties an object schema doesn't list.
+    """
+    if isinstance(node, list):
+        return [_json_schema(item, strict) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _json_schema(value, strict) for key, value in node.items()}
+    if strict and "properties" in node and "additionalProperties" not in node:
+        node["additionalProperties"] = False
+    if node.pop("nullable", False):
+        return {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+@pytest.fixture
+def assert_matches_schema(openapi_schema):
+    """
+    ``assert_matches_schema(response, path, method="get", strict=False)``: the
+    response body is what the schema promises for its status (``strict``: and
+    has no property the schema doesn't list).
+    """
+    import jsonschema
+
+    def check(response, path, method="get", strict=False):
+        documented = openapi_schema["paths"][path][method]["responses"]
+        status = str(response.status_code)
+        assert status in documented, f"{status} is not documented for {method} {path}"
+        schema = documented[status]["content"]["application/json"]["schema"]
+        components = _json_schema(copy.deepcopy(openapi_schema["components"]), strict)
+        jsonschema.validate(response.json(), {**_json_schema(schema, strict), "components": components})
+
+    return check
+
+
+# --- The browser ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -91,49 +309,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
-
-
-# People and a document shared by the critique tests: ada writes, bela reads, mona moderates.
-
-
-@pytest.fixture
-def document(db):
-    from tests.annotations.factories import make_document
-
-    return make_document()
-
-
-@pytest.fixture
-def revision(document):
-    return document.current_revision
-
-
-@pytest.fixture
-def author(db):
-    from tests.annotations.factories import make_scholar
-
-    return make_scholar("ada")
-
-
-@pytest.fixture
-def other(db):
-    from tests.annotations.factories import make_scholar
-
-    return make_scholar("bela")
-
-
-@pytest.fixture
-def moderator(db):
-    from tests.annotations.factories import make_moderator
-
-    return make_moderator("mona")
-
-
-@pytest.fixture
-def critique(author, revision):
-    from tests.annotations.factories import submit_critique
-
-    return submit_critique(author, revision)
 
 
 # Injected before any page script (and outside the page's CSP): records CSP violations.

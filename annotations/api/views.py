@@ -118,7 +118,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         if self.request.accepted_renderer.format == "jsonld":
             return Response(
                 w3c.annotation_representation(self.request, critique),
-                headers=w3c.annotation_headers(critique),
+                headers=w3c.annotation_headers(critique, self.request.user),
             )
         return Response(self.get_serializer(critique).data)
 

@@ -1,6 +1,7 @@
 """
 Reading what a Web Annotation client sends: bodies, targets, ``Prefer``
 and the preconditions of the protocol, turned into the critique's fields.
+Preconditions are judged by ``archive.http``, like every response's.
 """
 import re
 from urllib.parse import urlsplit
@@ -9,9 +10,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import Resolver404, resolve, reverse
-from django.utils.http import parse_etags
+from rest_framework import status
 from rest_framework.response import Response
 
+from archive.http import conditional_response, if_match_missing
 from archive.models import Revision
 
 from annotations import services
@@ -203,9 +205,8 @@ def parse_annotation(request, document):
 # Editing through the protocol
 
 def _check_if_match(request, annotation):
-    # If-Match compares strongly: a weak tag never matches.
-    tags = parse_etags(request.headers["If-Match"])
-    if "*" not in tags and annotation_etag(annotation) not in tags:
+    # archive.http compares If-Match strongly: a weak tag never matches.
+    if conditional_response(request, annotation_etag(annotation)) is not None:
         raise PreconditionFailed()
 
 
@@ -218,7 +219,7 @@ def annotation_put(request, annotation):
     """
     if annotation.author_id != request.user.pk:
         raise PermissionDenied("Only the author can edit a critique.")
-    if not request.headers.get("If-Match"):
+    if if_match_missing(request):
         raise PreconditionRequired()
     with transaction.atomic():
         # Lock, then compare: two editors holding the same ETag can't both succeed.
@@ -264,13 +265,18 @@ def parse_prefer(header):
     return minimal, iris, ", ".join(applied)
 
 
-def _none_match(request, etag):
-    header = request.headers.get("If-None-Match")
-    if not header:
-        return False
-    # If-None-Match compares weakly.
-    tags = [tag.removeprefix("W/") for tag in parse_etags(header)]
-    return "*" in tags or etag in tags
+def conditional_get(request, headers):
+    """
+    A 304 with ``headers`` when the client's copy (``If-None-Match``, compared
+    weakly) is the representation tagged ``headers["ETag"]``, or
+    PreconditionFailed when an ``If-Match`` names another; None to answer in full.
+    """
+    answer = conditional_response(request, headers["ETag"])
+    if answer is None:
+        return None
+    if answer.status_code == status.HTTP_412_PRECONDITION_FAILED:
+        raise PreconditionFailed("The collection changed since you read it: GET it again.")
+    return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
 
 
 def _query_number(request, name, maximum=None):

@@ -7,17 +7,17 @@ Markdown explanation) and one linking SpecificResource per piece of evidence;
 its target is the revision permalink it was written on, with a
 TextQuoteSelector and a TextPositionSelector (offsets in code points).
 """
-import hashlib
 import re
 from datetime import timezone as dt_timezone
 
 from django.urls import reverse
 from rest_framework import exceptions, renderers
 
+from archive.http import strong_etag
 from config.api import JSONParser
 
 from annotations.models import Category
-from annotations.visibility import shown_version
+from annotations.visibility import etag_parts, shown_version
 
 
 
@@ -141,18 +141,19 @@ def annotation_representation(request, annotation, *, context=True):
     return data
 
 
-def annotation_etag(annotation):
+def annotation_etag(annotation, user=None):
     """
-    A strong ETag. Both the latest and the published version are in it, so it
-    changes whenever the wording any reader is shown changes; ``modified``
-    moves on every submission, edit and decision.
+    A strong ETag of the annotation as ``user`` sees it (``etag_parts``): a
+    reader's changes only with the published wording, the author's and
+    moderators' with every change. ``None`` is the author's view, which every
+    write (PUT, DELETE, POST) is made in.
     """
-    state = (f"{annotation.pk}:{annotation.status}:{annotation.version_id}:"
-             f"{annotation.published_version_id}:{annotation.modified.isoformat()}")
-    return f'"{hashlib.sha256(state.encode()).hexdigest()[:32]}"'
+    if user is None:
+        return strong_etag(*etag_parts(None, annotation, latest=True))
+    return strong_etag(*etag_parts(user, annotation))
 
 
-def annotation_headers(annotation):
+def annotation_headers(annotation, user=None):
     """The Web Annotation Protocol's headers for one annotation."""
-    return {"ETag": annotation_etag(annotation), "Link": ANNOTATION_LINK,
+    return {"ETag": annotation_etag(annotation, user), "Link": ANNOTATION_LINK,
             "Allow": "GET, HEAD, OPTIONS, PUT, DELETE"}

@@ -8,8 +8,6 @@ one through ``critique_submit``. The critique's own address belongs to the
 critiques API (``annotations.api.views``), which uses
 ``annotations.w3c.representation`` and ``annotations.w3c.protocol``.
 """
-import hashlib
-
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404
@@ -20,6 +18,7 @@ from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from archive.http import strong_etag
 from archive.models import Document
 from config.api import JSONParser, error_responses
 
@@ -28,7 +27,7 @@ from annotations.models import Critique
 from annotations.visibility import visible_critiques
 
 from annotations.w3c.representation import W3C_PROFILE, LDP_CONTEXT, PREFER_IRIS, PREFER_DESCRIPTIONS, PREFER_MINIMAL, CONTAINER_HEADERS, PAGE_SIZE, AnnotationJSONLDRenderer, AnnotationJSONLDParser, annotation_iri, container_iri, annotation_representation, annotation_headers
-from annotations.w3c.protocol import _fetch, w3c_errors, parse_annotation, parse_prefer, _none_match, _query_number
+from annotations.w3c.protocol import _fetch, w3c_errors, parse_annotation, parse_prefer, conditional_get, _query_number
 
 class AnnotationContainerView(APIView):
     """
@@ -87,13 +86,12 @@ class AnnotationContainerView(APIView):
         total, last = stats["total"], max(0, (stats["total"] - 1) // PAGE_SIZE)
         if page is not None and page > last:
             raise exceptions.NotFound(f"There is no page {page}: pages run from 0 to {last}.")
-        state = (f"{document.pk}:{document.updated}:{total}:{stats['latest']}:"
-                 f"{request.user.pk}:{page}:{minimal}:{iris}")
-        headers = {"ETag": f'"{hashlib.sha256(state.encode()).hexdigest()[:32]}"'}
+        headers = {"ETag": strong_etag(document.pk, document.updated, total, stats["latest"],
+                                       request.user.pk, page, minimal, iris)}
         if applied:
             headers["Preference-Applied"] = applied
-        if _none_match(request, headers["ETag"]):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        if (not_modified := conditional_get(request, headers)) is not None:
+            return not_modified
         pages = _Pages(request, document, visible, total, iris)
         if page is not None:
             return Response(pages.page(page), headers=headers)

@@ -2,7 +2,7 @@
 The archive's REST API: documents, their revisions, and diffs between two
 revisions. Anyone reads; recording a revision takes ``archive.add_revision``
 (the Archivists group, superusers). Writes go through
-``archive.services.revision_create`` like every other writer.
+``archive.services.document_update`` like every other writer.
 
 The document list and detail are registered by whoever composes the API
 (see ``archive.api.urls``). Extending the list without the archive knowing
@@ -39,7 +39,7 @@ from config.api import error_responses
 
 from archive.models import Document
 from archive.search import SearchPaginator, document_snippets
-from archive.services import revision_create
+from archive.services import document_update
 from archive.api.serializers import DocumentSerializer, DocumentDetailSerializer, RevisionSerializer, RevisionDetailSerializer, RevisionRecordedSerializer, RevisionCreateSerializer, DiffQuerySerializer, DiffSerializer, diff_as_data
 from archive.api.filters import DocumentFilter
 
@@ -146,7 +146,7 @@ class RevisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = RevisionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # A conflict raises RevisionConflict (409, naming the current revision); nothing is written.
-        revision = revision_create(document, user=request.user, **data.validated_data)
+        revision = document_update(document, user=request.user, **data.validated_data).revision
         if revision is None:
             # Identical text: the base is the current revision, and it stays so.
             revision = self.get_queryset().get(number=data.validated_data["base_revision"])

@@ -45,9 +45,9 @@ USER_PAGES = ["account_change_password", "account_logout", "account_email"]
 
 
 @pytest.mark.parametrize("name", ANONYMOUS_PAGES + USER_PAGES)
-def test_account_pages_use_the_site_layout_with_one_h1_and_labelled_fields(client, rosa, name):
+def test_account_pages_use_the_site_layout_with_one_h1_and_labelled_fields(client, author, name):
     if name in USER_PAGES:
-        client.force_login(rosa)
+        client.force_login(author)
     response = client.get(reverse(name))
     assert response.status_code == 200
     page = response.content.decode()
@@ -96,10 +96,10 @@ def test_header_offers_log_in_and_sign_up_to_anonymous_readers(client):
     assertNotContains(response, "csrfmiddlewaretoken")
 
 
-def test_header_shows_the_user_their_critiques_and_log_out(client, rosa):
-    client.force_login(rosa)
+def test_header_shows_the_user_their_critiques_and_log_out(client, author):
+    client.force_login(author)
     response = client.get("/")
-    assertContains(response, '<li class="account-name">rosa</li>', html=True)
+    assertContains(response, '<li class="account-name">ada</li>', html=True)
     assertContains(response, '<a href="/me/critiques/">My critiques</a>', html=True)
     page = response.content.decode()
     logout_form = r'<form class="logout-form" method="post" action="/accounts/logout/">(.*?)</form>'

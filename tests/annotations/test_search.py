@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from annotations.models import Action, Critique
 from annotations.search import search_critiques
 from annotations.services import critique_decide, critique_edit
-from tests.annotations.factories import approve, submit_critique
+from tests.factories import approve, submit_critique
 
 pytestmark = pytest.mark.django_db
 

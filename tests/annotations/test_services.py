@@ -13,8 +13,7 @@ from annotations.models import Critique, CritiqueVersion, Flag, ModerationEvent,
 from annotations.rendering import render_markdown
 from annotations.services import AlreadyDecided, AlreadyFlagged, ModerationConflict
 from annotations.visibility import shown_version, visible_critiques
-
-from .factories import (
+from tests.factories import (
     DEFAULT_PASSAGE,
     approve,
     decide,

@@ -8,8 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from annotations import services
 from annotations.models import Critique
 from annotations.visibility import can_see, is_moderator, shown_version, visible_critiques
-
-from .factories import decide, make_document, make_moderator, make_scholar, make_user, submit_critique
+from tests.factories import decide, make_document, submit_critique
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +33,12 @@ PASSAGES = [
 
 
 @pytest.fixture
-def people():
+def people(author, other, moderator, superuser):
     return {
-        "author": make_scholar("ada"),
-        "scholar": make_scholar("sam"),
-        "moderator": make_moderator("mona"),
-        "superuser": make_user("root", is_superuser=True),
+        "author": author,
+        "scholar": other,
+        "moderator": moderator,
+        "superuser": superuser,
         "anonymous": AnonymousUser(),
     }
 

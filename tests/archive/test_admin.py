@@ -107,9 +107,8 @@ def test_revisions_cannot_be_changed_or_deleted_in_the_admin(admin_client, seed_
     assert Revision.objects.filter(pk=revision.pk).exists()
 
 
-def test_readers_cannot_use_the_admin(client, seed_collection, django_user_model):
-    user = django_user_model.objects.create_user("reader", password="pw-reader-12")
-    client.force_login(user)
+def test_readers_cannot_use_the_admin(client, seed_collection, other):
+    client.force_login(other)
     assert client.get("/admin/archive/document/").status_code == 302
 
 

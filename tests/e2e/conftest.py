@@ -21,13 +21,11 @@ def page(open_page):
 
 @pytest.fixture
 def seeded(transactional_db):
-    """The seed collection, as ``{slug: document}``."""
+    """The seed collection, as ``{slug: document}``: loaded again if an earlier transactional test flushed it."""
     from django.contrib.auth.models import Group
 
-    from archive.collection import load_seed_collection
-    from archive.models import Document
+    from tests.factories import ensure_seed_collection
 
     # Transactional tests empty the tables after each test, groups included.
     Group.objects.get_or_create(name="Moderators")
-    load_seed_collection()
-    return {document.slug: document for document in Document.objects.select_related("current_revision")}
+    return ensure_seed_collection()

@@ -8,8 +8,8 @@ place, and its author re-attaches it by selecting a passage.
 import pytest
 
 from annotations.models import Action, Anchor, AnchorState, ModerationEvent
-from tests.annotations.factories import approve, make_moderator, make_scholar, submit_critique
 from tests.e2e.selection import drag_select
+from tests.factories import approve, make_moderator, make_scholar, submit_critique
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

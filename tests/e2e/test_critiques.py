@@ -8,8 +8,8 @@ import pytest
 
 from annotations import services
 from annotations.models import Critique, Status
-from tests.annotations.factories import decide, make_document, make_moderator, make_scholar, submit_critique
 from tests.e2e.selection import drag_select
+from tests.factories import decide, make_document, make_moderator, make_scholar, submit_critique
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,18 +7,15 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from annotations.models import Critique
-from archive.collection import load_seed_collection
-from archive.models import Document
-from tests.annotations.factories import make_moderator, make_scholar, submit_critique
+from tests.factories import make_moderator, make_scholar, submit_critique
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def critiques(transactional_db):
+def critiques(seeded):
     """Two pending critiques of passages in the middle of a seed document's reading text."""
-    load_seed_collection()
-    revision = Document.objects.order_by("slug").first().current_revision
+    revision = seeded[min(seeded)].current_revision
     text = revision.text
     author = make_scholar("scholar")
     made = []

@@ -74,10 +74,11 @@ def connection_kept_open():
 
 
 def seed():
-    from annotations.demo import load_demo_critiques
-    from archive.collection import load_seed_collection
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
+
+    from annotations.demo import load_demo_critiques
+    from archive.collection import load_seed_collection
 
     load_seed_collection()
     call_command("create_demo_accounts", force=True, verbosity=0)

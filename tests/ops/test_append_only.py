@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from annotations.models import CritiqueVersion, ModerationEvent
 from archive.models import Revision, RevisionImmutable
-from tests.annotations.factories import make_document, make_scholar, submit_critique
+from tests.factories import make_document, make_scholar, submit_critique
 
 APPEND_ONLY = [
     (Revision, RevisionImmutable, {"summary": "Rewritten."}),

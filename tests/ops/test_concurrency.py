@@ -18,8 +18,13 @@ from annotations import services
 from annotations.models import Action, Anchor, Critique, Flag, ModerationEvent, Status
 from archive.models import Document, Revision
 from archive.services import RevisionConflict, revision_create
-from tests.annotations.factories import (
-    SAMPLE_TEXT, approve, make_document, make_moderator, make_scholar, submit_critique,
+from tests.factories import (
+    SAMPLE_TEXT,
+    approve,
+    make_document,
+    make_moderator,
+    make_scholar,
+    submit_critique,
 )
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]

@@ -18,12 +18,21 @@ from annotations import services
 from annotations.export import DumpError, export_archive, import_archive
 from annotations.models import Anchor, AnchorState, Critique, Status
 from annotations.search import critiques_index, search_critiques
-from archive.search import documents_index
 from archive.models import Document, Revision
+from archive.search import documents_index
 from archive.services import revision_create
-from tests.annotations.factories import (
-    PASSWORD, SAMPLE_TEXT, approve, decide, flag_critique, make_document, make_moderator, make_scholar,
-    make_user, submit_critique,
+from tests.factories import (
+    PASSWORD,
+    SAMPLE_TEXT,
+    approve,
+    decide,
+    flag_critique,
+    make_archivist,
+    make_document,
+    make_moderator,
+    make_scholar,
+    make_user,
+    submit_critique,
 )
 
 # Real transactions: the import commits (or rolls back) as it would in production.
@@ -34,7 +43,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def archive(seed_collection):
     """Seed documents and a small document whose critiques are in every state, across three revisions."""
     ada, bela, mona = make_scholar("ada"), make_scholar("bela"), make_moderator("mona")
-    archivist = make_user("archie", groups=["Archivists"], is_staff=True)
+    archivist = make_archivist("archie")
     make_user("idle")  # names nothing: not in the dump
     document = make_document(text=SAMPLE_TEXT + "\nEmoji 😽 and a “quote”.\n")
     first = document.current_revision

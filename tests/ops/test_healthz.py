@@ -35,6 +35,6 @@ def test_head_works_and_writes_are_refused(client):
     assert client.post("/healthz").status_code == 405
 
 
-def test_a_logged_in_user_gets_the_same_answer(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("ada"))
+def test_a_logged_in_user_gets_the_same_answer(client, author):
+    client.force_login(author)
     assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}

@@ -10,7 +10,7 @@ import pytest
 from annotations import services
 from annotations.models import Action, ModerationEvent
 from config.logging import JsonFormatter
-from tests.annotations.factories import approve, decide, make_document, make_moderator, make_scholar, submit_critique
+from tests.factories import approve, decide, make_document, make_moderator, make_scholar, submit_critique
 
 pytestmark = pytest.mark.django_db
 

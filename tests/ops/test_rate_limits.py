@@ -11,9 +11,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotations.models import Critique, Flag
-from tests.annotations.factories import (
-    PASSWORD, SAMPLE_TEXT, approve, make_document, make_moderator, make_scholar, submit_critique,
-)
+from tests.factories import PASSWORD, SAMPLE_TEXT, approve, submit_critique
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +24,8 @@ def allowance(rate):
 
 
 @pytest.fixture
-def published(db):
-    critique = submit_critique(make_scholar("ada"), make_document().current_revision)
-    return approve(critique, make_moderator("mona"))
+def published(author, moderator, revision):
+    return approve(submit_critique(author, revision), moderator)
 
 
 def api_client(user):
@@ -37,12 +34,11 @@ def api_client(user):
     return client
 
 
-def test_failed_logins_are_limited_per_ip_address(client):
-    make_scholar("rosa")
+def test_failed_logins_are_limited_per_ip_address(client, author):
     for number in range(10):  # allauth: 10 failed logins a minute from one address
         response = client.post("/accounts/login/", {"login": f"guess{number}", "password": "wrong"})
         assert "Too many failed login attempts" not in response.content.decode()
-    response = client.post("/accounts/login/", {"login": "rosa", "password": PASSWORD})
+    response = client.post("/accounts/login/", {"login": "ada", "password": PASSWORD})
     assert "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
@@ -53,8 +49,8 @@ def test_sign_ups_are_limited_per_ip_address(client):
     assert statuses == [200] * 20 + [429]
 
 
-def test_filing_critiques_on_the_site_is_limited_per_user(client, published):
-    client.force_login(make_scholar("bela"))
+def test_filing_critiques_on_the_site_is_limited_per_user(client, published, other):
+    client.force_login(other)
     start = SAMPLE_TEXT.index(PASSAGE)
     data = {"exact": PASSAGE, "start": start, "end": start + len(PASSAGE), "category": "missing_context",
             "body": "Context."}
@@ -64,8 +60,8 @@ def test_filing_critiques_on_the_site_is_limited_per_user(client, published):
     assert Critique.objects.filter(author__username="bela").count() == limit
 
 
-def test_flags_on_the_site_are_limited_per_user(client, published):
-    client.force_login(make_scholar("bela"))
+def test_flags_on_the_site_are_limited_per_user(client, published, other):
+    client.force_login(other)
     limit = allowance(settings.FLAG_RATE)
     # Every attempt counts, even one refused because the reader already flagged.
     statuses = [client.post(f"/critiques/{published.pk}/flag/", {"reason": "Wrong."}).status_code
@@ -74,8 +70,8 @@ def test_flags_on_the_site_are_limited_per_user(client, published):
     assert Flag.objects.count() == 1
 
 
-def test_filing_critiques_through_the_api_is_throttled(published):
-    client = api_client(make_scholar("bela"))
+def test_filing_critiques_through_the_api_is_throttled(published, other):
+    client = api_client(other)
     data = {"document": "commune", "revision": 1, "category": "missing_context", "body": "Context.",
             "selector": {"exact": PASSAGE}}
     limit = allowance(settings.API_THROTTLE_RATES["critiques"])
@@ -85,8 +81,8 @@ def test_filing_critiques_through_the_api_is_throttled(published):
     assert client.get("/api/annotations/").status_code == 200  # reading is not limited by it
 
 
-def test_flags_through_the_api_are_throttled(published):
-    client = api_client(make_scholar("bela"))
+def test_flags_through_the_api_are_throttled(published, other):
+    client = api_client(other)
     limit = allowance(settings.API_THROTTLE_RATES["flags"])
     url = f"/api/annotations/{published.pk}/flags/"
     statuses = [client.post(url, {"reason": "Wrong."}, format="json").status_code for _ in range(limit + 1)]
@@ -94,11 +90,7 @@ def test_flags_through_the_api_are_throttled(published):
     assert int(client.post(url, {"reason": "Wrong."}, format="json")["Retry-After"]) > 0
 
 
-def test_api_tokens_are_throttled_per_ip_address(db):
-    from allauth.account.models import EmailAddress
-
-    user = make_scholar("bela")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+def test_api_tokens_are_throttled_per_ip_address(other):
     client = APIClient()
     limit = allowance(settings.API_THROTTLE_RATES["tokens"])
     statuses = [client.post("/api/auth/token/", {"username": "bela", "password": PASSWORD}, format="json").status_code

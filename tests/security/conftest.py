@@ -1,141 +1,13 @@
 """
-The people and the critiques the security tests share.
-
-``world`` builds, through the real write rules, one document with two
-revisions and a critique by ``ada`` (the author) in every state a critique
-can be in, and a second document whose only critique is pending. Every text
-that only the author and moderators may read (bodies, evidence, reasons,
-flags) holds ``MARK`` followed by its state and place, e.g.
-``SECRETMARKpendingbody``: a response to anyone else must never contain it.
-
-The roles: ``anonymous``, ``author`` (ada), ``other`` (another scholar),
-``moderator``, ``archivist`` (staff, Archivists group, not a moderator) and
-``staff`` (a superuser).
+The security tests' fixtures: ``world`` (built once per module by
+``tests.security.world.build_world``) and ``clients``, a logged-in test client
+per role. The browser pages come from ``open_page`` in ``tests/conftest.py``.
 """
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
-
 import pytest
-from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import Client
-from django.test.client import ClientHandler
-from rest_framework.authtoken.models import Token
 
-from annotations import services
-from archive.services import revision_create
-from tests.annotations.factories import SAMPLE_TEXT, make_document, make_user
-
-MARK = "SECRETMARK"
-ROLES = ANONYMOUS, AUTHOR, OTHER, MODERATOR, ARCHIVIST, STAFF = (
-    "anonymous", "author", "other", "moderator", "archivist", "staff",
-)
-# Those who may not read unpublished critiques (nor the author's or moderators' side of public ones).
-OUTSIDERS = (ANONYMOUS, OTHER, ARCHIVIST)
-SECOND_TEXT = SAMPLE_TEXT + "\nA line added in the second revision.\n"
-
-
-def secret(state, place):
-    return f"{MARK}{state}{place}"
-
-
-def content(state, category="unsourced_claim"):
-    """A critique's wording whose every field carries the marker of ``state``."""
-    return {
-        "category": category,
-        "body": f"The explanation {secret(state, 'body')} in **Markdown**.",
-        "evidence": [{
-            "url": f"https://example.org/{secret(state, 'url')}",
-            "title": f"Source {secret(state, 'title')}",
-            "note": f"Note {secret(state, 'note')}",
-        }],
-    }
-
-
-CLEAN = {
-    "category": "unsourced_claim",
-    "body": "A published explanation anyone may read.",
-    "evidence": [{"url": "https://example.org/public", "title": "A public source", "note": ""}],
-}
-
-
-@dataclass
-class World:
-    users: dict
-    document: object
-    secret_document: object
-    critiques: dict = field(default_factory=dict)
-
-    @property
-    def public(self):
-        """The critiques every reader sees (published, not hidden or withdrawn)."""
-        return [critique for critique in self.critiques.values() if critique.is_public]
-
-
-def make_people():
-    archivists = Group.objects.get_or_create(name="Archivists")[0]
-    users = {
-        AUTHOR: make_user("ada"),
-        OTHER: make_user("bela"),
-        MODERATOR: make_user("mona", groups=["Moderators"]),
-        ARCHIVIST: make_user("archie", is_staff=True),
-        STAFF: make_user("root", is_staff=True, is_superuser=True),
-        "flagger": make_user("cora"),
-    }
-    users[ARCHIVIST].groups.add(archivists)
-    for user in users.values():
-        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    Token.objects.create(user=users[AUTHOR])
-    return users
-
-
-def build_world():
-    users = make_people()
-    author, moderator = users[AUTHOR], users[MODERATOR]
-    document = make_document(slug="commune", title="The Paris Commune")
-    revision = revision_create(
-        document, text=SECOND_TEXT, summary="Second.", base_revision=1, user=users[ARCHIVIST],
-    )
-    secret_document = make_document(slug="secret-doc", title="A document with no public critique")
-
-    def submit(passage, wording, on=revision):
-        return services.critique_submit(author=author, revision=on, exact=passage, **wording)
-
-    def decide(critique, action, reason=""):
-        return services.critique_decide(critique, moderator=moderator, action=action, reason=reason)
-
-    critiques = {}
-    approved = submit("The Commune was proclaimed", CLEAN)
-    critiques["approved"] = decide(approved, "approve", secret("approved", "reason"))
-    critiques["pending"] = submit("28 March 1871", content("pending"))
-    rejected = submit("Hôtel de Ville", content("rejected"))
-    critiques["rejected"] = decide(rejected, "reject", secret("rejected", "reason"))
-    critiques["changes_requested"] = decide(
-        submit("Bloody Week", content("changes")), "request_changes", secret("changes", "reason"),
-    )
-    withdrawn = decide(submit("The Vendôme Column", content("withdrawn")), "approve")
-    critiques["withdrawn"] = services.critique_withdraw(withdrawn, user=author)
-    hidden = decide(submit("16 May 1871", content("hidden")), "approve")
-    critiques["hidden"] = decide(hidden, "hide", secret("hidden", "reason"))
-    # Published critiques with a change the public must not see: awaiting review, and rejected.
-    changed = decide(submit("Karl Marx", CLEAN), "approve")
-    critiques["pending_change"] = services.critique_edit(
-        changed, user=author, **content("change", "anachronism"),
-    )
-    refused = decide(submit("The Civil War in France", CLEAN), "approve")
-    refused = services.critique_edit(refused, user=author, **content("refused", "anachronism"))
-    critiques["rejected_change"] = decide(refused, "reject", secret("refused", "reason"))
-    flagged = decide(submit("Some twenty thousand Communards", CLEAN), "approve")
-    services.critique_flag(flagged, user=users["flagger"], reason=secret("flag", "reason"))
-    critiques["flagged"] = flagged
-    critiques["secret_document"] = submit(
-        "Karl Marx wrote", content("secretdoc"), on=secret_document.current_revision,
-    )
-    for critique in critiques.values():
-        critique.refresh_from_db()
-    document.refresh_from_db()
-    return World(users=users, document=document, secret_document=secret_document, critiques=critiques)
+from tests.security.world import ANONYMOUS, HANDLER, ROLES, build_world
 
 
 @pytest.fixture(scope="module")
@@ -151,10 +23,6 @@ def world(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
-# One middleware chain for every client: loading one makes WhiteNoise scan the static files.
-HANDLER = ClientHandler(enforce_csrf_checks=False)
-
-
 @pytest.fixture
 def clients(world, db):
     """A logged-in Django test client per role (CSRF checks off, as the test client has them)."""
@@ -164,47 +32,3 @@ def clients(world, db):
         if role != ANONYMOUS:
             client.force_login(world.users[role])
     return made
-
-
-# --- Inline code in HTML -------------------------------------------------------
-
-# Scripts of these types are data, never run: JSON blocks are fine under any CSP.
-DATA_SCRIPT_TYPES = {"application/json", "application/ld+json", "text/template"}
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster"}
-
-
-class InlineCode(HTMLParser):
-    """What a strict CSP blocks: inline scripts and styles, handler and style attributes, script URLs."""
-
-    def __init__(self):
-        super().__init__()
-        self.found = []
-
-    def handle_starttag(self, tag, attrs):
-        for name, value in attrs:
-            value = (value or "").strip().lower()
-            if name.startswith("on"):
-                self.found.append(f"<{tag} {name}=…>")
-            elif name == "style":
-                self.found.append(f"<{tag} style=…>")
-            elif name in URL_ATTRIBUTES and value.startswith(("javascript:", "vbscript:", "data:text/html")):
-                self.found.append(f"<{tag} {name}={value[:40]}>")
-        attributes = dict(attrs)
-        data = (attributes.get("type") or "").lower() in DATA_SCRIPT_TYPES
-        if tag == "script" and not attributes.get("src") and not data:
-            self.found.append("<script> without src")
-        if tag == "style":
-            self.found.append("<style>")
-
-
-def inline_code(html):
-    """The inline code ``html`` holds, as short descriptions (empty when there is none)."""
-    parser = InlineCode()
-    parser.feed(html)
-    parser.close()
-    return parser.found
-
-
-# --- Browser tests -------------------------------------------------------------
-
-# The browser pages come from ``open_page`` in tests/conftest.py.

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.security.conftest import ANONYMOUS, ROLES, STAFF, inline_code
-from tests.security.test_permission_matrix import all_routes, cases_for
+from tests.security.permissions import all_routes, cases_for
+from tests.security.world import ANONYMOUS, ROLES, STAFF, inline_code
 
 POLICY = {
     "default-src": {"'self'"},

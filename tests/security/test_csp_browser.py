@@ -6,7 +6,7 @@ they rely on still work: the reading page's selection, the admin's slug.
 """
 import pytest
 
-from tests.security.conftest import AUTHOR, MODERATOR, STAFF, build_world
+from tests.security.world import AUTHOR, MODERATOR, STAFF, build_world
 
 
 @pytest.fixture

@@ -32,9 +32,9 @@ from annotations import services
 from annotations.models import Critique
 from archive.models import Document
 from archive.services import revision_create
-from tests.annotations.factories import make_document, make_user
-from tests.security.conftest import HANDLER, inline_code
+from tests.factories import make_document, make_user
 from tests.security.payloads import PAYLOADS, URL_PAYLOADS
+from tests.security.world import HANDLER, inline_code
 
 # Injected elements and attributes that could run code, as the page's DOM holds them.
 DOM_PROBLEMS = r"""() => {

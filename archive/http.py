@@ -1,0 +1,85 @@
+"""
+Strong ETags and conditional requests, for every response.
+
+Every ETag the site sends is made here, one way: ``strong_etag(*parts)``, a
+SHA-256 of the parts a representation depends on, so a tag changes exactly
+when one of them does, whoever computes it (the anonymous page cache in
+``config.caching``, the critiques API, the W3C container and annotations).
+
+Every ``If-None-Match`` and ``If-Match`` is judged here too, by Django's own
+reading of RFC 9110 (``django.utils.cache.get_conditional_response``):
+``If-None-Match`` compares weakly (``W/"x"`` matches ``"x"``), ``If-Match``
+strongly, and ``*`` matches any current representation. Only entity tags are
+judged: no response here carries ``Last-Modified``, and a date precondition
+can't hold or fail against no date (RFC 9110, 13.1.3 and 13.1.4), so
+``If-Modified-Since`` and ``If-Unmodified-Since`` are ignored.
+
+- ``conditional_response(request, etag)``: for a view that knows its
+  resource's current tag. A 304 or a 412 to send instead, or None.
+- ``not_modified(request, etag)``: for a cache in front of the views. It only
+  knows the tag it sent last, so only that tag itself earns a 304.
+- ``if_match_missing(request)``: for a write that must be conditional, so no
+  one's change is lost: 428 Precondition Required (RFC 6585) when true.
+"""
+import hashlib
+import json
+
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import parse_etags
+
+# 160 bits: no collision in practice, and short enough for every header.
+ETAG_HEX_DIGITS = 40
+ENTITY_TAG_HEADERS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH")
+
+
+def strong_etag(*parts):
+    """
+    A strong ETag (a quoted string) naming ``parts``: equal parts, the same tag;
+    any part changed, another tag. Parts are taken as ``str`` (numbers, dates and
+    None are fine) and encoded as a JSON list, so no two lists of parts run together.
+    """
+    key = json.dumps([str(part) for part in parts])
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:ETAG_HEX_DIGITS] + '"'
+
+
+class _EntityTagPreconditions:
+    """What ``get_conditional_response`` reads of a request, with only the named precondition headers."""
+
+    def __init__(self, request, headers=ENTITY_TAG_HEADERS):
+        self.method, self.path = request.method, request.path
+        self.META = {name: request.META[name] for name in headers if name in request.META}
+
+
+def conditional_response(request, etag):
+    """
+    What to send instead of the representation tagged ``etag``: 304 Not Modified
+    (with the ETag) when ``If-None-Match`` names it on a GET or HEAD; 412
+    Precondition Failed when ``If-Match`` doesn't name it, or ``If-None-Match``
+    does on another method. None when the request should go ahead.
+    """
+    if_match = request.META.get("HTTP_IF_MATCH", "")
+    if if_match.strip() and not parse_etags(if_match):
+        # Django ignores an If-Match it can't read; a write must not go ahead on one.
+        return HttpResponse(status=412)
+    response = get_conditional_response(_EntityTagPreconditions(request), etag=etag)
+    if response is not None and response.status_code == 304:
+        response["ETag"] = etag
+    return response
+
+
+def not_modified(request, etag):
+    """
+    A 304 (with the ETag) when a GET or HEAD's ``If-None-Match`` names ``etag``
+    itself, else None. For a cache that answers before the view runs: it
+    doesn't know whether the resource still exists, nor the view's own tag if
+    it has one, so ``*`` and ``If-Match`` are left for the view.
+    """
+    if request.method not in ("GET", "HEAD") or request.META.get("HTTP_IF_NONE_MATCH", "").strip() == "*":
+        return None
+    return conditional_response(_EntityTagPreconditions(request, ["HTTP_IF_NONE_MATCH"]), etag)
+
+
+def if_match_missing(request):
+    """True when the request has no (or an empty) ``If-Match``."""
+    return not request.META.get("HTTP_IF_MATCH", "").strip()

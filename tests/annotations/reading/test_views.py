@@ -1,0 +1,203 @@
+"""
+The annotated reading page: who sees which critiques, where they are
+highlighted, how the margin labels them, the critique form, and a fixed
+number of SQL queries whatever the number of critiques.
+"""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from annotations import services
+from tests.factories import SAMPLE_TEXT, approve, decide, make_document, submit_critique
+from tests.pages import marks, rebuilt_text, text_html, text_pieces
+
+pytestmark = pytest.mark.django_db
+
+FORUM = "discover-quickly-trotsky-in-5-points"
+SECRET = "PENDING-MARKER-7f3a"
+
+
+@pytest.fixture
+def people(author, other, moderator):
+    return {"author": author, "other": other, "moderator": moderator}
+
+
+def test_text_rebuilds_exactly_for_every_seed_document(client, seed_collection):
+    for slug, document in seed_collection.items():
+        for number in (1, 2):
+            page = client.get(f"/documents/{slug}/revisions/{number}/").content.decode()
+            revision = document.revisions.get(number=number)
+            assert rebuilt_text(text_html(page)) == revision.text, (slug, number)
+
+
+def test_readers_see_approved_critiques_highlighted_on_their_passage(client, document, people):
+    revision = document.current_revision
+    approved = submit_critique(people["author"], revision, category="disputed_figure",
+                               body="Estimates range from *10,000* to 20,000.")
+    approve(approved, people["moderator"])
+    submit_critique(people["author"], revision, passage="Vendôme Column", body=SECRET)
+
+    page = client.get("/documents/commune/").content.decode()
+    assert marks(page) == {approved.pk: "Some twenty thousand Communards were killed"}
+    # Category by sign and words, not colour alone.
+    assert f'<span class="visually-hidden">Disputed figure, critique {approved.pk}</span>' in page
+    assert f'href="#critique-{approved.pk}"' in page
+    note = page[page.index(f'id="critique-{approved.pk}"'):]
+    note = note[:note.index("</p>\n        </li>")]
+    assert "Disputed figure" in note and "<em>10,000</em>" in note
+    assert 'href="https://example.org/tombs" rel="nofollow noopener"' in note
+    assert f'href="/critiques/{approved.pk}/"' in note
+    assert "Awaiting review" not in page and "Approved" not in note
+    assert SECRET not in page and "Vendôme Column</mark>" not in page
+
+
+def test_margin_lists_critiques_in_text_order(client, document, people):
+    revision = document.current_revision
+    later = submit_critique(people["author"], revision, passage="Karl Marx")
+    earlier = submit_critique(people["author"], revision, passage="The Commune was proclaimed")
+    for critique in (later, earlier):
+        approve(critique, people["moderator"])
+    page = client.get("/documents/commune/").content.decode()
+    assert page.index(f'id="critique-{earlier.pk}"') < page.index(f'id="critique-{later.pk}"')
+
+
+def test_author_sees_own_unpublished_critiques_dashed_with_their_status(client, document, people):
+    revision = document.current_revision
+    author, moderator = people["author"], people["moderator"]
+    pending = submit_critique(author, revision, passage="Karl Marx", body=f"Pending {SECRET}")
+    sent_back = submit_critique(author, revision, passage="Bloody Week")
+    decide(sent_back, moderator, "request_changes", "Cite a second source, please.")
+    rejected = submit_critique(author, revision, passage="Hôtel de Ville")
+    decide(rejected, moderator, "reject", "Not a critique of the passage.")
+
+    client.force_login(author)
+    page = client.get("/documents/commune/").content.decode()
+    assert marks(page) == {pending.pk: "Karl Marx", sent_back.pk: "Bloody Week", rejected.pk: "Hôtel de Ville"}
+    assert 'class="hl cat-unsourced_claim unpublished"' in page
+    assert f"Unsourced claim, awaiting review, critique {pending.pk}" in page
+    assert "Awaiting review" in page and SECRET in page
+    assert "Changes requested: Cite a second source, please." in page
+    assert "Rejected: Not a critique of the passage." in page
+
+
+def test_others_never_see_unpublished_critiques_but_moderators_see_all(client, document, people):
+    revision = document.current_revision
+    pending = submit_critique(people["author"], revision, passage="Karl Marx", body=SECRET,
+                              evidence=[{"url": "https://example.org/x", "title": SECRET + "-title", "note": ""}])
+    for user in (None, people["other"]):
+        if user:
+            client.force_login(user)
+        page = client.get("/documents/commune/").content.decode()
+        assert SECRET not in page
+        assert f"critique-{pending.pk}" not in page and 'data-critiques="' not in page
+    client.force_login(people["moderator"])
+    page = client.get("/documents/commune/").content.decode()
+    assert SECRET in page and "Awaiting review" in page
+    assert marks(page) == {pending.pk: "Karl Marx"}
+
+
+def test_a_pending_change_to_a_published_critique_stays_private(client, document, people):
+    critique = submit_critique(people["author"], document.current_revision, body="The approved wording.")
+    approve(critique, people["moderator"])
+    services.critique_edit(critique, user=people["author"], category="unsourced_claim", body=f"New {SECRET}")
+
+    page = client.get("/documents/commune/").content.decode()
+    assert "The approved wording." in page and SECRET not in page
+    assert "unpublished" not in text_html(page)  # still an ordinary highlight for readers
+
+    client.force_login(people["author"])
+    page = client.get("/documents/commune/").content.decode()
+    assert SECRET in page and "The approved wording." not in page
+    assert "Published; the change is awaiting review" in page
+
+
+def test_critiques_follow_the_text_into_later_revisions(client, people):
+    from archive.services import revision_create
+
+    document = make_document()
+    critique = submit_critique(people["author"], document.current_revision, passage="Karl Marx")
+    approve(critique, people["moderator"])
+    revision_create(document, text="A new opening line.\n\n" + SAMPLE_TEXT, summary="Add", base_revision=1)
+    assert marks(client.get("/documents/commune/revisions/1/").content.decode()) == {critique.pk: "Karl Marx"}
+    current = client.get("/documents/commune/").content.decode()
+    assert marks(current) == {critique.pk: "Karl Marx"}
+    start = document.revisions.get(number=2).text.index("Karl Marx")
+    assert f'data-start="{start}" data-end="{start + 9}"' in current  # its place in revision 2, not 1
+    assert "Critiques of earlier versions" not in current
+
+
+def test_anonymous_readers_are_invited_to_log_in(client, document):
+    page = client.get("/documents/commune/revisions/1/").content.decode()
+    assert 'href="/accounts/login/?next=/documents/commune/revisions/1/">Log in to critique a passage</a>' in page
+    assert 'id="critique-form"' not in page and "Critique this passage" not in page
+
+
+def test_scholars_get_the_critique_form(client, document, people):
+    client.force_login(people["other"])
+    page = client.get("/documents/commune/").content.decode()
+    assert 'action="/documents/commune/revisions/1/critiques/"' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    for name in ("start", "end", "prefix", "suffix"):
+        assert f'type="hidden" name="{name}"' in page
+    assert '<label for="id_exact">Quote</label>' in page
+    assert "The passage states something that the evidence shows to be false." in page
+    assert "Markdown is allowed" in page
+    assert "factual error, disputed figure or misattribution must cite at least one" in page
+    assert page.count('name="evidence_') == 9
+    assert "Critique this passage" in page
+    assert "js/reading.js" in page
+
+
+def test_a_passage_after_the_emoji_is_highlighted_on_the_right_characters(client, seed_collection, people):
+    revision = seed_collection[FORUM].current_revision
+    passage = "Ahah thanks\xa0I didn't expect so much."
+    start = revision.text.index(passage)
+    assert revision.text.index("😽") < start
+    critique = submit_critique(people["author"], revision, passage=passage, start=start)
+    approve(critique, people["moderator"])
+    page = client.get(f"/documents/{FORUM}/").content.decode()
+    pieces, _ = text_pieces(text_html(page))
+    marked = [piece for piece in pieces if piece["critiques"]]
+    assert [(piece["offset"], piece["text"]) for piece in marked] == [(start, passage)]
+
+
+def _count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def _fill(document, people, count):
+    """``count`` critiques of every kind the page treats differently."""
+    revision = document.current_revision
+    passages = ["The Commune", "Some twenty", "Vendôme Column", "Karl Marx", "Bloody Week"]
+    for number in range(count):
+        author = people["author"] if number % 2 else people["other"]
+        critique = submit_critique(author, revision, passage=passages[number % 5],
+                                   category=["factual_error", "unsourced_claim"][number % 2],
+                                   start=SAMPLE_TEXT.index(passages[number % 5]))
+        step = number % 4
+        if step == 0:
+            approve(critique, people["moderator"])
+        elif step == 1:
+            decide(critique, people["moderator"], "request_changes")
+        elif step == 2:
+            approve(critique, people["moderator"])
+            services.critique_edit(critique, user=author, category="corroboration", body="Changed.")
+
+
+@pytest.mark.parametrize("viewer", [None, "author", "moderator"])
+def test_reading_page_runs_a_fixed_number_of_queries(client, people, viewer):
+    if viewer:
+        client.force_login(people[viewer])
+    counts = []
+    for count in (0, 1, 50):
+        document = make_document(slug=f"doc-{count}")
+        _fill(document, people, count)
+        counts.append(_count_queries(client, f"/documents/doc-{count}/"))
+        counts.append(_count_queries(client, f"/documents/doc-{count}/revisions/1/"))
+    assert len(set(counts)) == 1, counts
+    # The document, its critiques; an anonymous reader adds the change counter (for the ETag),
+    # a logged-in viewer the session, the user and their groups.
+    assert counts[0] == (3 if viewer is None else 5)

@@ -2,6 +2,7 @@
 Critiques in the admin: read-only. Moderation happens in the queue, where
 every decision goes through ``critique_decide`` and leaves an event.
 """
+
 from django.contrib import admin
 
 from .models import Critique, CritiqueVersion, Flag, ModerationEvent
@@ -44,8 +45,19 @@ class AnnotationAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["document", "revision", "author"]
     search_fields = ["exact", "author__username", "document__title"]
-    fields = ["document", "revision", "author", "exact", "prefix", "suffix", "start", "end", "status",
-              "created", "modified"]
+    fields = [
+        "document",
+        "revision",
+        "author",
+        "exact",
+        "prefix",
+        "suffix",
+        "start",
+        "end",
+        "status",
+        "created",
+        "modified",
+    ]
     readonly_fields = fields
     inlines = [VersionInline, EventInline]
 

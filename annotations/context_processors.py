@@ -1,4 +1,5 @@
 """Template context shared by every page."""
+
 from django.utils.functional import SimpleLazyObject
 
 from .visibility import is_moderator

@@ -3,6 +3,7 @@ Demo critiques for a local demonstration: real critiques of the seed
 collection, filed by the demo scholar and, where marked, approved by the demo
 moderator, through the same services as everything else.
 """
+
 import json
 from pathlib import Path
 
@@ -30,8 +31,12 @@ def load_demo_critiques(path=DEMO_CRITIQUES, author_name="scholar", moderator_na
             continue
         with transaction.atomic():
             critique = critique_submit(
-                author=author, revision=document.current_revision, category=entry["category"],
-                body=entry["body"], evidence=entry["evidence"], exact=entry["exact"],
+                author=author,
+                revision=document.current_revision,
+                category=entry["category"],
+                body=entry["body"],
+                evidence=entry["evidence"],
+                exact=entry["exact"],
             )
             if entry.get("approve"):
                 critique_decide(critique, moderator=moderator, action=Action.APPROVE)

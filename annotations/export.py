@@ -28,10 +28,11 @@ Import restores into an empty database in one transaction, with the same
 ids, numbers and times, after checking every revision's SHA-256: any error
 and nothing is written.
 """
+
 import hashlib
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -54,10 +55,33 @@ VERSION = 1
 REVISION_BATCH = 50  # revisions can be megabytes each
 CRITIQUE_BATCH = 500
 
-USER_FIELDS = ["id", "username", "first_name", "last_name", "is_active", "is_staff", "is_superuser",
-               "date_joined", "last_login"]
-DOCUMENT_FIELDS = ["id", "slug", "title", "kind", "language", "author", "site", "original_url", "published",
-                   "captured", "rights", "notes", "created", "updated"]
+USER_FIELDS = [
+    "id",
+    "username",
+    "first_name",
+    "last_name",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "date_joined",
+    "last_login",
+]
+DOCUMENT_FIELDS = [
+    "id",
+    "slug",
+    "title",
+    "kind",
+    "language",
+    "author",
+    "site",
+    "original_url",
+    "published",
+    "captured",
+    "rights",
+    "notes",
+    "created",
+    "updated",
+]
 REVISION_FIELDS = ["id", "number", "parent", "text", "sha256", "summary", "created"]
 CRITIQUE_FIELDS = ["id", "exact", "prefix", "suffix", "start", "end", "status", "created", "modified"]
 VERSION_FIELDS = ["id", "number", "category", "body", "body_html", "evidence", "created"]
@@ -73,8 +97,9 @@ class DumpError(Exception):
 
 # --- Export --------------------------------------------------------------------
 
+
 def _time(value):
-    return value.astimezone(timezone.utc).isoformat() if value is not None else None
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def _fields(obj, names):
@@ -118,8 +143,7 @@ def export_archive(out, *, with_emails=False):
 
 def _export(out, with_emails):
     writer = _Writer(out)
-    writer.write("header", {"format": FORMAT, "version": VERSION, "exported": _time(datetime.now(timezone.utc))},
-                 count=False)
+    writer.write("header", {"format": FORMAT, "version": VERSION, "exported": _time(datetime.now(UTC))}, count=False)
     usernames = {}
     verified = set(EmailAddress.objects.filter(verified=True).values_list("user_id", "email")) if with_emails else ()
     for user in referenced_users().prefetch_related("groups").iterator(chunk_size=1000):
@@ -153,13 +177,23 @@ def _export(out, with_emails):
         numbers = {version.pk: version.number for version in critique.versions.all()}
         record = _fields(critique, CRITIQUE_FIELDS)
         record.update(
-            document=critique.document_id, revision=critique.revision_id, author=usernames[critique.author_id],
-            version=numbers.get(critique.version_id), published_version=numbers.get(critique.published_version_id),
+            document=critique.document_id,
+            revision=critique.revision_id,
+            author=usernames[critique.author_id],
+            version=numbers.get(critique.version_id),
+            published_version=numbers.get(critique.published_version_id),
             versions=[_fields(version, VERSION_FIELDS) for version in critique.versions.all()],
-            anchors=[{**_fields(anchor, ANCHOR_FIELDS), "revision": anchor.revision_id}
-                     for anchor in critique.anchors.all()],
-            events=[{**_fields(event, EVENT_FIELDS), "actor": usernames[event.actor_id],
-                     "version": numbers.get(event.version_id)} for event in critique.events.all()],
+            anchors=[
+                {**_fields(anchor, ANCHOR_FIELDS), "revision": anchor.revision_id} for anchor in critique.anchors.all()
+            ],
+            events=[
+                {
+                    **_fields(event, EVENT_FIELDS),
+                    "actor": usernames[event.actor_id],
+                    "version": numbers.get(event.version_id),
+                }
+                for event in critique.events.all()
+            ],
             flags=[{**_fields(flag, FLAG_FIELDS), "user": usernames[flag.user_id]} for flag in critique.flags.all()],
         )
         for kind in ("versions", "anchors", "events", "flags"):
@@ -172,6 +206,7 @@ def _export(out, with_emails):
 
 
 # --- Import --------------------------------------------------------------------
+
 
 def _parse_time(value):
     return datetime.fromisoformat(value) if value is not None else None
@@ -190,12 +225,11 @@ class _Importer:
 
     def __init__(self):
         self.hash, self.counts = hashlib.sha256(), Counter()
-        self.users = {}            # username -> id
-        self.documents = {}        # id -> current revision number
-        self.revisions = {}        # (document id, number) -> id
-        self.revision_ids = {}     # id -> document id
-        self.pending = {model: [] for model in (Revision, Critique, CritiqueVersion, Anchor,
-                                                 ModerationEvent, Flag)}
+        self.users = {}  # username -> id
+        self.documents = {}  # id -> current revision number
+        self.revisions = {}  # (document id, number) -> id
+        self.revision_ids = {}  # id -> document id
+        self.pending = {model: [] for model in (Revision, Critique, CritiqueVersion, Anchor, ModerationEvent, Flag)}
         self.document_times = {}
 
     def user_id(self, username, where):
@@ -228,8 +262,12 @@ class _Importer:
         if text_sha256(record["text"]) != record["sha256"]:
             raise DumpError(f"{where}: its text does not match its SHA-256; the dump is damaged.")
         created_by = record["created_by"] and self.user_id(record["created_by"], where)
-        revision = Revision(**_values(record, REVISION_FIELDS), document_id=record["document"],
-                            length=len(record["text"]), created_by_id=created_by)
+        revision = Revision(
+            **_values(record, REVISION_FIELDS),
+            document_id=record["document"],
+            length=len(record["text"]),
+            created_by_id=created_by,
+        )
         self.revisions[(record["document"], record["number"])] = revision.pk
         self.revision_ids[revision.pk] = record["document"]
         self.pending[Revision].append(revision)
@@ -247,27 +285,39 @@ class _Importer:
                 raise DumpError(f"{where} names version {number}, which it does not have.")
             return versions.get(number)
 
-        self.pending[Critique].append(Critique(
-            **_values(record, CRITIQUE_FIELDS), document_id=record["document"], revision_id=record["revision"],
-            author_id=self.user_id(record["author"], where), version_id=version_id(record["version"]),
-            published_version_id=version_id(record["published_version"]),
-        ))
+        self.pending[Critique].append(
+            Critique(
+                **_values(record, CRITIQUE_FIELDS),
+                document_id=record["document"],
+                revision_id=record["revision"],
+                author_id=self.user_id(record["author"], where),
+                version_id=version_id(record["version"]),
+                published_version_id=version_id(record["published_version"]),
+            )
+        )
         for version in record["versions"]:
             self.pending[CritiqueVersion].append(
-                CritiqueVersion(**_values(version, VERSION_FIELDS), critique_id=record["id"]))
+                CritiqueVersion(**_values(version, VERSION_FIELDS), critique_id=record["id"])
+            )
         for anchor in record["anchors"]:
             if self.revision_ids.get(anchor["revision"]) != record["document"]:
                 raise DumpError(f"{where} has an anchor on a revision of another document, or none.")
             self.pending[Anchor].append(
-                Anchor(**_values(anchor, ANCHOR_FIELDS), critique_id=record["id"], revision_id=anchor["revision"]))
+                Anchor(**_values(anchor, ANCHOR_FIELDS), critique_id=record["id"], revision_id=anchor["revision"])
+            )
         for event in record["events"]:
-            self.pending[ModerationEvent].append(ModerationEvent(
-                **_values(event, EVENT_FIELDS), critique_id=record["id"],
-                actor_id=self.user_id(event["actor"], where), version_id=version_id(event["version"]),
-            ))
+            self.pending[ModerationEvent].append(
+                ModerationEvent(
+                    **_values(event, EVENT_FIELDS),
+                    critique_id=record["id"],
+                    actor_id=self.user_id(event["actor"], where),
+                    version_id=version_id(event["version"]),
+                )
+            )
         for flag in record["flags"]:
-            self.pending[Flag].append(Flag(**_values(flag, FLAG_FIELDS), critique_id=record["id"],
-                                           user_id=self.user_id(flag["user"], where)))
+            self.pending[Flag].append(
+                Flag(**_values(flag, FLAG_FIELDS), critique_id=record["id"], user_id=self.user_id(flag["user"], where))
+            )
         for kind in ("versions", "anchors", "events", "flags"):
             self.counts[kind[:-1]] += len(record[kind])
         if len(self.pending[Critique]) >= CRITIQUE_BATCH:
@@ -289,8 +339,17 @@ class _Importer:
                 changes["current_revision_id"] = self.revisions[(document_id, number)]
             Document.objects.filter(pk=document_id).update(**changes)
         # Rows came with their ids: move each id sequence past them (PostgreSQL).
-        models = [get_user_model(), Document, Revision, Critique, CritiqueVersion, Anchor,
-                  ModerationEvent, Flag, EmailAddress]
+        models = [
+            get_user_model(),
+            Document,
+            Revision,
+            Critique,
+            CritiqueVersion,
+            Anchor,
+            ModerationEvent,
+            Flag,
+            EmailAddress,
+        ]
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(sql)
@@ -331,8 +390,12 @@ def import_archive(lines):
 
 def _import_records(lines):
     importer = _Importer()
-    handlers = {"user": importer.add_user, "document": importer.add_document,
-                "revision": importer.add_revision, "critique": importer.add_critique}
+    handlers = {
+        "user": importer.add_user,
+        "document": importer.add_document,
+        "revision": importer.add_revision,
+        "critique": importer.add_critique,
+    }
     for number, line in enumerate(lines, start=2):
         record = _parse_line(line, number)
         kind = record.pop("type", None)
@@ -340,7 +403,8 @@ def _import_records(lines):
             if next(lines, None) is not None:
                 raise DumpError(f"Line {number + 1}: nothing may follow the end line.")
             if record.get("sha256") != importer.hash.hexdigest() or record.get("counts") != dict(
-                    sorted(importer.counts.items())):
+                sorted(importer.counts.items())
+            ):
                 raise DumpError("The dump's checksum or counts do not match its records: it is damaged.")
             importer.finish()
             return record["counts"]

@@ -7,19 +7,17 @@ lengths, whether the quote names one passage) live in
 ``annotations.services``; its ValidationError is mapped back onto the fields
 with ``add_service_errors`` so the scholar sees each message where it belongs.
 """
+
 from django import forms
 
+from annotations.anchoring.selectors import CONTEXT_LENGTH
 from archive.text import normalize_text
 
 from .models import CATEGORIES_NEEDING_EVIDENCE, CATEGORY_DEFINITIONS, CATEGORY_SIGNS, Category
-from annotations.anchoring.selectors import CONTEXT_LENGTH
 from .services import MAX_EVIDENCE
 
 EVIDENCE_ROWS_SHOWN = 3
-MARKDOWN_HELP = (
-    "Markdown is allowed: *emphasis*, **strong**, [a link](https://example.org), "
-    "lists and > quotations."
-)
+MARKDOWN_HELP = "Markdown is allowed: *emphasis*, **strong**, [a link](https://example.org), lists and > quotations."
 
 
 def category_guide():
@@ -38,8 +36,7 @@ def category_guide():
 
 def categories_needing_evidence_text():
     """``factual error, disputed figure or misattribution``: the categories that must cite a source."""
-    labels = [Category(value).label.lower() for value in Category.values
-              if value in CATEGORIES_NEEDING_EVIDENCE]
+    labels = [Category(value).label.lower() for value in Category.values if value in CATEGORIES_NEEDING_EVIDENCE]
     return ", ".join(labels[:-1]) + " or " + labels[-1] if len(labels) > 1 else labels[0]
 
 
@@ -52,7 +49,10 @@ class CritiqueContentForm(forms.Form):
     )
     # Required-ness and length are the service's rules; it words the messages.
     body = forms.CharField(
-        label="Explanation", required=False, strip=False, help_text=MARKDOWN_HELP,
+        label="Explanation",
+        required=False,
+        strip=False,
+        help_text=MARKDOWN_HELP,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
 
@@ -63,14 +63,20 @@ class CritiqueContentForm(forms.Form):
         # three rows, or as many as are filled in.
         for number in range(1, MAX_EVIDENCE + 1):
             self.fields[f"evidence_{number}_url"] = forms.CharField(
-                label="Web address", required=False, max_length=4000,
+                label="Web address",
+                required=False,
+                max_length=4000,
                 widget=forms.URLInput(attrs={"placeholder": "https://…"}),
             )
             self.fields[f"evidence_{number}_title"] = forms.CharField(
-                label="Title", required=False, max_length=4000,
+                label="Title",
+                required=False,
+                max_length=4000,
             )
             self.fields[f"evidence_{number}_note"] = forms.CharField(
-                label="Note", required=False, max_length=4000,
+                label="Note",
+                required=False,
+                max_length=4000,
             )
 
     def evidence_rows(self):
@@ -88,9 +94,9 @@ class CritiqueContentForm(forms.Form):
         """Every row as ``{url, title, note}``; the service drops empty rows and numbers the rest."""
         rows = []
         for number in range(1, MAX_EVIDENCE + 1):
-            rows.append({
-                part: self.cleaned_data.get(f"evidence_{number}_{part}", "") for part in ("url", "title", "note")
-            })
+            rows.append(
+                {part: self.cleaned_data.get(f"evidence_{number}_{part}", "") for part in ("url", "title", "note")}
+            )
         # Trailing empty rows would only shift no numbers; drop them to keep the list short.
         while rows and not any(rows[-1].values()):
             rows.pop()
@@ -131,7 +137,9 @@ class CritiqueForm(CritiqueContentForm):
 
     # The quote is the passage itself, so nothing may be stripped from it.
     exact = forms.CharField(
-        label="Quote", required=False, strip=False,
+        label="Quote",
+        required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Select the passage in the text, or type or paste it here exactly as it is written.",
     )
@@ -157,9 +165,10 @@ class CritiqueForm(CritiqueContentForm):
         data = super().clean()
         # The hidden positions come from the page's script; the scholar can only act on the quote.
         if any(name in self.errors for name in ("start", "end", "prefix", "suffix")):
-            self.add_error("exact", (
-                "The position of the selection was not understood: select the passage again, or type the quote."
-            ))
+            self.add_error(
+                "exact",
+                ("The position of the selection was not understood: select the passage again, or type the quote."),
+            )
         return data
 
     def selector(self):
@@ -169,7 +178,8 @@ class CritiqueForm(CritiqueContentForm):
 
 class FlagForm(forms.Form):
     reason = forms.CharField(
-        label="What is wrong with this critique?", required=False,
+        label="What is wrong with this critique?",
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Moderators read every flag. Say what is wrong: a misreading, a broken source, abuse…",
     )

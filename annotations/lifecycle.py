@@ -8,6 +8,7 @@ states refuse one), so no caller re-states a rule.
 No Django models here (only ``TextChoices``), so the table is easy to read
 and to test on its own.
 """
+
 from typing import NamedTuple
 
 from django.db.models import TextChoices
@@ -63,11 +64,19 @@ MOVES = {
     Action.REJECT: Move(MODERATOR, frozenset({Status.PENDING}), Status.REJECTED, needs_reason=True),
     Action.REQUEST_CHANGES: Move(MODERATOR, frozenset({Status.PENDING}), Status.CHANGES_REQUESTED, needs_reason=True),
     Action.HIDE: Move(
-        MODERATOR, _UNDER_REVIEW, Status.HIDDEN, needs_reason=True, published_from=_UNDER_REVIEW, resolves_flags=True,
+        MODERATOR,
+        _UNDER_REVIEW,
+        Status.HIDDEN,
+        needs_reason=True,
+        published_from=_UNDER_REVIEW,
+        resolves_flags=True,
     ),
     # Reconsidering a publication takes it out of public view until decided again.
     Action.REOPEN: Move(
-        MODERATOR, _DECIDED, Status.PENDING, unpublishes_from=frozenset({Status.APPROVED, Status.HIDDEN}),
+        MODERATOR,
+        _DECIDED,
+        Status.PENDING,
+        unpublishes_from=frozenset({Status.APPROVED, Status.HIDDEN}),
         resolves_flags=True,
     ),
     Action.DISMISS_FLAGS: Move(MODERATOR, frozenset({Status.APPROVED}), None, resolves_flags=True),

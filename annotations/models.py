@@ -5,6 +5,7 @@ exact revision, their immutable versions, the moderation history and flags.
 Writes go through ``annotations.services``; who may see what is decided by
 ``annotations.visibility``.
 """
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -64,7 +65,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 class Critique(models.Model):
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="critiques")
     revision = models.ForeignKey(
-        Revision, on_delete=models.PROTECT, related_name="critiques",
+        Revision,
+        on_delete=models.PROTECT,
+        related_name="critiques",
         help_text="The revision the critique was written on.",
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="critiques")
@@ -76,11 +79,18 @@ class Critique(models.Model):
     end = models.PositiveIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     version = models.ForeignKey(
-        "CritiqueVersion", null=True, on_delete=models.PROTECT, related_name="+",
+        "CritiqueVersion",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The latest version, as its author last wrote it.",
     )
     published_version = models.ForeignKey(
-        "CritiqueVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "CritiqueVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The approved version readers see; empty until first approved.",
     )
     created = models.DateTimeField(default=timezone.now)
@@ -236,7 +246,7 @@ class Anchor(models.Model):
     quote = models.TextField(
         blank=True,
         help_text="The passage a person re-attached the critique to, carried forward with it; "
-                  "empty means the critique's own quote.",
+        "empty means the critique's own quote.",
     )
     created = models.DateTimeField(default=timezone.now)
 

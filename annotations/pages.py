@@ -10,12 +10,9 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
-
-from annotations.models import Critique, ModerationEvent
 from annotations.lifecycle import ACTIONS_NEEDING_REASON, REASONED_STATUSES, Status
+from annotations.models import Critique, ModerationEvent
 from annotations.visibility import can_see
-
-
 
 
 # Read at request time, so the limits can be changed in settings (and in tests).
@@ -44,6 +41,7 @@ def status_label(critique):
         return f"Published; the change is {label[0].lower()}{label[1:]}"
     return label
 
+
 def rate_limited_page(request, what, rate):
     context = {"what": what, "rate": rate.replace("/h", " an hour")}
     return render(request, "annotations/rate_limited.html", context, status=429)
@@ -57,7 +55,6 @@ def conflict_page(request, error):
 def forbidden_page(request, error, critique):
     context = {"message": str(error), "critique": critique}
     return render(request, "annotations/forbidden.html", context, status=403)
-
 
 
 def critique_or_404(request, pk):

@@ -10,9 +10,10 @@ texts in memory, and batched inserts. The unique (critique, revision)
 constraint makes a second run fail (and roll the revision back) rather than
 anchor a critique twice.
 """
-from archive.models import Revision
 
 from annotations.anchoring.carry_forward import carry_forward
+from archive.models import Revision
+
 from .models import Anchor
 
 BATCH_SIZE = 1000
@@ -24,7 +25,13 @@ def carry_anchors(previous, revision, critique_ids=None):
     if critique_ids is not None:
         rows = rows.filter(critique_id__in=critique_ids)
     rows = rows.values_list(
-        "critique_id", "start", "end", "quote", "critique__exact", "critique__prefix", "critique__suffix",
+        "critique_id",
+        "start",
+        "end",
+        "quote",
+        "critique__exact",
+        "critique__prefix",
+        "critique__suffix",
     )
     anchors, quotes = [], {}
     for critique_id, start, end, quote, exact, prefix, suffix in rows:
@@ -38,8 +45,13 @@ def carry_anchors(previous, revision, critique_ids=None):
     Anchor.objects.bulk_create(
         [
             Anchor(
-                critique_id=critique_id, revision=revision, start=placement.start, end=placement.end,
-                state=placement.state, score=placement.score, quote=quotes.get(critique_id, ""),
+                critique_id=critique_id,
+                revision=revision,
+                start=placement.start,
+                end=placement.end,
+                state=placement.state,
+                score=placement.score,
+                quote=quotes.get(critique_id, ""),
             )
             for critique_id, placement in placements.items()
         ],

@@ -5,11 +5,23 @@ Whatever the Markdown holds, only the tags below survive: no scripts, styles,
 images or event attributes, and links only to http, https or mailto with
 ``rel="nofollow noopener"``.
 """
+
 import markdown
 import nh3
 
 ALLOWED_TAGS = {
-    "p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code", "pre", "hr",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "hr",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto"}

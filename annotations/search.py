@@ -4,9 +4,10 @@ Full-text search of published critiques, on the archive's search engine
 quoted passage and the category. Only public critiques are in the index, and
 results still pass through the visibility rule.
 """
+
 from archive.search import SearchIndex
 
-from .models import Critique, Category
+from .models import Category, Critique
 from .visibility import visible_critiques
 
 critiques_index = SearchIndex(
@@ -30,8 +31,11 @@ def reindex_critique(critique_id):
         return
     version = critique.published_version
     critiques_index.update(
-        critique_id, language=critique.document.language, title=Category(version.category).label,
-        subtitle=critique.exact, body=version.body,
+        critique_id,
+        language=critique.document.language,
+        title=Category(version.category).label,
+        subtitle=critique.exact,
+        body=version.body,
     )
 
 

@@ -4,6 +4,7 @@ decisions and flags. Each runs in one transaction, locks the critique it
 changes and records an append-only ModerationEvent; views and API views only
 parse input, call these and render.
 """
+
 import logging
 
 from django.conf import settings
@@ -13,9 +14,6 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-
-from archive.changes import note_public_change
-from archive.models import Document
 
 from annotations import lifecycle
 from annotations.anchoring.selectors import SelectorError, quote_context, resolve_selector
@@ -34,6 +32,8 @@ from annotations.receivers import anchor_on_later_revisions
 from annotations.rendering import render_markdown
 from annotations.search import reindex_critique
 from annotations.visibility import is_moderator
+from archive.changes import note_public_change
+from archive.models import Document
 
 MAX_BODY_LENGTH = 10_000
 MAX_EVIDENCE = 10
@@ -74,7 +74,9 @@ def clean_critique_content(category, body, evidence):
     if evidence_errors:
         errors["evidence"] = evidence_errors
     elif category in CATEGORIES_NEEDING_EVIDENCE and not cleaned_evidence:
-        errors["evidence"] = [f"A critique of this kind ({Category(category).label.lower()}) needs at least one source."]
+        errors["evidence"] = [
+            f"A critique of this kind ({Category(category).label.lower()}) needs at least one source."
+        ]
     if errors:
         raise ValidationError(errors)
     return {"category": category, "body": body, "evidence": cleaned_evidence}
@@ -162,8 +164,13 @@ def _record(critique, actor, action, from_status, to_status, reason="", version=
     note_public_change()
     reindex_critique(critique.pk)
     return ModerationEvent.objects.create(
-        critique=critique, actor=actor, action=action, from_status=from_status,
-        to_status=to_status, reason=reason, version=version,
+        critique=critique,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        version=version,
     )
 
 
@@ -178,8 +185,9 @@ def _move(critique, from_status, **changes):
         setattr(critique, field, value)
 
 
-def critique_submit(*, author, revision, category, body, evidence=None, exact, prefix="", suffix="",
-                      start=None, end=None):
+def critique_submit(
+    *, author, revision, category, body, evidence=None, exact, prefix="", suffix="", start=None, end=None
+):
     """File a new critique of a passage of ``revision``; it waits for review."""
     content = clean_critique_content(category, body, evidence)
     start, end, prefix, suffix = locate_passage(revision, exact, prefix, suffix, start, end)
@@ -188,15 +196,27 @@ def critique_submit(*, author, revision, category, body, evidence=None, exact, p
         # recorded meanwhile would otherwise miss this critique's anchor.
         document = Document.objects.select_for_update().only("current_revision").get(pk=revision.document_id)
         critique = Critique.objects.create(
-            document_id=revision.document_id, revision=revision, author=author,
-            exact=exact, prefix=prefix, suffix=suffix, start=start, end=end, status=Status.PENDING,
+            document_id=revision.document_id,
+            revision=revision,
+            author=author,
+            exact=exact,
+            prefix=prefix,
+            suffix=suffix,
+            start=start,
+            end=end,
+            status=Status.PENDING,
         )
         version = _write_version(critique, 1, content)
         Critique.objects.filter(pk=critique.pk).update(version=version)
         critique.version = version
         _record(critique, author, Action.SUBMIT, "", Status.PENDING, version=version)
         Anchor.objects.create(
-            critique=critique, revision=revision, start=start, end=end, state=AnchorState.EXACT, score=1.0,
+            critique=critique,
+            revision=revision,
+            start=start,
+            end=end,
+            state=AnchorState.EXACT,
+            score=1.0,
         )
         if document.current_revision_id != revision.pk:
             anchor_on_later_revisions(critique)
@@ -229,8 +249,13 @@ def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
         anchor.quote = "" if exact == locked.exact else exact
         anchor.save()
         _record(
-            locked, user, Action.REATTACH, locked.status, locked.status,
-            reason=f"Placed on revision {revision.number}, characters {start}–{end}.", version=locked.version,
+            locked,
+            user,
+            Action.REATTACH,
+            locked.status,
+            locked.status,
+            reason=f"Placed on revision {revision.number}, characters {start}–{end}.",
+            version=locked.version,
         )
     return anchor
 
@@ -302,11 +327,20 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
 
 def log_decision(event, moderator):
     """The structured log line of a committed decision."""
-    moderation_log.info("moderation decision", extra={"fields": {
-        "event_id": event.pk, "critique_id": event.critique_id, "action": event.action,
-        "from": event.from_status, "to": event.to_status, "actor": moderator.get_username(),
-        "at": event.created.isoformat(),
-    }})
+    moderation_log.info(
+        "moderation decision",
+        extra={
+            "fields": {
+                "event_id": event.pk,
+                "critique_id": event.critique_id,
+                "action": event.action,
+                "from": event.from_status,
+                "to": event.to_status,
+                "actor": moderator.get_username(),
+                "at": event.created.isoformat(),
+            }
+        },
+    )
 
 
 def critique_flag(critique, *, user, reason):
@@ -346,8 +380,7 @@ def send_decision_email(event_id):
     lines = [
         f"Hello {author.get_username()},",
         "",
-        f"Your critique of “{critique.exact[:80]}” in {critique.document.title} "
-        f"{DECISION_MESSAGES[event.action]}.",
+        f"Your critique of “{critique.exact[:80]}” in {critique.document.title} {DECISION_MESSAGES[event.action]}.",
     ]
     if event.reason:
         lines += ["", "The moderator's reason:", event.reason]

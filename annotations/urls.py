@@ -1,4 +1,5 @@
 """The site's pages about critiques: the annotated reading pages, a critique's own pages, search and moderation."""
+
 from django.urls import path
 
 from annotations.critiques import views as critique_views
@@ -8,8 +9,9 @@ from annotations.reading import views as reading_views
 app_name = "annotations"
 
 urlpatterns = [
-    path("documents/<slug:slug>/revisions/<int:number>/critiques/", reading_views.critique_create,
-         name="critique_create"),
+    path(
+        "documents/<slug:slug>/revisions/<int:number>/critiques/", reading_views.critique_create, name="critique_create"
+    ),
     path("critiques/<int:pk>/", critique_views.critique_detail, name="critique"),
     path("critiques/<int:pk>/edit/", critique_views.critique_edit, name="critique_edit"),
     path("critiques/<int:pk>/withdraw/", critique_views.critique_withdraw, name="critique_withdraw"),

@@ -12,6 +12,7 @@ The same rule says what each viewer learns of a critique's history
 which of its fields a viewer's ETag may depend on (``etag_parts``), so no
 hidden state reaches anyone through a header either.
 """
+
 from typing import NamedTuple
 
 from django.db.models import Q
@@ -110,15 +111,17 @@ def visible_history(user, critique, events):
         if not full and event.action not in PUBLIC_MILESTONES:
             continue
         by_author = event.actor_id == critique.author_id
-        entries.append(HistoryEntry(
-            action=event.action,
-            created=event.created,
-            from_status=(event.from_status or None) if full else None,
-            to_status=event.to_status if full else None,
-            reason=event.reason if full else "",
-            actor=event.actor.get_username() if moderator or by_author else None,
-            by_author=by_author,
-        ))
+        entries.append(
+            HistoryEntry(
+                action=event.action,
+                created=event.created,
+                from_status=(event.from_status or None) if full else None,
+                to_status=event.to_status if full else None,
+                reason=event.reason if full else "",
+                actor=event.actor.get_username() if moderator or by_author else None,
+                by_author=by_author,
+            )
+        )
     return entries
 
 
@@ -132,6 +135,11 @@ def etag_parts(user, critique, latest=None):
     if latest is None:
         latest = sees_latest_wording(user, critique)
     if latest:
-        return (critique.pk, critique.status, critique.version_id, critique.published_version_id,
-                critique.modified.isoformat())
+        return (
+            critique.pk,
+            critique.status,
+            critique.version_id,
+            critique.published_version_id,
+            critique.modified.isoformat(),
+        )
     return (critique.pk, Status.APPROVED, critique.published_version_id)

@@ -4,6 +4,7 @@ text of a new revision; revisions themselves are read-only. A new document is
 made by ``document_create``, and every save of one by ``document_update``, like
 every other write.
 """
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -82,12 +83,19 @@ class DocumentAdmin(admin.ModelAdmin):
         try:
             if change:
                 revision = document_update(
-                    obj, user=request.user, base_revision=data.get("base_revision") or 0,
-                    text=data["new_text"], summary=data["edit_summary"], **metadata,
+                    obj,
+                    user=request.user,
+                    base_revision=data.get("base_revision") or 0,
+                    text=data["new_text"],
+                    summary=data["edit_summary"],
+                    **metadata,
                 ).revision
             else:
                 document = document_create(
-                    text=data["new_text"], summary=data["edit_summary"], user=request.user, **metadata,
+                    text=data["new_text"],
+                    summary=data["edit_summary"],
+                    user=request.user,
+                    **metadata,
                 )
                 # The admin goes on with the form's instance (the log entry, the redirect).
                 obj.pk = document.pk

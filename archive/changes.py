@@ -4,6 +4,7 @@ The change counter behind anonymous HTTP caching (see config.caching).
 Anything that changes what readers see calls ``note_public_change`` in the
 same transaction; a rolled-back change leaves the counter as it was.
 """
+
 from django.db import connection
 
 from .models import ChangeCounter

@@ -6,6 +6,7 @@ its revisions in order (the capture as received, then the reading text).
 Loading is idempotent: a document gets only the revisions it doesn't have
 yet, so running it twice changes nothing.
 """
+
 import json
 from pathlib import Path
 
@@ -40,7 +41,10 @@ def load_seed_collection(seed_dir=SEED_DIR, user=None):
                 metadata = {field: entry.get(field, "") for field in METADATA_FIELDS}
                 first = revisions[0]
                 document = document_create(
-                    text=read_seed_text(seed_dir, first["file"]), summary=first["summary"], user=user, **metadata,
+                    text=read_seed_text(seed_dir, first["file"]),
+                    summary=first["summary"],
+                    user=user,
+                    **metadata,
                 )
                 recorded += 1
             # An existing document keeps its metadata: loading only adds the revisions it lacks.

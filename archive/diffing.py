@@ -5,6 +5,7 @@ Lines are compared first; where a run of lines was replaced, the words of the
 old and new run are compared so a changed word is marked, not its paragraph.
 Unchanged stretches far from any change fold into a count of lines.
 """
+
 import difflib
 import re
 from dataclasses import dataclass, field

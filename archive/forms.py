@@ -1,4 +1,5 @@
 """Forms of the archive's public pages and of the admin."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -8,9 +9,7 @@ from .services import clean_revision_text, clean_summary
 
 class DocumentFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200)
-    kind = forms.ChoiceField(
-        required=False, choices=[("", "Any kind")] + list(DocumentKind.choices)
-    )
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind")] + list(DocumentKind.choices))
     language = forms.CharField(required=False, max_length=35)
 
 
@@ -32,12 +31,16 @@ class DocumentAdminForm(forms.ModelForm):
     """
 
     new_text = forms.CharField(
-        label="Text", widget=forms.Textarea(attrs={"rows": 30, "cols": 100}), required=True,
+        label="Text",
+        widget=forms.Textarea(attrs={"rows": 30, "cols": 100}),
+        required=True,
         strip=False,
         help_text="Saving changed text records a new revision; unchanged text records nothing.",
     )
     edit_summary = forms.CharField(
-        label="Edit summary", max_length=500, required=False,
+        label="Edit summary",
+        max_length=500,
+        required=False,
         help_text="What changed and why. Required when the text changes.",
     )
     base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
@@ -46,8 +49,17 @@ class DocumentAdminForm(forms.ModelForm):
     class Meta:
         model = Document
         fields = [
-            "slug", "title", "kind", "language", "author", "site", "original_url",
-            "published", "captured", "rights", "notes",
+            "slug",
+            "title",
+            "kind",
+            "language",
+            "author",
+            "site",
+            "original_url",
+            "published",
+            "captured",
+            "rights",
+            "notes",
         ]
 
     def __init__(self, *args, **kwargs):

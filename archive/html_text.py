@@ -7,25 +7,79 @@ captures contain. The result keeps the page's paragraphs, one blank line
 between them; drops page furniture (navigation, scripts, forms…); collapses
 inline whitespace the way a browser renders it; and keeps ``<pre>`` lines.
 """
+
 import re
 from html.parser import HTMLParser
 from typing import NamedTuple
 
 # Elements that start or end a paragraph of the reduced text.
-BLOCK_ELEMENTS = frozenset({
-    "address", "article", "blockquote", "body", "br", "caption", "dd", "details",
-    "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "h1", "h2",
-    "h3", "h4", "h5", "h6", "head", "hgroup", "hr", "html", "legend", "li", "main",
-    "menu", "ol", "p", "pre", "section", "summary", "table", "tbody", "tfoot",
-    "thead", "tr", "ul",
-})
+BLOCK_ELEMENTS = frozenset(
+    {
+        "address",
+        "article",
+        "blockquote",
+        "body",
+        "br",
+        "caption",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "head",
+        "hgroup",
+        "hr",
+        "html",
+        "legend",
+        "li",
+        "main",
+        "menu",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "tfoot",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 # Table cells sit on one line, but their words must not run together.
 CELL_ELEMENTS = frozenset({"td", "th"})
 # Page furniture and non-text content: everything inside is dropped.
-DROPPED_ELEMENTS = frozenset({
-    "aside", "button", "canvas", "footer", "form", "header", "iframe", "math",
-    "nav", "noscript", "object", "script", "select", "style", "svg", "template",
-})
+DROPPED_ELEMENTS = frozenset(
+    {
+        "aside",
+        "button",
+        "canvas",
+        "footer",
+        "form",
+        "header",
+        "iframe",
+        "math",
+        "nav",
+        "noscript",
+        "object",
+        "script",
+        "select",
+        "style",
+        "svg",
+        "template",
+    }
+)
 # Only ASCII whitespace collapses in HTML; a no-break space stays as written.
 HTML_WHITESPACE_RE = re.compile(r"[ \t\n\r\f]+")
 

@@ -21,6 +21,7 @@ can't hold or fail against no date (RFC 9110, 13.1.3 and 13.1.4), so
 - ``if_match_missing(request)``: for a write that must be conditional, so no
   one's change is lost: 428 Precondition Required (RFC 6585) when true.
 """
+
 import hashlib
 import json
 

@@ -7,6 +7,7 @@ Each file is imported on its own, in its own transaction: a bad file is
 reported and leaves nothing behind, and the files after it still import.
 Files are read one at a time, so memory stays flat on large runs.
 """
+
 import datetime
 import enum
 import json
@@ -119,7 +120,12 @@ def record_document_file(document, text, summary, metadata, user):
     """A file for an existing document: a new revision if the text changed, and the changed metadata."""
     # Fields the sidecar leaves out keep their values: a short sidecar never wipes metadata.
     update = document_update(
-        document, user=user, base_revision=document.revision_count, text=text, summary=summary, **metadata,
+        document,
+        user=user,
+        base_revision=document.revision_count,
+        text=text,
+        summary=summary,
+        **metadata,
     )
     revision, changed = update.revision, update.changed
     updated = f"; updated {', '.join(changed)}" if changed else ""
@@ -165,9 +171,7 @@ def read_sidecar(path):
 def check_sidecar_fields(fields, name):
     unknown = sorted(set(fields) - set(SIDECAR_FIELDS))
     if unknown:
-        raise ImportProblem(
-            f"{name} has unknown keys: {', '.join(unknown)} (known: {', '.join(SIDECAR_FIELDS)})"
-        )
+        raise ImportProblem(f"{name} has unknown keys: {', '.join(unknown)} (known: {', '.join(SIDECAR_FIELDS)})")
     for field, value in fields.items():
         # TOML has a date type; a bare 1871-03-18 is as good as the string.
         if field in DATE_FIELDS and type(value) is datetime.date:

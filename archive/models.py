@@ -6,6 +6,7 @@ lives in Revisions, which are never updated or deleted. Documents and new
 revisions are written only through ``archive.services`` (``document_create``,
 ``document_update``, ``revision_create``).
 """
+
 import re
 
 from django.conf import settings
@@ -20,7 +21,8 @@ validate_partial_date = RegexValidator(
     PARTIAL_DATE_RE, "Enter a date as YYYY, YYYY-MM or YYYY-MM-DD.", code="invalid_date"
 )
 validate_language = RegexValidator(
-    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", "Enter a language code such as en, fr or pt-BR.",
+    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+    "Enter a language code such as en, fr or pt-BR.",
     code="invalid_language",
 )
 
@@ -40,24 +42,37 @@ class Document(models.Model):
     title = models.CharField(max_length=300)
     kind = models.CharField(max_length=32, choices=DocumentKind.choices)
     language = models.CharField(
-        max_length=35, blank=True, validators=[validate_language],
+        max_length=35,
+        blank=True,
+        validators=[validate_language],
         help_text="Language of the text as a BCP 47 code (en, fr, pt-BR).",
     )
     author = models.CharField(max_length=300, blank=True, help_text="As named in the source.")
     site = models.CharField("site or publisher", max_length=300, blank=True)
     original_url = models.URLField("original URL", max_length=2000, blank=True)
     published = models.CharField(
-        "publication date", max_length=10, blank=True, validators=[validate_partial_date],
+        "publication date",
+        max_length=10,
+        blank=True,
+        validators=[validate_partial_date],
         help_text="YYYY, YYYY-MM or YYYY-MM-DD; empty when unknown.",
     )
     captured = models.CharField(
-        "capture date", max_length=10, blank=True, validators=[validate_partial_date],
+        "capture date",
+        max_length=10,
+        blank=True,
+        validators=[validate_partial_date],
         help_text="When the source was captured; empty when unknown.",
     )
     rights = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True, max_length=5000)
     current_revision = models.ForeignKey(
-        "Revision", null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="+",
+        "Revision",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(auto_now=True)
@@ -96,14 +111,20 @@ class Revision(models.Model):
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="revisions")
     number = models.PositiveIntegerField()
     parent = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Number of the revision this one was written on.",
+        null=True,
+        blank=True,
+        help_text="Number of the revision this one was written on.",
     )
     text = models.TextField()
     sha256 = models.CharField(max_length=64)
     length = models.PositiveIntegerField(help_text="Length of the text in characters.")
     summary = models.CharField("edit summary", max_length=500)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created = models.DateTimeField(default=timezone.now)
 

@@ -13,6 +13,7 @@ with a title, a subtitle (e.g. the author) and a body. The archive indexes
 documents; other apps may create their own indexes with the same class.
 ``SearchPaginator`` pages results without searching twice to count them.
 """
+
 import html
 import re
 
@@ -23,9 +24,21 @@ from django.db.models.expressions import RawSQL
 
 # Language codes (the primary subtag) and the PostgreSQL configuration for each.
 LANGUAGE_CONFIGS = {
-    "da": "danish", "de": "german", "en": "english", "es": "spanish", "fi": "finnish",
-    "fr": "french", "hu": "hungarian", "it": "italian", "nl": "dutch", "no": "norwegian",
-    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sv": "swedish", "tr": "turkish",
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "hu": "hungarian",
+    "it": "italian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sv": "swedish",
+    "tr": "turkish",
 }
 CONFIGS = sorted(set(LANGUAGE_CONFIGS.values()) | {"simple"})
 # Snippet delimiters that cannot occur in stored text (it never holds C0 controls but \n).
@@ -56,7 +69,7 @@ class SearchPaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list.annotate(search_total=Window(Count("*")))[bottom:bottom + self.per_page])
+        rows = list(self.object_list.annotate(search_total=Window(Count("*")))[bottom : bottom + self.per_page])
         if not rows and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
         self.count = rows[0].search_total if rows else 0  # takes the place of the counting query
@@ -121,8 +134,13 @@ class SearchIndex:
                     ON CONFLICT ({self.key}) DO UPDATE
                         SET config = EXCLUDED.config, title = EXCLUDED.title, vector = EXCLUDED.vector
                     """,
-                    {"key": key, "config": language_config(language), "title": title,
-                     "subtitle": subtitle, "body": body},
+                    {
+                        "key": key,
+                        "config": language_config(language),
+                        "title": title,
+                        "subtitle": subtitle,
+                        "body": body,
+                    },
                 )
             else:
                 cursor.execute(f"DELETE FROM {self.table} WHERE rowid = %s", [key])
@@ -140,8 +158,7 @@ class SearchIndex:
     def _pg_match(self):
         # One branch per configuration, each with a constant tsquery, so the GIN index serves them all.
         branches = " OR ".join(
-            f"(config = '{config}'::regconfig AND vector @@ websearch_to_tsquery('{config}', %s))"
-            for config in CONFIGS
+            f"(config = '{config}'::regconfig AND vector @@ websearch_to_tsquery('{config}', %s))" for config in CONFIGS
         )
         return branches, len(CONFIGS)
 
@@ -177,8 +194,10 @@ class SearchIndex:
         placeholders = ", ".join(["%s"] * len(keys))
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                options = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, "
-                           'MinWords=8, MaxFragments=2, FragmentDelimiter=" … "')
+                options = (
+                    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, "
+                    'MinWords=8, MaxFragments=2, FragmentDelimiter=" … "'
+                )
                 source = self.text_sql.replace("%(keys)s", placeholders)
                 # ts_headline reads the whole text: quote from the first 200,000 characters.
                 cursor.execute(
@@ -208,8 +227,11 @@ documents_index = SearchIndex(
 def index_document(document, text):
     """Put the document's title, author and current text in the search index."""
     documents_index.update(
-        document.pk, language=document.language, title=document.title,
-        subtitle=" ".join(filter(None, [document.author, document.site])), body=text,
+        document.pk,
+        language=document.language,
+        title=document.title,
+        subtitle=" ".join(filter(None, [document.author, document.site])),
+        body=text,
     )
 
 

@@ -7,6 +7,7 @@ for the admin, the importer, the seed loader and the API alike;
 ``revision_create`` records a revision on its own. (Restoring a dump,
 ``annotations.export``, writes the rows as they were: it is the one exception.)
 """
+
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -20,8 +21,17 @@ MAX_TEXT_LENGTH = 5_000_000
 MAX_SUMMARY_LENGTH = Revision._meta.get_field("summary").max_length
 # What a writer may set on a document; the rest (current revision, timestamps) the rules keep.
 METADATA_FIELDS = (
-    "slug", "title", "kind", "language", "author", "site", "original_url",
-    "published", "captured", "rights", "notes",
+    "slug",
+    "title",
+    "kind",
+    "language",
+    "author",
+    "site",
+    "original_url",
+    "published",
+    "captured",
+    "rights",
+    "notes",
 )
 
 
@@ -50,9 +60,7 @@ def clean_revision_text(text):
     if not text.strip():
         raise ValidationError("The text is empty.", code="blank")
     if len(text) > MAX_TEXT_LENGTH:
-        raise ValidationError(
-            f"The text is longer than {MAX_TEXT_LENGTH:,} characters.", code="too_long"
-        )
+        raise ValidationError(f"The text is longer than {MAX_TEXT_LENGTH:,} characters.", code="too_long")
     return text
 
 
@@ -61,9 +69,7 @@ def clean_summary(summary):
     if not summary:
         raise ValidationError("An edit summary is required.", code="required")
     if len(summary) > MAX_SUMMARY_LENGTH:
-        raise ValidationError(
-            f"The edit summary is longer than {MAX_SUMMARY_LENGTH} characters.", code="too_long"
-        )
+        raise ValidationError(f"The edit summary is longer than {MAX_SUMMARY_LENGTH} characters.", code="too_long")
     return summary
 
 
@@ -127,22 +133,22 @@ def revision_revert(document, *, to_number, base_revision, user=None, summary=""
     """Record a new revision whose text equals revision ``to_number``."""
     old = document.revisions.get(number=to_number)
     summary = summary.strip() or f"Reverted to revision {to_number}."
-    return revision_create(
-        document, text=old.text, summary=summary, base_revision=base_revision, user=user
-    )
+    return revision_create(document, text=old.text, summary=summary, base_revision=base_revision, user=user)
 
 
 def check_metadata_fields(metadata):
     """A ValidationError naming each key of ``metadata`` that is not a document metadata field."""
     unknown = sorted(set(metadata) - set(METADATA_FIELDS))
     if unknown:
-        raise ValidationError({
-            field: ValidationError(
-                f"{field} is not a document metadata field (known: {', '.join(METADATA_FIELDS)}).",
-                code="unknown_field",
-            )
-            for field in unknown
-        })
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    f"{field} is not a document metadata field (known: {', '.join(METADATA_FIELDS)}).",
+                    code="unknown_field",
+                )
+                for field in unknown
+            }
+        )
 
 
 def document_create(*, text, summary, user=None, **metadata):
@@ -206,7 +212,11 @@ def document_update(document, *, user=None, base_revision=None, text=None, summa
             if text is not None:
                 recording = True
                 revision = _record_revision(
-                    locked, text=text, summary=summary, base_revision=base_revision, user=user,
+                    locked,
+                    text=text,
+                    summary=summary,
+                    base_revision=base_revision,
+                    user=user,
                 )
     except IntegrityError:
         if not recording:

@@ -1,4 +1,5 @@
 """Looking up what a page shows: a document's current revision, or one revision, in one query each, or a 404."""
+
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 
@@ -8,7 +9,8 @@ from archive.models import Document, Revision
 def current_revision_or_404(slug):
     """The current revision of a document, with its document, in one query."""
     document = get_object_or_404(
-        Document.objects.select_related("current_revision__created_by"), slug=slug,
+        Document.objects.select_related("current_revision__created_by"),
+        slug=slug,
         current_revision__isnull=False,
     )
     current = document.current_revision

@@ -4,6 +4,7 @@ Plain-text rules of the archive. No Django imports: pure functions.
 Offsets everywhere in the archive count Unicode code points (Python ``str``
 indices), so nothing here ever re-encodes text.
 """
+
 import hashlib
 
 

@@ -3,6 +3,7 @@ Public pages of the archive: home, the document list, reading pages,
 revision history, revision permalinks and diffs. Each page runs a fixed
 number of SQL queries whatever the size of the document or its history.
 """
+
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
@@ -18,9 +19,7 @@ REVISIONS_PER_PAGE = 100
 
 def _listed_documents():
     # The list never needs revision texts: leave them in the database.
-    return Document.objects.select_related("current_revision").defer(
-        "notes", "current_revision__text"
-    )
+    return Document.objects.select_related("current_revision").defer("notes", "current_revision__text")
 
 
 def home(request):
@@ -72,8 +71,8 @@ def revision_diff(request, slug):
         form = DiffForm(request.GET)
         if not form.is_valid():
             return HttpResponseBadRequest(
-                "Give two revision numbers: ?from=A&to=B, each a whole number from 1 to "
-                f"{count}.", content_type="text/plain; charset=utf-8",
+                f"Give two revision numbers: ?from=A&to=B, each a whole number from 1 to {count}.",
+                content_type="text/plain; charset=utf-8",
             )
         old_number, new_number = form.cleaned_data["from_"], form.cleaned_data["to"]
     else:
@@ -83,8 +82,10 @@ def revision_diff(request, slug):
     revisions = {r.number: r for r in document.revisions.filter(number__in=[old_number, new_number])}
     if old_number not in revisions or new_number not in revisions:
         return render(
-            request, "404.html",
-            {"message": f"{document.title} has revisions 1 to {count}."}, status=404,
+            request,
+            "404.html",
+            {"message": f"{document.title} has revisions 1 to {count}."},
+            status=404,
         )
     old, new = revisions[old_number], revisions[new_number]
     return render(

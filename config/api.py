@@ -10,6 +10,7 @@ conflict is 409), so no view needs to translate them.
 ``ErrorSerializer`` describes that shape in the OpenAPI schema:
 ``extend_schema(responses={200: …, **error_responses(400, 404)})``.
 """
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -63,7 +64,8 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="A machine-readable code: invalid, not_found, conflict…")
     detail = serializers.CharField(help_text="What went wrong, for people.")
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False,
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
         help_text="Validation errors only: the messages for each bad field.",
     )
 
@@ -84,9 +86,7 @@ ERROR_DESCRIPTIONS = {
 
 def error_responses(*statuses):
     """OpenAPI responses for the given error statuses, all in the one error shape."""
-    return {
-        status: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[status]) for status in statuses
-    }
+    return {status: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[status]) for status in statuses}
 
 
 def _field_messages(detail):

@@ -2,6 +2,7 @@
 The API under /api/: the archive's endpoints and the critiques' (with the W3C
 Web Annotation ones), token authentication, the OpenAPI schema and its docs.
 """
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 

@@ -6,10 +6,11 @@ Clients authenticate with a session (browsers; writes need the CSRF token)
 or with a token from ``POST /api/auth/token/``, sent as
 ``Authorization: Token <token>``.
 """
-from django.http import JsonResponse
-from django.views import defaults
+
 from allauth.account.utils import has_verified_email
 from django.contrib.auth import authenticate
+from django.http import JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token

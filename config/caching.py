@@ -10,6 +10,7 @@ rendered before, so the change counter decides both. Responses for logged-in
 users (or anything that sets a cookie or shows a message) are private.
 The ETag and the 304 come from ``archive.http``, like every other response's.
 """
+
 import os
 import time
 
@@ -43,8 +44,13 @@ def is_shared_request(request):
 
 
 def shared_etag(request):
-    return strong_etag(RELEASE, current_change(), request.get_full_path(),
-                       request.META.get("HTTP_ACCEPT", ""), request.META.get("HTTP_PREFER", ""))
+    return strong_etag(
+        RELEASE,
+        current_change(),
+        request.get_full_path(),
+        request.META.get("HTTP_ACCEPT", ""),
+        request.META.get("HTTP_PREFER", ""),
+    )
 
 
 class AnonymousCachingMiddleware:
@@ -69,8 +75,11 @@ class AnonymousCachingMiddleware:
             return self.mark_private(request, response)  # authenticated some other way: never shared
         if not response.streaming and request.method == "GET":
             # The ETag names everything a reader could see on it: the same ETag, the same page.
-            cache.set(PAGE_CACHE_PREFIX + etag, (response.status_code, list(response.items()), response.content),
-                      PAGE_CACHE_SECONDS)
+            cache.set(
+                PAGE_CACHE_PREFIX + etag,
+                (response.status_code, list(response.items()), response.content),
+                PAGE_CACHE_SECONDS,
+            )
         return self.mark_public(response, etag)
 
     @staticmethod

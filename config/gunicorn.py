@@ -14,6 +14,7 @@ Every value can be changed from the environment:
 - ``APPARATUS_FORWARDED_ALLOW_IPS``: proxies trusted for ``X-Forwarded-*``,
   default ``127.0.0.1``.
 """
+
 import multiprocessing
 import os
 

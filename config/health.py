@@ -6,6 +6,7 @@
 cached, exempt from the HTTPS redirect (see settings) and from the anonymous
 caching middleware, which would itself need the database.
 """
+
 import logging
 
 from django.db import DatabaseError, connection

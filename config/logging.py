@@ -5,15 +5,16 @@ decisions) that a log pipeline parses.
 A record's ``fields`` (passed as ``extra={"fields": {...}}``) are merged into
 the object beside ``time``, ``level``, ``logger`` and ``message``.
 """
+
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record):
         entry = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

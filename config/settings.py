@@ -5,6 +5,7 @@ With nothing set the project runs in development mode on SQLite in the project
 folder. Production sets at least DJANGO_SECRET_KEY, DJANGO_DEBUG=0,
 DJANGO_ALLOWED_HOSTS and DATABASE_URL.
 """
+
 import os
 from pathlib import Path
 
@@ -172,11 +173,13 @@ if HTTPS:
 # DJANGO_REDIS_URL (redis://host:6379/0) shares the counts across workers and hosts.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("DJANGO_REDIS_URL"):
-    CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ["DJANGO_REDIS_URL"],
-        "KEY_PREFIX": "apparatus",
-    }}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["DJANGO_REDIS_URL"],
+            "KEY_PREFIX": "apparatus",
+        }
+    }
 
 # Accounts (django-allauth). The admin keeps Django's own backend; the site's
 # login goes through allauth's, which takes a username or an email address.
@@ -293,4 +296,3 @@ SPECTACULAR_SETTINGS = {
 }
 # Larger request bodies are refused with 413 (config.api.exception_handler).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("APPARATUS_MAX_REQUEST_BYTES", str(8 * 1024 * 1024)))
-

@@ -7,6 +7,7 @@ the annotations app renders them; they are named here, without a namespace,
 as ``document`` and ``revision``, which is what the archive's permalinks
 (``Document.get_absolute_url``, ``Revision.get_absolute_url``) reverse.
 """
+
 from django.contrib import admin
 from django.urls import include, path
 

@@ -21,6 +21,7 @@ Fixtures shared by the whole suite.
 Set APPARATUS_EXPECT_DB=postgresql (as .ci/run does) to make the run fail
 instead of quietly testing SQLite when PostgreSQL was asked for.
 """
+
 import copy
 import os
 import shutil
@@ -32,8 +33,12 @@ from hypothesis import settings as hypothesis_settings
 
 # The helper modules (imported by tests, never collected) get pytest's assertion messages too.
 pytest.register_assert_rewrite(
-    "tests.api_helpers", "tests.factories", "tests.pages", "tests.w3c_schemas",
-    "tests.security.permissions", "tests.security.world",
+    "tests.api_helpers",
+    "tests.factories",
+    "tests.pages",
+    "tests.w3c_schemas",
+    "tests.security.permissions",
+    "tests.security.world",
 )
 
 # No property test has a deadline: how long an example takes depends on the machine, not on the code.
@@ -46,8 +51,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -353,8 +363,9 @@ def open_page(browser, live_server):
         if user is not None:
             client = Client()
             client.force_login(user)
-            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                                  "url": live_server.url}])
+            context.add_cookies(
+                [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+            )
         context.add_init_script(RECORD_VIOLATIONS)
         page = context.new_page()
         page.problems = []

@@ -16,6 +16,7 @@ seed collection (``seed_documents``, ``ensure_seed_collection``).
 
 Signatures are kept simple and stable: every test module imports them.
 """
+
 from functools import cache
 
 from django.contrib.auth import get_user_model
@@ -56,8 +57,10 @@ def make_user(username, *, groups=(), email=None, verified=False, password=PASSW
     from allauth.account.models import EmailAddress
 
     user = get_user_model().objects.create(
-        username=username, email=f"{username}@example.org" if email is None else email,
-        password=_password_hash(password), **extra,
+        username=username,
+        email=f"{username}@example.org" if email is None else email,
+        password=_password_hash(password),
+        **extra,
     )
     for name in groups:
         # Migrations create the groups, but transactional tests flush them away.
@@ -93,7 +96,11 @@ def make_superuser(name="root", **options):
 def make_document(slug="commune", text=SAMPLE_TEXT, title=None):
     """A document with one revision holding ``text``; its ``current_revision`` is set."""
     return document_create(
-        text=text, summary="Captured.", slug=slug, title=title or slug.replace("-", " ").title(), kind="essay",
+        text=text,
+        summary="Captured.",
+        slug=slug,
+        title=title or slug.replace("-", " ").title(),
+        kind="essay",
     )
 
 
@@ -131,8 +138,15 @@ def ensure_seed_collection():
 # --- Critiques --------------------------------------------------------------------
 
 
-def submit_critique(author, revision, passage=DEFAULT_PASSAGE, category="unsourced_claim",
-                    body="Casualty figures vary widely between sources.", evidence=None, start=None):
+def submit_critique(
+    author,
+    revision,
+    passage=DEFAULT_PASSAGE,
+    category="unsourced_claim",
+    body="Casualty figures vary widely between sources.",
+    evidence=None,
+    start=None,
+):
     """
     File a pending critique of ``passage`` (found by quote, or at ``start``).
     Categories that need evidence get a default citation unless ``evidence``
@@ -141,8 +155,14 @@ def submit_critique(author, revision, passage=DEFAULT_PASSAGE, category="unsourc
     if evidence is None and category in CATEGORIES_NEEDING_EVIDENCE:
         evidence = DEFAULT_EVIDENCE
     return services.critique_submit(
-        author=author, revision=revision, category=category, body=body, evidence=evidence, exact=passage,
-        start=start, end=None if start is None else start + len(passage),
+        author=author,
+        revision=revision,
+        category=category,
+        body=body,
+        evidence=evidence,
+        exact=passage,
+        start=start,
+        end=None if start is None else start + len(passage),
     )
 
 

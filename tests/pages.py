@@ -5,6 +5,7 @@ the text put back together from them (``rebuilt_text``), which critiques
 cover each code point (``covering``), and on a whole reading page, the text's
 HTML (``text_html``) and what each critique highlights (``marks``).
 """
+
 from html.parser import HTMLParser
 
 
@@ -27,9 +28,12 @@ class _Pieces(HTMLParser):
         assert self._open is None, "[data-o] elements never nest"
         assert self._marker is None, "no [data-o] inside a marker"
         piece = {
-            "offset": int(attrs["data-o"]), "tag": tag, "text": "",
+            "offset": int(attrs["data-o"]),
+            "tag": tag,
+            "text": "",
             "critiques": [int(i) for i in attrs.get("data-critiques", "").split()],
-            "classes": attrs.get("class", "").split(), "attrs": attrs,
+            "classes": attrs.get("class", "").split(),
+            "attrs": attrs,
         }
         if tag == "br":
             piece["text"] = "\n"
@@ -88,7 +92,7 @@ def text_html(page):
     """The inside of the document text's div."""
     start = page.index('id="document-text"')
     start = page.index(">", start) + 1
-    return page[start:page.index("</div>", start)]
+    return page[start : page.index("</div>", start)]
 
 
 def marks(page):

@@ -14,6 +14,7 @@ schemas' relative ``id``s to the local ``definitions/*.json``; nothing is
 fetched. ``format: uri`` and ``format: date-time`` are checked here, since
 jsonschema only checks formats whose optional packages are installed.
 """
+
 import json
 import re
 from datetime import datetime

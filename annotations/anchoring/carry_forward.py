@@ -23,6 +23,7 @@ its own old place, not to us), and its context or the map's prediction must
 single it out. Offsets are code points (Python ``str`` indices).
 
 """
+
 import difflib
 import re
 import unicodedata
@@ -70,6 +71,7 @@ _NON_ASCII = re.compile(r".?[^\x00-\x7f]+", re.DOTALL)
 
 # The map ------------------------------------------------------------------
 
+
 def _add(blocks, old_start, new_start, length):
     """Append a block, merging it with the previous one when they touch in both texts."""
     if length <= 0:
@@ -84,7 +86,7 @@ def _add(blocks, old_start, new_start, length):
 
 def _common_prefix(a, b):
     limit, i = min(len(a), len(b)), 0
-    while i + 64 <= limit and a[i:i + 64] == b[i:i + 64]:
+    while i + 64 <= limit and a[i : i + 64] == b[i : i + 64]:
         i += 64
     while i < limit and a[i] == b[i]:
         i += 1
@@ -131,7 +133,7 @@ def _align(old, new, o0, n0, level, out):
         if tag == "equal":
             _add(target, a_at[i1], b_at[j1], a_at[i2] - a_at[i1])
         elif tag == "replace":
-            old_part, new_part = old[a_at[i1] - o0:a_at[i2] - o0], new[b_at[j1] - n0:b_at[j2] - n0]
+            old_part, new_part = old[a_at[i1] - o0 : a_at[i2] - o0], new[b_at[j1] - n0 : b_at[j2] - n0]
             if level < 2:
                 _align(old_part, new_part, a_at[i1], b_at[j1], level + 1, target)
             else:
@@ -143,7 +145,7 @@ def _align(old, new, o0, n0, level, out):
         related = sum(size for _, _, size in target) >= RELATED * min(len(old), len(new))
         bounds = [(o0, n0, 0), *target, (o0 + len(old), n0 + len(new), 0)]
         for index in range(1, len(bounds) - 1):
-            (po, pn, psize), (o, n, size), (no, nn, _) = bounds[index - 1:index + 2]
+            (po, pn, psize), (o, n, size), (no, nn, _) = bounds[index - 1 : index + 2]
             # A run between small changes is the text they left alone (a run at
             # either end continues the alignment around the stretch); one lost
             # between long rewrites is a coincidence.
@@ -164,6 +166,7 @@ def offset_map(old, new):
 
 # Comparing text folded ----------------------------------------------------
 
+
 def fold(text):
     """Text as compared when re-finding: NFC, every run of whitespace (NBSP included) one space."""
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text))
@@ -173,7 +176,7 @@ def _nfc_with_checkpoints(text):
     """NFC of ``text`` cluster by cluster, with ``(nfc_offset, raw_offset)`` where lengths start to differ."""
     out, checks, last, shift = [], [], 0, 0
     for match in _NON_ASCII.finditer(text):
-        out.append(text[last:match.start()])
+        out.append(text[last : match.start()])
         chunk, i = match.group(), 0
         while i < len(chunk):
             j = i + 1
@@ -245,6 +248,7 @@ def _occurrences(text, quote, start=0, end=None, cap=MAX_CANDIDATES + 1):
 
 
 # Carrying forward ---------------------------------------------------------
+
 
 def _best_stretch(text, quote):
     """
@@ -367,7 +371,7 @@ class _Carrier:
         size = len(quote)
         spans = [(p, p + size) for p in positions]
         contexts = [
-            _context_agreement(prefix, suffix, new[max(0, p - len(prefix)):p], new[p + size:p + size + len(suffix)])
+            _context_agreement(prefix, suffix, new[max(0, p - len(prefix)) : p], new[p + size : p + size + len(suffix)])
             for p in positions
         ]
         chosen = self.choose(spans, contexts, size, start, end, region)
@@ -389,7 +393,9 @@ class _Carrier:
         text, size = folded.text, len(quote)
         spans = [(folded.raw(p), folded.raw(p + size)) for p in positions]
         contexts = [
-            _context_agreement(prefix, suffix, text[max(0, p - len(prefix)):p], text[p + size:p + size + len(suffix)])
+            _context_agreement(
+                prefix, suffix, text[max(0, p - len(prefix)) : p], text[p + size : p + size + len(suffix)]
+            )
             for p in positions
         ]
         chosen = self.choose(spans, contexts, size, start, end, region)
@@ -414,7 +420,8 @@ class _Carrier:
         if not wanted.strip() or not text:
             return None
         at, offset, length = difflib.SequenceMatcher(None, text, wanted, autojunk=False).find_longest_match(
-            0, len(text), 0, len(wanted))
+            0, len(text), 0, len(wanted)
+        )
         if length < len(wanted) * (1 - MIN_SCORE) or length == 0:
             return None
         # Align the whole quote on that common stretch, leaving room for what a
@@ -434,8 +441,8 @@ class _Carrier:
         if not self.consistent(raw_start, raw_end, start, end, slack=slack):
             return None
         # The surroundings must still be recognisable, on one side at least.
-        before = new[max(0, raw_start - len(prefix)):raw_start]
-        after = new[raw_end:raw_end + len(suffix)]
+        before = new[max(0, raw_start - len(prefix)) : raw_start]
+        after = new[raw_end : raw_end + len(suffix)]
         sides = [similarity(prefix, before) if prefix else 1.0, similarity(suffix, after) if suffix else 1.0]
         if max(sides) < GOOD_CONTEXT or sum(sides) < 2 * GOOD_CONTEXT:
             return None
@@ -464,8 +471,8 @@ class _Carrier:
             return self.placement(span, quote)
         passage = self.old[start:end]
         # The context as it stood on the old text is the freshest evidence.
-        prefix = self.old[max(0, start - CONTEXT_LENGTH):start]
-        suffix = self.old[end:end + CONTEXT_LENGTH]
+        prefix = self.old[max(0, start - CONTEXT_LENGTH) : start]
+        suffix = self.old[end : end + CONTEXT_LENGTH]
         low, high = self.predicted(start, end)
         reach = len(passage) + CONTEXT_LENGTH
         region = (max(0, low - reach), min(len(self.new), high + reach))
@@ -514,6 +521,7 @@ def carry_forward(old, new, anchors):
 
 # The naive way, for comparison ---------------------------------------------
 
+
 def _fuzzy_search(text, quote, hint):
     """The best approximate match of ``quote`` anywhere in ``text``, like diff-match-patch's match_main."""
     matcher = difflib.SequenceMatcher(None, text, quote, autojunk=False)
@@ -525,7 +533,7 @@ def _fuzzy_search(text, quote, hint):
     best = None
     for shift in range(-slack, slack + 1):
         low = max(0, guess + shift)
-        candidate = text[low:low + len(quote)]
+        candidate = text[low : low + len(quote)]
         score = difflib.SequenceMatcher(None, quote, candidate, autojunk=False).ratio()
         if best is None or score > best[0]:
             best = (score, low, low + len(candidate))

@@ -6,6 +6,7 @@ with up to 32 characters of ``prefix`` and ``suffix``) and by position
 (TextPositionSelector: ``start`` inclusive, ``end`` exclusive). Positions
 count Unicode code points, i.e. Python ``str`` indices.
 """
+
 CONTEXT_LENGTH = 32
 MAX_QUOTE_LENGTH = 5000
 
@@ -20,7 +21,7 @@ class SelectorError(ValueError):
 
 def quote_context(text, start, end, length=CONTEXT_LENGTH):
     """The ``(prefix, suffix)`` around ``text[start:end]``."""
-    return text[max(0, start - length):start], text[end:end + length]
+    return text[max(0, start - length) : start], text[end : end + length]
 
 
 def occurrences(text, exact):
@@ -47,21 +48,18 @@ def resolve_selector(text, exact, prefix="", suffix="", start=None, end=None):
         raise SelectorError("incomplete", "Give both start and end, or neither.")
     if start is not None:
         if not (0 <= start < end <= len(text)):
-            raise SelectorError(
-                "out_of_range", f"start and end must satisfy 0 ≤ start < end ≤ {len(text)}."
-            )
+            raise SelectorError("out_of_range", f"start and end must satisfy 0 ≤ start < end ≤ {len(text)}.")
         if text[start:end] != exact:
-            raise SelectorError(
-                "mismatch", f"The text at {start}–{end} is not the quoted passage."
-            )
+            raise SelectorError("mismatch", f"The text at {start}–{end} is not the quoted passage.")
         return start, end
     candidates = occurrences(text, exact)
     if not candidates:
         raise SelectorError("absent", "The quoted passage is not in this revision.")
     if len(candidates) > 1 and (prefix or suffix):
         candidates = [
-            position for position in candidates
-            if text[:position].endswith(prefix or "") and text[position + len(exact):].startswith(suffix or "")
+            position
+            for position in candidates
+            if text[:position].endswith(prefix or "") and text[position + len(exact) :].startswith(suffix or "")
         ]
         if not candidates:
             raise SelectorError("absent", "The quoted passage with that context is not in this revision.")

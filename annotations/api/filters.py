@@ -3,6 +3,7 @@ The critiques API's filters: category, status, document and author as the
 caller may see them, the stable orderings cursors follow, and has_critiques
 on the archive's document list.
 """
+
 from django import forms
 from django.db.models import Exists, F, FilteredRelation, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Substr
@@ -10,17 +11,16 @@ from django_filters import rest_framework as filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from archive.api import filters as archive_filters
-from archive.models import Revision
-
-from annotations.models import Critique, Category
 from annotations.lifecycle import Status
+from annotations.models import Category, Critique
 from annotations.search import critiques_index
 from annotations.visibility import shown_status_q, shown_wording_q, visible_critiques
+from archive.api import filters as archive_filters
 from archive.api.serializers import MAX_REVISION_NUMBER
-
+from archive.models import Revision
 
 # --- Filters -----------------------------------------------------------------
+
 
 class CritiqueFilterForm(forms.Form):
     def clean(self):
@@ -35,17 +35,19 @@ class CritiqueFilter(filters.FilterSet):
     revision = filters.NumberFilter(
         method="filter_revision",
         help_text="Needs document: the critiques that exist on revision n (written on it or carried to it), "
-                  "each with its anchor there.",
+        "each with its anchor there.",
     )
     category = filters.ChoiceFilter(choices=Category.choices, method="filter_category")
     status = filters.ChoiceFilter(choices=Status.choices, method="filter_status")
     author = filters.CharFilter(field_name="author__username", help_text="A username.")
     q = filters.CharFilter(
-        method="filter_q", max_length=200,
+        method="filter_q",
+        max_length=200,
         help_text="Words to find in published critiques (explanation, quoted passage, category).",
     )
     mine = filters.BooleanFilter(
-        method="filter_mine", help_text="true: only your critiques (none when anonymous); false: only others'.",
+        method="filter_mine",
+        help_text="true: only your critiques (none when anonymous); false: only others'.",
     )
 
     class Meta:
@@ -56,9 +58,14 @@ class CritiqueFilter(filters.FilterSet):
     def filter_revision(self, queryset, name, value):
         if not 1 <= value <= MAX_REVISION_NUMBER:
             raise ValidationError({"revision": ["This document has no revision with this number."]})
-        revision = Revision.objects.filter(
-            document__slug=self.form.cleaned_data.get("document"), number=value,
-        ).values_list("pk", "number").first()
+        revision = (
+            Revision.objects.filter(
+                document__slug=self.form.cleaned_data.get("document"),
+                number=value,
+            )
+            .values_list("pk", "number")
+            .first()
+        )
         if revision is None:
             raise ValidationError({"revision": ["This document has no revision with this number."]})
         revision_id, number = revision
@@ -111,7 +118,8 @@ class StableOrderingFilter(OrderingFilter):
 
 class DocumentFilter(archive_filters.DocumentFilter):
     has_critiques = filters.BooleanFilter(
-        method="filter_has_critiques", help_text="Whether the document has critiques you may see.",
+        method="filter_has_critiques",
+        help_text="Whether the document has critiques you may see.",
     )
 
     def filter_has_critiques(self, queryset, name, value):

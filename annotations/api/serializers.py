@@ -2,18 +2,17 @@
 The critiques API's serializers: what a critique, its anchor, evidence,
 events and flags look like as JSON, and what each write accepts.
 """
+
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from archive.models import Revision
-
-from annotations.models import Category
 from annotations.lifecycle import DECISIONS, Action, Status
+from annotations.models import Category
 from annotations.visibility import sees_latest_wording, shown_status, shown_version
-
+from archive.models import Revision
 
 CATEGORY_CHOICES_MESSAGE = f"Choose one of: {', '.join(Category.values)}."
 ANCHOR_FIELDS = ("document", "revision", "selector")
@@ -21,6 +20,7 @@ SELECTOR_KEYS = {"exact", "prefix", "suffix", "start", "end"}
 
 
 # --- Serializers -------------------------------------------------------------
+
 
 class EvidenceSerializer(serializers.Serializer):
     url = serializers.URLField()
@@ -87,14 +87,16 @@ class CritiqueSerializer(serializers.Serializer):
     evidence = EvidenceSerializer(many=True, source="shown.evidence")
     selector = SelectorSerializer(source="*")
     status = serializers.ChoiceField(
-        choices=Status.choices, source="shown_status",
+        choices=Status.choices,
+        source="shown_status",
         help_text="Readers see every published critique as approved.",
     )
     author = serializers.CharField(source="author.username")
     created = serializers.DateTimeField()
     modified = serializers.DateTimeField()
     has_pending_change = serializers.BooleanField(
-        required=False, help_text="A change to the published wording awaits review (author and moderators).",
+        required=False,
+        help_text="A change to the published wording awaits review (author and moderators).",
     )
     anchor = serializers.SerializerMethodField(
         help_text="With document and revision filters: the critique's place on that revision; otherwise null.",
@@ -115,9 +117,12 @@ class CritiqueSerializer(serializers.Serializer):
         if not hasattr(critique, "anchor_state"):
             return None
         return {
-            "revision": critique.anchor_revision, "start": critique.anchor_start,
-            "end": critique.anchor_end, "exact": critique.anchor_exact,
-            "state": critique.anchor_state, "score": critique.anchor_score,
+            "revision": critique.anchor_revision,
+            "start": critique.anchor_start,
+            "end": critique.anchor_end,
+            "exact": critique.anchor_exact,
+            "state": critique.anchor_state,
+            "score": critique.anchor_score,
         }
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -133,7 +138,8 @@ class CritiqueCreateSerializer(serializers.Serializer):
     document = serializers.CharField(max_length=80, help_text="The document's slug.")
     revision = serializers.IntegerField(min_value=1, help_text="The number of the revision quoted.")
     category = serializers.ChoiceField(
-        choices=Category.choices, error_messages={"invalid_choice": CATEGORY_CHOICES_MESSAGE},
+        choices=Category.choices,
+        error_messages={"invalid_choice": CATEGORY_CHOICES_MESSAGE},
     )
     body = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="Markdown.")
     evidence = EvidenceField(required=False, default=list)
@@ -142,7 +148,8 @@ class CritiqueCreateSerializer(serializers.Serializer):
     def validate(self, data):
         revision = (
             Revision.objects.select_related("document")
-            .filter(document__slug=data["document"], number=data["revision"]).first()
+            .filter(document__slug=data["document"], number=data["revision"])
+            .first()
         )
         if revision is None:
             if not Revision.objects.filter(document__slug=data["document"]).exists():
@@ -156,14 +163,19 @@ class CritiqueEditSerializer(serializers.Serializer):
     """What an author may change: the wording. Fields left out keep their latest values."""
 
     category = serializers.ChoiceField(
-        choices=Category.choices, required=False, error_messages={"invalid_choice": CATEGORY_CHOICES_MESSAGE},
+        choices=Category.choices,
+        required=False,
+        error_messages={"invalid_choice": CATEGORY_CHOICES_MESSAGE},
     )
     body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     evidence = EvidenceField(required=False)
 
     def validate(self, data):
-        fixed = {name: ["A critique stays anchored where it was written; this can't change."]
-                 for name in ANCHOR_FIELDS if name in self.initial_data}
+        fixed = {
+            name: ["A critique stays anchored where it was written; this can't change."]
+            for name in ANCHOR_FIELDS
+            if name in self.initial_data
+        }
         if fixed:
             raise ValidationError(fixed)
         return data
@@ -175,11 +187,16 @@ class DecisionSerializer(serializers.Serializer):
         error_messages={"invalid_choice": f"Choose one of: {', '.join(DECISIONS)}."},
     )
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="",
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="Required to reject, request changes or hide.",
     )
     expected_status = serializers.ChoiceField(
-        choices=Status.choices, required=False, allow_null=True, default=None,
+        choices=Status.choices,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="The status you saw: if it changed meanwhile, 409 and nothing happens.",
     )
 
@@ -203,7 +220,8 @@ class EventSerializer(serializers.Serializer):
     to_status = serializers.ChoiceField(choices=Status.choices, required=False)
     reason = serializers.CharField(required=False, allow_blank=True)
     actor = serializers.CharField(
-        required=False, help_text="A username for moderators; the author sees “moderator” for others.",
+        required=False,
+        help_text="A username for moderators; the author sees “moderator” for others.",
     )
 
     def to_representation(self, entry):

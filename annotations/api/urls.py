@@ -6,14 +6,14 @@ each document's W3C annotation container is served from ``annotations.w3c.views`
 Critique ids are matched as any text and looked up by DRF, so
 ``/api/annotations/x/`` answers the API's JSON 404, not Django's HTML page.
 """
+
 from django.urls import path
 from rest_framework.renderers import JSONRenderer
-
-from config.api import JSONParser
 
 from annotations.api import views as api
 from annotations.w3c import representation as w3c
 from annotations.w3c.views import AnnotationContainerView
+from config.api import JSONParser
 
 critiques = api.CritiqueViewSet.as_view({"get": "list", "post": "create"}, detail=False)
 # One address, two representations: our JSON and the W3C Web Annotation (JSON-LD);
@@ -39,7 +39,6 @@ urlpatterns = [
     path("annotations/<str:pk>/events/", critique_action("get", "events"), name="api-critique-events"),
     path("documents/", api.DocumentViewSet.as_view({"get": "list"}), name="api-document-list"),
     path("documents/<slug:slug>/", api.DocumentViewSet.as_view({"get": "retrieve"}), name="api-document-detail"),
-    path("documents/<slug:slug>/annotations/", AnnotationContainerView.as_view(),
-         name="api-annotation-container"),
+    path("documents/<slug:slug>/annotations/", AnnotationContainerView.as_view(), name="api-annotation-container"),
     path("moderation/queue/", api.ModerationQueueView.as_view(), name="api-moderation-queue"),
 ]

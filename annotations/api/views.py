@@ -10,6 +10,7 @@ pending wording or status never reaches them, by value, filter or count.
 Writes go through ``annotations.services``; their ValidationError,
 PermissionDenied and conflicts become 400, 403 and 409 in ``config.api``.
 """
+
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -18,19 +19,25 @@ from rest_framework import generics, permissions, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from archive.api import views as archive_api
-from config.api import CursorPagination, ErrorSerializer, error_responses
-
 from annotations import services
+from annotations.api.filters import CritiqueFilter, DocumentFilter, StableOrderingFilter
+from annotations.api.serializers import (
+    CritiqueCreateSerializer,
+    CritiqueEditSerializer,
+    CritiqueSerializer,
+    DecisionSerializer,
+    EventSerializer,
+    FlagCreateSerializer,
+    FlagSerializer,
+    QueueItemSerializer,
+)
+from annotations.models import Category, Critique
+from annotations.moderation.queue import STATUS_FILTERS, QueueFilterForm, queue_items
+from annotations.visibility import is_moderator, visible_critiques, visible_history
 from annotations.w3c import protocol as w3c_protocol
 from annotations.w3c import representation as w3c
-from annotations.models import Critique, Category
-from annotations.moderation.queue import STATUS_FILTERS, QueueFilterForm, queue_items
-from annotations.visibility import visible_history, is_moderator, visible_critiques
-from annotations.api.serializers import CritiqueSerializer, CritiqueCreateSerializer, CritiqueEditSerializer, DecisionSerializer, FlagCreateSerializer, FlagSerializer, EventSerializer, QueueItemSerializer
-from annotations.api.filters import CritiqueFilter, StableOrderingFilter, DocumentFilter
-
-
+from archive.api import views as archive_api
+from config.api import CursorPagination, ErrorSerializer, error_responses
 
 
 class DocumentViewSet(archive_api.DocumentViewSet):
@@ -40,6 +47,7 @@ class DocumentViewSet(archive_api.DocumentViewSet):
 
 
 # --- Views -------------------------------------------------------------------
+
 
 class IsModerator(permissions.BasePermission):
     message = "The review queue is for moderators."
@@ -81,7 +89,11 @@ class CritiqueViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         critiques = Critique.objects.select_related(
-            "document", "revision", "author", "version", "published_version",
+            "document",
+            "revision",
+            "author",
+            "version",
+            "published_version",
         ).defer("revision__text", "document__notes")
         return visible_critiques(self.request.user, critiques)
 
@@ -107,8 +119,12 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         critique = services.critique_submit(
-            author=request.user, revision=data["revision"], category=data["category"], body=data["body"],
-            evidence=data["evidence"], **data["selector"],
+            author=request.user,
+            revision=data["revision"],
+            category=data["category"],
+            body=data["body"],
+            evidence=data["evidence"],
+            **data["selector"],
         )
         location = request.build_absolute_uri(reverse("api-critique-detail", args=[critique.pk]))
         return self.critique_response(critique.pk, status.HTTP_201_CREATED, {"Location": location})
@@ -212,18 +228,27 @@ def critique_events(user, critique, events):
         if entry.to_status is None:  # a reader's view
             entries.append({"action": entry.action, "created": entry.created})
             continue
-        entries.append({
-            "action": entry.action, "created": entry.created, "from_status": entry.from_status,
-            "to_status": entry.to_status, "reason": entry.reason, "actor": entry.actor or "moderator",
-        })
+        entries.append(
+            {
+                "action": entry.action,
+                "created": entry.created,
+                "from_status": entry.from_status,
+                "to_status": entry.to_status,
+                "reason": entry.reason,
+                "actor": entry.actor or "moderator",
+            }
+        )
     return entries
 
 
 @extend_schema(
     summary="The review queue (moderators)",
     parameters=[
-        OpenApiParameter("status", enum=[value for value, _ in STATUS_FILTERS],
-                         description="Default needs_review: pending, or published with open flags."),
+        OpenApiParameter(
+            "status",
+            enum=[value for value, _ in STATUS_FILTERS],
+            description="Default needs_review: pending, or published with open flags.",
+        ),
         OpenApiParameter("category", enum=Category.values, description="The category as last written."),
         OpenApiParameter("document", description="A document's slug."),
         OpenApiParameter("author", description="A username."),

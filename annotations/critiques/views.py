@@ -14,22 +14,31 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-
-from annotations import services
+from annotations import lifecycle, services
 from annotations.forms import (
-    CritiqueContentForm, FlagForm, categories_needing_evidence_text, category_guide,
+    CritiqueContentForm,
+    FlagForm,
+    categories_needing_evidence_text,
+    category_guide,
 )
-from annotations.models import CATEGORY_SIGNS, Critique, Category, Flag
-from annotations import lifecycle
 from annotations.lifecycle import Action
+from annotations.models import CATEGORY_SIGNS, Category, Critique, Flag
+from annotations.pages import (
+    conflict_page,
+    critique_or_404,
+    flag_rate,
+    forbidden_page,
+    latest_reason,
+    rate_limited_page,
+    status_label,
+)
 from annotations.services import AlreadyFlagged, ModerationConflict
-from annotations.visibility import visible_history, sees_latest_wording, shown_version
-from annotations.pages import flag_rate, latest_reason, status_label, rate_limited_page, conflict_page, forbidden_page, critique_or_404
-
+from annotations.visibility import sees_latest_wording, shown_version, visible_history
 
 CRITIQUES_PER_PAGE = 25
 
 CONTEXT_CHARS = 200
+
 
 def critique_history(user, critique, events):
     """The history ``visible_history`` lets ``user`` see, as ``{verb, date, by, reason}``."""
@@ -67,9 +76,9 @@ def render_critique_page(request, critique, flag_form=None, status=200):
             "version": version,
             "category_label": Category(version.category).label,
             "status": status_label(critique) if sees_latest_wording(user, critique) else "",
-            "before": text[max(0, critique.start - CONTEXT_CHARS):critique.start],
-            "passage": text[critique.start:critique.end],
-            "after": text[critique.end:critique.end + CONTEXT_CHARS],
+            "before": text[max(0, critique.start - CONTEXT_CHARS) : critique.start],
+            "passage": text[critique.start : critique.end],
+            "after": text[critique.end : critique.end + CONTEXT_CHARS],
             "cut_before": critique.start > CONTEXT_CHARS,
             "cut_after": critique.end + CONTEXT_CHARS < len(text),
             "history": critique_history(user, critique, events),
@@ -99,9 +108,13 @@ def critique_edit(request, pk):
     except PermissionDenied as error:
         return forbidden_page(request, error, None)
     if not critique.is_editable:
-        return conflict_page(request, ModerationConflict(
-            critique, f"A critique that is “{critique.get_status_display()}” can't be edited.",
-        ))
+        return conflict_page(
+            request,
+            ModerationConflict(
+                critique,
+                f"A critique that is “{critique.get_status_display()}” can't be edited.",
+            ),
+        )
     if request.method == "POST":
         form = CritiqueContentForm(request.POST)
         if form.is_valid():
@@ -113,10 +126,14 @@ def critique_edit(request, pk):
             except ModerationConflict as error:
                 return conflict_page(request, error)
             else:
-                messages.success(request, (
-                    "Your change awaits review; readers keep seeing the approved wording." if was_public
-                    else "Your critique is awaiting review."
-                ))
+                messages.success(
+                    request,
+                    (
+                        "Your change awaits review; readers keep seeing the approved wording."
+                        if was_public
+                        else "Your critique is awaiting review."
+                    ),
+                )
                 return redirect(critique)
         status = 400
     else:
@@ -150,9 +167,13 @@ def critique_withdraw(request, pk):
         messages.success(request, "Your critique was withdrawn. Readers no longer see it.")
         return redirect(critique)
     if not critique.is_withdrawable:
-        return conflict_page(request, ModerationConflict(
-            critique, f"A critique that is “{critique.get_status_display()}” can't be withdrawn.",
-        ))
+        return conflict_page(
+            request,
+            ModerationConflict(
+                critique,
+                f"A critique that is “{critique.get_status_display()}” can't be withdrawn.",
+            ),
+        )
     return render(request, "annotations/critique_withdraw.html", {"critique": critique})
 
 
@@ -181,7 +202,6 @@ def critique_flag(request, pk):
     return redirect(critique)
 
 
-
 @login_required
 def my_critiques(request):
     critiques = (
@@ -195,10 +215,12 @@ def my_critiques(request):
     rows = []
     for critique in page:
         critique.revision.document = critique.document  # the same row: no lookup for links
-        rows.append({
-            "critique": critique,
-            "category_label": Category(critique.version.category).label,
-            "sign": CATEGORY_SIGNS[critique.version.category],
-            "status": status_label(critique),
-        })
+        rows.append(
+            {
+                "critique": critique,
+                "category_label": Category(critique.version.category).label,
+                "sign": CATEGORY_SIGNS[critique.version.category],
+                "status": status_label(critique),
+            }
+        )
     return render(request, "annotations/my_critiques.html", {"page": page, "rows": rows})

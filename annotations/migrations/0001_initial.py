@@ -7,114 +7,255 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('archive', '0003_groups'),
+        ("archive", "0003_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Annotation',
+            name="Annotation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('exact', models.TextField()),
-                ('prefix', models.CharField(blank=True, max_length=32)),
-                ('suffix', models.CharField(blank=True, max_length=32)),
-                ('start', models.PositiveIntegerField()),
-                ('end', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('pending', 'Awaiting review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('changes_requested', 'Changes requested'), ('withdrawn', 'Withdrawn'), ('hidden', 'Hidden')], default='pending', max_length=20)),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('modified', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='annotations', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='annotations', to='archive.document')),
-                ('revision', models.ForeignKey(help_text='The revision the critique was written on.', on_delete=django.db.models.deletion.PROTECT, related_name='annotations', to='archive.revision')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("exact", models.TextField()),
+                ("prefix", models.CharField(blank=True, max_length=32)),
+                ("suffix", models.CharField(blank=True, max_length=32)),
+                ("start", models.PositiveIntegerField()),
+                ("end", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("changes_requested", "Changes requested"),
+                            ("withdrawn", "Withdrawn"),
+                            ("hidden", "Hidden"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                ("modified", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="annotations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="annotations", to="archive.document"
+                    ),
+                ),
+                (
+                    "revision",
+                    models.ForeignKey(
+                        help_text="The revision the critique was written on.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="annotations",
+                        to="archive.revision",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created', 'pk'],
+                "ordering": ["created", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='AnnotationVersion',
+            name="AnnotationVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('category', models.CharField(choices=[('factual_error', 'Factual error'), ('disputed_figure', 'Disputed figure'), ('unsourced_claim', 'Unsourced claim'), ('misattribution', 'Misattribution'), ('loaded_language', 'Loaded language or bias'), ('missing_context', 'Missing context'), ('anachronism', 'Anachronism'), ('corroboration', 'Corroboration')], max_length=32)),
-                ('body', models.TextField()),
-                ('body_html', models.TextField()),
-                ('evidence', models.JSONField(default=list, help_text='Citations: a list of {url, title, note}.')),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('annotation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='annotations.annotation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("factual_error", "Factual error"),
+                            ("disputed_figure", "Disputed figure"),
+                            ("unsourced_claim", "Unsourced claim"),
+                            ("misattribution", "Misattribution"),
+                            ("loaded_language", "Loaded language or bias"),
+                            ("missing_context", "Missing context"),
+                            ("anachronism", "Anachronism"),
+                            ("corroboration", "Corroboration"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("body_html", models.TextField()),
+                ("evidence", models.JSONField(default=list, help_text="Citations: a list of {url, title, note}.")),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "annotation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="annotations.annotation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['annotation', 'number'],
+                "ordering": ["annotation", "number"],
             },
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='published_version',
-            field=models.ForeignKey(blank=True, help_text='The approved version readers see; empty until first approved.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='annotations.annotationversion'),
+            model_name="annotation",
+            name="published_version",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The approved version readers see; empty until first approved.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="annotations.annotationversion",
+            ),
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='version',
-            field=models.ForeignKey(help_text='The latest version, as its author last wrote it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='annotations.annotationversion'),
+            model_name="annotation",
+            name="version",
+            field=models.ForeignKey(
+                help_text="The latest version, as its author last wrote it.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="annotations.annotationversion",
+            ),
         ),
         migrations.CreateModel(
-            name='Flag',
+            name="Flag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField()),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('resolved', models.DateTimeField(blank=True, help_text='When a moderator acted on it.', null=True)),
-                ('annotation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='flags', to='annotations.annotation')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reason", models.TextField()),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                ("resolved", models.DateTimeField(blank=True, help_text="When a moderator acted on it.", null=True)),
+                (
+                    "annotation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="flags", to="annotations.annotation"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created', 'pk'],
+                "ordering": ["created", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ModerationEvent',
+            name="ModerationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('submit', 'Submitted'), ('edit', 'Edited'), ('withdraw', 'Withdrawn by the author'), ('approve', 'Approved'), ('reject', 'Rejected'), ('request_changes', 'Changes requested'), ('hide', 'Hidden'), ('reopen', 'Reopened'), ('dismiss_flags', 'Flags dismissed')], max_length=20)),
-                ('from_status', models.CharField(blank=True, choices=[('pending', 'Awaiting review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('changes_requested', 'Changes requested'), ('withdrawn', 'Withdrawn'), ('hidden', 'Hidden')], max_length=20)),
-                ('to_status', models.CharField(choices=[('pending', 'Awaiting review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('changes_requested', 'Changes requested'), ('withdrawn', 'Withdrawn'), ('hidden', 'Hidden')], max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('annotation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='annotations.annotation')),
-                ('version', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='annotations.annotationversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("submit", "Submitted"),
+                            ("edit", "Edited"),
+                            ("withdraw", "Withdrawn by the author"),
+                            ("approve", "Approved"),
+                            ("reject", "Rejected"),
+                            ("request_changes", "Changes requested"),
+                            ("hide", "Hidden"),
+                            ("reopen", "Reopened"),
+                            ("dismiss_flags", "Flags dismissed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pending", "Awaiting review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("changes_requested", "Changes requested"),
+                            ("withdrawn", "Withdrawn"),
+                            ("hidden", "Hidden"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("changes_requested", "Changes requested"),
+                            ("withdrawn", "Withdrawn"),
+                            ("hidden", "Hidden"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "annotation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="annotations.annotation"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="annotations.annotationversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created', 'pk'],
+                "ordering": ["created", "pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='annotationversion',
-            constraint=models.UniqueConstraint(fields=('annotation', 'number'), name='annotation_version_unique'),
+            model_name="annotationversion",
+            constraint=models.UniqueConstraint(fields=("annotation", "number"), name="annotation_version_unique"),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['status', 'created'], name='annotations_status_be9e53_idx'),
+            model_name="annotation",
+            index=models.Index(fields=["status", "created"], name="annotations_status_be9e53_idx"),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['document', 'status'], name='annotations_documen_49dd45_idx'),
+            model_name="annotation",
+            index=models.Index(fields=["document", "status"], name="annotations_documen_49dd45_idx"),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['author', 'created'], name='annotations_author__43c4cb_idx'),
+            model_name="annotation",
+            index=models.Index(fields=["author", "created"], name="annotations_author__43c4cb_idx"),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='annotation_span_nonempty'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))), name="annotation_span_nonempty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='flag',
-            constraint=models.UniqueConstraint(fields=('annotation', 'user'), name='flag_once_per_user'),
+            model_name="flag",
+            constraint=models.UniqueConstraint(fields=("annotation", "user"), name="flag_once_per_user"),
         ),
     ]

@@ -2,6 +2,7 @@
 On PostgreSQL the database refuses to update or delete moderation events and
 critique versions: the moderation history is append-only below the ORM too.
 """
+
 from django.db import migrations
 
 TABLES = ["annotations_moderationevent", "annotations_annotationversion"]

@@ -7,6 +7,7 @@ Self-contained, so that later changes to the anchoring never change what this
 migration does: on later revisions a passage is kept where its text is
 unchanged at the same place, moved to its only occurrence, or detached.
 """
+
 from collections import namedtuple
 
 from django.db import migrations
@@ -28,6 +29,7 @@ def carry_forward(old_text, new_text, anchors):
             placements[pk] = Placement("detached", None, None, 0.0)
     return placements
 
+
 BATCH_SIZE = 1000
 
 
@@ -38,30 +40,57 @@ def anchor_existing_critiques(apps, schema_editor):
     documents = Annotation.objects.values_list("document_id", flat=True).distinct().order_by("document_id")
     for document_id in documents:
         critiques = {
-            row["pk"]: row for row in Annotation.objects.filter(document_id=document_id).values(
-                "pk", "revision_id", "start", "end", "exact", "prefix", "suffix",
+            row["pk"]: row
+            for row in Annotation.objects.filter(document_id=document_id).values(
+                "pk",
+                "revision_id",
+                "start",
+                "end",
+                "exact",
+                "prefix",
+                "suffix",
             )
         }
         placed = {}  # critique -> (start, end) on the previous revision; (None, None) when detached
         previous_text = None
         anchors = []
         for revision in Revision.objects.filter(document_id=document_id).order_by("number").iterator():
-            carried = carry_forward(previous_text, revision.text, [
-                (pk, start, end, critiques[pk]["exact"], critiques[pk]["prefix"], critiques[pk]["suffix"])
-                for pk, (start, end) in placed.items()
-            ]) if placed else {}
+            carried = (
+                carry_forward(
+                    previous_text,
+                    revision.text,
+                    [
+                        (pk, start, end, critiques[pk]["exact"], critiques[pk]["prefix"], critiques[pk]["suffix"])
+                        for pk, (start, end) in placed.items()
+                    ],
+                )
+                if placed
+                else {}
+            )
             for pk, placement in carried.items():
-                anchors.append(Anchor(
-                    annotation_id=pk, revision_id=revision.pk, start=placement.start, end=placement.end,
-                    state=placement.state, score=placement.score,
-                ))
+                anchors.append(
+                    Anchor(
+                        annotation_id=pk,
+                        revision_id=revision.pk,
+                        start=placement.start,
+                        end=placement.end,
+                        state=placement.state,
+                        score=placement.score,
+                    )
+                )
                 placed[pk] = (placement.start, placement.end)
             for pk, critique in critiques.items():
                 if critique["revision_id"] == revision.pk:
-                    anchors.append(Anchor(
-                        annotation_id=pk, revision_id=revision.pk, start=critique["start"], end=critique["end"],
-                        state="exact", score=1.0,
-                    ))
+                    anchors.append(
+                        Anchor(
+                            annotation_id=pk,
+                            revision_id=revision.pk,
+                            start=critique["start"],
+                            end=critique["end"],
+                            state="exact",
+                            score=1.0,
+                        )
+                    )
                     placed[pk] = (critique["start"], critique["end"])
             previous_text = revision.text
         Anchor.objects.bulk_create(anchors, batch_size=BATCH_SIZE)

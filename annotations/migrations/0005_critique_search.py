@@ -4,18 +4,36 @@ The published critiques' full-text index: FTS5 on SQLite, tsvector + GIN on Post
 Self-contained (the schema and the indexing SQL as they were when this ran),
 so later changes to the application never change what this migration does.
 """
+
 from django.db import migrations
 
 TABLE = "annotations_critique_search"
 CATEGORY_LABELS = {
-    "factual_error": "Factual error", "disputed_figure": "Disputed figure", "unsourced_claim": "Unsourced claim",
-    "misattribution": "Misattribution", "loaded_language": "Loaded language or bias",
-    "missing_context": "Missing context", "anachronism": "Anachronism", "corroboration": "Corroboration",
+    "factual_error": "Factual error",
+    "disputed_figure": "Disputed figure",
+    "unsourced_claim": "Unsourced claim",
+    "misattribution": "Misattribution",
+    "loaded_language": "Loaded language or bias",
+    "missing_context": "Missing context",
+    "anachronism": "Anachronism",
+    "corroboration": "Corroboration",
 }
 LANGUAGE_CONFIGS = {
-    "da": "danish", "de": "german", "en": "english", "es": "spanish", "fi": "finnish",
-    "fr": "french", "hu": "hungarian", "it": "italian", "nl": "dutch", "no": "norwegian",
-    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sv": "swedish", "tr": "turkish",
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "hu": "hungarian",
+    "it": "italian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sv": "swedish",
+    "tr": "turkish",
 }
 
 

@@ -1,4 +1,5 @@
 """An index on (created, id): the critique lists and the review queue page through it with a cursor."""
+
 from django.db import migrations, models
 
 

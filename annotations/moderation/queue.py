@@ -4,17 +4,16 @@ decision with what a moderator needs beside each, and keyset pages read from
 a ``(created, pk)`` cursor, so the thousandth page costs what the first does.
 Used by the queue page and the queue API.
 """
+
 import datetime
 
 from django import forms
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, Substr
 
-
-from annotations.models import Critique, Category, Flag
 from annotations.lifecycle import Action, Status
+from annotations.models import Category, Critique, Flag
 from annotations.visibility import PUBLIC
-
 
 ITEMS_PER_PAGE = 25
 CONTEXT_CHARS = 150
@@ -56,7 +55,10 @@ def _author_count(status):
     """How many of the row's author's critiques are in ``status``, as a correlated subquery."""
     counted = (
         Critique.objects.filter(author=OuterRef("author"), status=status)
-        .order_by().values("author").annotate(n=Count("pk")).values("n")
+        .order_by()
+        .values("author")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
@@ -89,7 +91,8 @@ def queue_items(data):
     """
     context_start = Greatest(F("start") - CONTEXT_CHARS, Value(0))
     return (
-        queue_filter(data).select_related("document", "revision", "author", "version", "published_version")
+        queue_filter(data)
+        .select_related("document", "revision", "author", "version", "published_version")
         # Revision texts can be megabytes: only the context around the passage leaves the database.
         .defer("revision__text", "document__notes")
         .annotate(
@@ -108,7 +111,7 @@ def queue_items(data):
 
 def cursor_of(item):
     """A queue item's place in the order, ``created,pk``, as the address carries it (UTC, no ``+``)."""
-    return f"{item.created.astimezone(datetime.timezone.utc).replace(tzinfo=None).isoformat()}Z,{item.pk}"
+    return f"{item.created.astimezone(datetime.UTC).replace(tzinfo=None).isoformat()}Z,{item.pk}"
 
 
 def parse_cursor(value):
@@ -120,7 +123,7 @@ def parse_cursor(value):
         return None
     if not 0 < pk < 2**63:  # beyond any id, and beyond what the database compares
         return None
-    return (created if created.tzinfo else created.replace(tzinfo=datetime.timezone.utc)), pk
+    return (created if created.tzinfo else created.replace(tzinfo=datetime.UTC)), pk
 
 
 def keyset_page(items, after=None, before=None, size=ITEMS_PER_PAGE):
@@ -135,10 +138,10 @@ def keyset_page(items, after=None, before=None, size=ITEMS_PER_PAGE):
         created, pk = before
         # The first condition alone lets the (created, id) index start at the cursor.
         rows = items.filter(created__lte=created).filter(Q(created__lt=created) | Q(pk__lt=pk))
-        rows = list(rows.order_by("-created", "-pk")[:size + 1])
+        rows = list(rows.order_by("-created", "-pk")[: size + 1])
         return rows[:size][::-1], len(rows) > size, True
     if after is not None:
         created, pk = after
         items = items.filter(created__gte=created).filter(Q(created__gt=created) | Q(pk__gt=pk))
-    rows = list(items.order_by("created", "pk")[:size + 1])
+    rows = list(items.order_by("created", "pk")[: size + 1])
     return rows[:size], after is not None, len(rows) > size

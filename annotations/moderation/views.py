@@ -10,6 +10,7 @@ back to the queue with a message: a decision that lost a race is reported as
 "already decided" rather than answered with a 409, so the moderator lands on
 the fresh queue (Post/Redirect/Get).
 """
+
 from functools import wraps
 
 from django.contrib import messages
@@ -21,17 +22,32 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from archive.models import Document
-
 from annotations import services
-from annotations.models import Critique, Category
 from annotations.lifecycle import DECISIONS, Action, Status
+from annotations.models import Category, Critique
+from annotations.moderation.queue import (
+    ACTION_BUTTONS,
+    BULK_ACTIONS,
+    CONTEXT_CHARS,
+    FLAGGED_Q,
+    ITEM_ACTIONS,
+    ITEMS_PER_PAGE,
+    NEEDS_REVIEW,
+    STATUS_FILTERS,
+    QueueFilterForm,
+    cursor_of,
+    keyset_page,
+    parse_cursor,
+    queue_filter,
+    queue_items,
+)
 from annotations.visibility import is_moderator
-from annotations.moderation.queue import ITEMS_PER_PAGE, CONTEXT_CHARS, NEEDS_REVIEW, STATUS_FILTERS, ITEM_ACTIONS, BULK_ACTIONS, ACTION_BUTTONS, FLAGGED_Q, QueueFilterForm, queue_filter, queue_items, cursor_of, parse_cursor, keyset_page
+from archive.models import Document
 
 
 def _moderators_only(view):
     """Anonymous users are sent to log in; other non-moderators get 403."""
+
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -41,8 +57,8 @@ def _moderators_only(view):
         if not is_moderator(request.user):
             raise PermissionDenied("The review queue is for moderators.")
         return view(request, *args, **kwargs)
-    return wrapped
 
+    return wrapped
 
 
 @require_GET
@@ -55,14 +71,17 @@ def queue(request):
     data = form.cleaned_data
     items = queue_items(data)
     after, before = parse_cursor(request.GET.get("after")), parse_cursor(request.GET.get("before"))
-    cursor_ignored = any(request.GET.get(name) and cursor is None for name, cursor in (("after", after), ("before", before)))
+    cursor_ignored = any(
+        request.GET.get(name) and cursor is None for name, cursor in (("after", after), ("before", before))
+    )
     page, has_older, has_newer = keyset_page(items, after=after, before=before)
     for item in page:
         item.context_truncated_before = item.start > CONTEXT_CHARS
         item.context_truncated_after = item.end + CONTEXT_CHARS < item.revision.length
         item.is_own = item.author_id == request.user.pk
         item.actions = [
-            (action, ACTION_BUTTONS[action]) for action in ITEM_ACTIONS
+            (action, ACTION_BUTTONS[action])
+            for action in ITEM_ACTIONS
             # Dismissing flags is offered only when there are some to dismiss.
             if item.allows(action) and (action != Action.DISMISS_FLAGS or item.open_flags)
         ]
@@ -71,24 +90,29 @@ def queue(request):
         pending=Count("pk", filter=Q(status=Status.PENDING)),
         flagged=Count("pk", filter=FLAGGED_Q),
     )
-    return render(request, "annotations/moderation/queue.html", {
-        "form": form,
-        "page": page,
-        # Counted apart: the page itself is read from its cursor on, whatever its depth.
-        "total": queue_filter(data).count(),
-        "older": cursor_of(page[0]) if has_older else None,
-        "newer": cursor_of(page[-1]) if has_newer else None,
-        "cursor_ignored": cursor_ignored,
-        "counts": counts,
-        "status_filters": STATUS_FILTERS,
-        "categories": Category.choices,
-        # Only documents with critiques: filtering by any other finds nothing, and the archive may hold thousands.
-        "documents": Document.objects.filter(Exists(Critique.objects.filter(document=OuterRef("pk"))))
-        .order_by("title").values_list("slug", "title"),
-        "selected_status": data.get("status") or NEEDS_REVIEW,
-        "bulk_actions": [(action, ACTION_BUTTONS[action]) for action in BULK_ACTIONS],
-        "bulk_possible": any(item.bulk_actionable for item in page),
-    })
+    return render(
+        request,
+        "annotations/moderation/queue.html",
+        {
+            "form": form,
+            "page": page,
+            # Counted apart: the page itself is read from its cursor on, whatever its depth.
+            "total": queue_filter(data).count(),
+            "older": cursor_of(page[0]) if has_older else None,
+            "newer": cursor_of(page[-1]) if has_newer else None,
+            "cursor_ignored": cursor_ignored,
+            "counts": counts,
+            "status_filters": STATUS_FILTERS,
+            "categories": Category.choices,
+            # Only documents with critiques: filtering by any other finds nothing, and the archive may hold thousands.
+            "documents": Document.objects.filter(Exists(Critique.objects.filter(document=OuterRef("pk"))))
+            .order_by("title")
+            .values_list("slug", "title"),
+            "selected_status": data.get("status") or NEEDS_REVIEW,
+            "bulk_actions": [(action, ACTION_BUTTONS[action]) for action in BULK_ACTIONS],
+            "bulk_possible": any(item.bulk_actionable for item in page),
+        },
+    )
 
 
 def _back_to_queue(request):
@@ -101,8 +125,9 @@ def _back_to_queue(request):
 
 def _error_text(error):
     if hasattr(error, "message_dict"):
-        return " ".join(f"{field.replace('_', ' ').capitalize()}: {' '.join(texts)}"
-                        for field, texts in error.message_dict.items())
+        return " ".join(
+            f"{field.replace('_', ' ').capitalize()}: {' '.join(texts)}" for field, texts in error.message_dict.items()
+        )
     return " ".join(error.messages)
 
 
@@ -144,7 +169,11 @@ def decide(request):
             continue
         try:
             services.critique_decide(
-                critique, moderator=request.user, action=action, reason=reason, expected_status=expected,
+                critique,
+                moderator=request.user,
+                action=action,
+                reason=reason,
+                expected_status=expected,
             )
         except services.AlreadyDecided as error:
             already.append(str(error))

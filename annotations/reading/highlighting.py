@@ -16,6 +16,7 @@ A critique's sign follows its passage in a marker link (no ``data-o``; the
 reading page makes it unselectable), so a category is never told by colour
 alone and the note can be reached without JavaScript.
 """
+
 import re
 from bisect import bisect_right
 from collections import namedtuple

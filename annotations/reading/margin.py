@@ -7,6 +7,7 @@ of the notes ``annotations.reading.views.MarginNote`` prepares.
 Every value is escaped as the template engine would; ``body_html`` is the
 critique's sanitized HTML (``annotations.rendering``) and goes in as it is.
 """
+
 from annotations.reading.highlighting import escape as _escape
 
 
@@ -20,7 +21,7 @@ def _evidence_html(evidence):
         note = source.get("note")
         items.append(
             f'<li><a href="{escape(str(source.get("url", "")))}" rel="nofollow noopener">'
-            f'{escape(str(source.get("title", "")))}</a>{f" — {escape(str(note))}" if note else ""}</li>'
+            f"{escape(str(source.get('title', '')))}</a>{f' — {escape(str(note))}' if note else ''}</li>"
         )
     return f'<ul class="evidence">{"".join(items)}</ul>'
 

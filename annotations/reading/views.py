@@ -10,6 +10,7 @@ rule allows, in the wording ``shown_version`` picks, and runs a fixed number
 of SQL queries whatever the number of critiques. Writes go through
 ``annotations.services``.
 """
+
 import unicodedata
 from collections import namedtuple
 
@@ -25,23 +26,33 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from annotations import services
+from annotations.forms import (
+    CritiqueForm,
+    ReattachForm,
+    categories_needing_evidence_text,
+    category_guide,
+)
+from annotations.lifecycle import Status
+from annotations.models import CATEGORY_SIGNS, AnchorState, Category, Critique
+from annotations.pages import (
+    conflict_page,
+    critique_or_404,
+    critique_rate,
+    forbidden_page,
+    latest_reason,
+    rate_limited_page,
+    status_label,
+)
+from annotations.reading.highlighting import Span, highlighted_text_html
+from annotations.reading.margin import notes_html
+from annotations.search import critique_snippets, search_critiques
+from annotations.services import ModerationConflict
+from annotations.visibility import sees_latest_wording, shown_version, visible_critiques
 from archive.models import Document
 from archive.search import document_snippets, search_documents
 from archive.shortcuts import current_revision_or_404, revision_or_404
 from archive.text import split_paragraphs
-
-from annotations import services
-from annotations.forms import (
-    CritiqueForm, ReattachForm, categories_needing_evidence_text, category_guide,
-)
-from annotations.reading.highlighting import Span, highlighted_text_html
-from annotations.reading.margin import notes_html
-from annotations.models import CATEGORY_SIGNS, AnchorState, Critique, Category
-from annotations.lifecycle import Status
-from annotations.search import critique_snippets, search_critiques
-from annotations.services import ModerationConflict
-from annotations.visibility import sees_latest_wording, shown_version, visible_critiques
-from annotations.pages import critique_rate, latest_reason, status_label, rate_limited_page, conflict_page, forbidden_page, critique_or_404
 
 QUOTE_CHARS = 160
 
@@ -54,9 +65,21 @@ class CritiqueRow:
     """
 
     __slots__ = (
-        "pk", "exact", "status", "author_id", "author_name", "version_id", "published_version_id",
-        "revision_id", "revision_number", "anchor_start", "anchor_end", "anchor_state",
-        "version", "published_version", "latest_reason",
+        "pk",
+        "exact",
+        "status",
+        "author_id",
+        "author_name",
+        "version_id",
+        "published_version_id",
+        "revision_id",
+        "revision_number",
+        "anchor_start",
+        "anchor_end",
+        "anchor_state",
+        "version",
+        "published_version",
+        "latest_reason",
     )
     is_public = Critique.is_public
 
@@ -68,8 +91,18 @@ class CritiqueRow:
 Wording = namedtuple("Wording", "category body_html evidence")
 
 ROW_COLUMNS = (
-    "pk", "exact", "status", "author_id", "author__username", "version_id", "published_version_id",
-    "revision_id", "revision__number", "anchor_start", "anchor_end", "anchor_state",
+    "pk",
+    "exact",
+    "status",
+    "author_id",
+    "author__username",
+    "version_id",
+    "published_version_id",
+    "revision_id",
+    "revision__number",
+    "anchor_start",
+    "anchor_end",
+    "anchor_state",
 )
 WORDING_COLUMNS = ("category", "body_html", "evidence")
 CATEGORY_LABELS = dict(Category.choices)
@@ -150,13 +183,21 @@ def anchored_critiques(user, revision):
     ``CritiqueRow``s with ``anchor_start``, ``anchor_end`` and
     ``anchor_state``, in text order: one query.
     """
-    anchored = Critique.objects.annotate(
-        here=FilteredRelation("anchors", condition=Q(anchors__revision=revision)),
-    ).filter(here__isnull=False).annotate(
-        anchor_start=F("here__start"), anchor_end=F("here__end"), anchor_state=F("here__state"),
+    anchored = (
+        Critique.objects.annotate(
+            here=FilteredRelation("anchors", condition=Q(anchors__revision=revision)),
+        )
+        .filter(here__isnull=False)
+        .annotate(
+            anchor_start=F("here__start"),
+            anchor_end=F("here__end"),
+            anchor_state=F("here__state"),
+        )
     )
     critiques = visible_critiques(user, anchored).order_by(
-        F("anchor_start").asc(nulls_last=True), "anchor_end", "pk",
+        F("anchor_start").asc(nulls_last=True),
+        "anchor_end",
+        "pk",
     )
     # Readers only ever see the published wording; authors and moderators may see the latest.
     wordings = ["published_version"] + (["version"] if user.is_authenticated else [])
@@ -167,8 +208,20 @@ def anchored_critiques(user, revision):
     rows = []
     for values in critiques.values_list(*columns):
         row = CritiqueRow()
-        (row.pk, row.exact, row.status, row.author_id, row.author_name, row.version_id, row.published_version_id,
-         row.revision_id, row.revision_number, row.anchor_start, row.anchor_end, row.anchor_state) = values[:12]
+        (
+            row.pk,
+            row.exact,
+            row.status,
+            row.author_id,
+            row.author_name,
+            row.version_id,
+            row.published_version_id,
+            row.revision_id,
+            row.revision_number,
+            row.anchor_start,
+            row.anchor_end,
+            row.anchor_state,
+        ) = values[:12]
         row.published_version = Wording(*values[12:15]) if row.published_version_id else None
         row.version = Wording(*values[15:18]) if user.is_authenticated else None
         row.latest_reason = values[18] if user.is_authenticated else None
@@ -235,19 +288,27 @@ def critique_create(request, slug, number):
     if form.is_valid():
         try:
             critique = services.critique_submit(
-                author=request.user, revision=revision, **form.content(), **form.selector(),
+                author=request.user,
+                revision=revision,
+                **form.content(),
+                **form.selector(),
             )
         except ValidationError as error:
             form.add_service_errors(error)
         else:
             messages.success(
-                request, "Your critique is awaiting review. Moderators read every critique before readers see it.",
+                request,
+                "Your critique is awaiting review. Moderators read every critique before readers see it.",
             )
             return redirect(critique)
     return render_reading_page(
-        request, revision.document, revision, revision.current_number, form=form, status=400,
+        request,
+        revision.document,
+        revision,
+        revision.current_number,
+        form=form,
+        status=400,
     )
-
 
 
 @login_required
@@ -281,15 +342,19 @@ def search(request):
     documents, critiques = [], []
     if query:
         documents = list(
-            search_documents(Document.objects.select_related("current_revision").defer(
-                "notes", "current_revision__text"), query)[:SEARCH_RESULTS]
+            search_documents(
+                Document.objects.select_related("current_revision").defer("notes", "current_revision__text"), query
+            )[:SEARCH_RESULTS]
         )
         snippets = document_snippets(documents, query)
         for document in documents:
             document.snippet = snippets.get(document.pk, "")
         critiques = list(
-            search_critiques(request.user, query, Critique.objects.select_related(
-                "document", "published_version").defer("document__notes"))[:SEARCH_RESULTS]
+            search_critiques(
+                request.user,
+                query,
+                Critique.objects.select_related("document", "published_version").defer("document__notes"),
+            )[:SEARCH_RESULTS]
         )
         snippets = critique_snippets(critiques, query)
         for critique in critiques:

@@ -3,6 +3,7 @@ Reading what a Web Annotation client sends: bodies, targets, ``Prefer``
 and the preconditions of the protocol, turned into the critique's fields.
 Preconditions are judged by ``archive.http``, like every response's.
 """
+
 import re
 from urllib.parse import urlsplit
 
@@ -13,22 +14,40 @@ from django.urls import Resolver404, resolve, reverse
 from rest_framework import status
 from rest_framework.response import Response
 
+from annotations import services
+from annotations.models import Category, Critique
+from annotations.w3c.representation import (
+    CATEGORY_LIST,
+    MARKDOWN_SPECIAL,
+    PREFER_DESCRIPTIONS,
+    PREFER_IRIS,
+    PREFER_MINIMAL,
+    PreconditionFailed,
+    PreconditionRequired,
+    annotation_etag,
+    annotation_headers,
+    annotation_representation,
+)
 from archive.http import conditional_response, if_match_missing
 from archive.models import Revision
 
-from annotations import services
-from annotations.models import Critique, Category
-
-from annotations.w3c.representation import PREFER_IRIS, PREFER_DESCRIPTIONS, PREFER_MINIMAL, CATEGORY_LIST, MARKDOWN_SPECIAL, PreconditionRequired, PreconditionFailed, annotation_representation, annotation_etag, annotation_headers
-
 
 def _fetch(pk):
-    return Critique.objects.select_related(
-        "document", "revision", "author", "version", "published_version",
-    ).defer("revision__text", "document__notes").get(pk=pk)
+    return (
+        Critique.objects.select_related(
+            "document",
+            "revision",
+            "author",
+            "version",
+            "published_version",
+        )
+        .defer("revision__text", "document__notes")
+        .get(pk=pk)
+    )
 
 
 # Parsing a W3C annotation into the critique's fields
+
 
 def _values(value):
     """A JSON-LD value that may be single or a list, as a list."""
@@ -69,8 +88,10 @@ def parse_bodies(data, errors):
     if isinstance(bodies, dict):
         bodies = [bodies]
     if not isinstance(bodies, list) or not bodies:
-        messages.append("Give the bodies: a classifying TextualBody (the category), a commenting "
-                        "TextualBody (the explanation) and linking SpecificResources (the evidence).")
+        messages.append(
+            "Give the bodies: a classifying TextualBody (the category), a commenting "
+            "TextualBody (the explanation) and linking SpecificResources (the evidence)."
+        )
     for number, body in enumerate(bodies if isinstance(bodies, list) else [], start=1):
         if not isinstance(body, dict):
             messages.append(f"Body {number} must be an object.")
@@ -117,8 +138,9 @@ def _revision_of(request, document, source):
     except Resolver404:
         match = None
     if not match or match.url_name not in {"revision", "document"} or match.kwargs["slug"] != document.slug:
-        raise ValueError(f"The source must be a revision of this document: "
-                         f"{reverse('revision', args=[document.slug, 1])} and on.")
+        raise ValueError(
+            f"The source must be a revision of this document: {reverse('revision', args=[document.slug, 1])} and on."
+        )
     number = match.kwargs.get("number", document.revision_count)  # the reading page shows the current one
     revision = Revision.objects.without_text().filter(document=document, number=number).first()
     if revision is None:
@@ -204,6 +226,7 @@ def parse_annotation(request, document):
 
 # Editing through the protocol
 
+
 def _check_if_match(request, annotation):
     # archive.http compares If-Match strongly: a weak tag never matches.
     if conditional_response(request, annotation_etag(annotation)) is not None:
@@ -226,8 +249,12 @@ def annotation_put(request, annotation):
         locked = Critique.objects.select_for_update(of=("self",)).get(pk=annotation.pk)
         _check_if_match(request, locked)
         content, target = parse_annotation(request, annotation.document)
-        sent = (target["revision"].pk, target["exact"],
-                target.get("start", locked.start), target.get("end", locked.end))
+        sent = (
+            target["revision"].pk,
+            target["exact"],
+            target.get("start", locked.start),
+            target.get("end", locked.end),
+        )
         if sent != (locked.revision_id, locked.exact, locked.start, locked.end):
             raise ValidationError({"target": ["The target can't change: critique another passage anew."]})
         try:
@@ -239,6 +266,7 @@ def annotation_put(request, annotation):
 
 
 # The container
+
 
 def parse_prefer(header):
     """``(minimal, iris, applied)`` from a Prefer header; ``applied`` is for Preference-Applied (or '')."""
@@ -253,8 +281,11 @@ def parse_prefer(header):
             minimal = True
             applied.append("return=minimal")
         elif params.get("return") == "representation":
-            honoured = [iri for iri in params.get("include", "").split()
-                        if iri in {PREFER_MINIMAL, PREFER_IRIS, PREFER_DESCRIPTIONS}]
+            honoured = [
+                iri
+                for iri in params.get("include", "").split()
+                if iri in {PREFER_MINIMAL, PREFER_IRIS, PREFER_DESCRIPTIONS}
+            ]
             # Descriptions are the default, so they win when both are asked for.
             if PREFER_IRIS in honoured and PREFER_DESCRIPTIONS in honoured:
                 honoured.remove(PREFER_IRIS)

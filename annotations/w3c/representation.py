@@ -7,19 +7,17 @@ Markdown explanation) and one linking SpecificResource per piece of evidence;
 its target is the revision permalink it was written on, with a
 TextQuoteSelector and a TextPositionSelector (offsets in code points).
 """
+
 import re
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.urls import reverse
 from rest_framework import exceptions, renderers
 
-from archive.http import strong_etag
-from config.api import JSONParser
-
 from annotations.models import Category
 from annotations.visibility import etag_parts, shown_version
-
-
+from archive.http import strong_etag
+from config.api import JSONParser
 
 W3C_PROFILE = "http://www.w3.org/ns/anno.jsonld"
 LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"
@@ -30,7 +28,7 @@ PREFER_MINIMAL = "http://www.w3.org/ns/ldp#PreferMinimalContainer"
 ANNOTATION_LINK = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
 CONTAINER_HEADERS = {
     "Link": '<http://www.w3.org/ns/ldp#BasicContainer>; rel="type", '
-            '<http://www.w3.org/TR/annotation-protocol/>; rel="http://www.w3.org/ns/ldp#constrainedBy"',
+    '<http://www.w3.org/TR/annotation-protocol/>; rel="http://www.w3.org/ns/ldp#constrainedBy"',
     "Allow": "GET, HEAD, OPTIONS, POST",
     "Accept-Post": JSONLD_MEDIA_TYPE,
 }
@@ -79,6 +77,7 @@ class PreconditionFailed(exceptions.APIException):
 
 # Representation
 
+
 def annotation_iri(request, pk):
     return request.build_absolute_uri(reverse("api-critique-detail", args=[pk]))
 
@@ -92,7 +91,7 @@ def container_iri(request, slug):
 
 
 def _timestamp(value):
-    return value.astimezone(dt_timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _bodies(version):
@@ -105,8 +104,11 @@ def _bodies(version):
     ]
     for citation in version.evidence:
         # Only a SpecificResource may carry ``purpose``; the cited page is its source.
-        evidence = {"type": "SpecificResource", "purpose": "linking",
-                    "source": {"id": citation["url"], "label": citation["title"]}}
+        evidence = {
+            "type": "SpecificResource",
+            "purpose": "linking",
+            "source": {"id": citation["url"], "label": citation["title"]},
+        }
         if citation.get("note"):
             evidence["schema:description"] = citation["note"]  # "schema" is a prefix of the anno context
         bodies.append(evidence)
@@ -120,24 +122,30 @@ def annotation_representation(request, annotation, *, context=True):
     """
     version = shown_version(request.user, annotation)
     data = {"@context": W3C_PROFILE} if context else {}
-    data.update({
-        "id": annotation_iri(request, annotation.pk),
-        "type": "Annotation",
-        "motivation": MOTIVATION,
-        "creator": {"type": "Person", "nickname": annotation.author.get_username()},
-        "created": _timestamp(annotation.created),
-        # When the wording shown was written: a moderator's decision changes no content.
-        "modified": _timestamp(version.created),
-        "body": _bodies(version),
-        "target": {
-            "source": revision_iri(request, annotation.document.slug, annotation.revision.number),
-            "selector": [
-                {"type": "TextQuoteSelector", "exact": annotation.exact,
-                 "prefix": annotation.prefix, "suffix": annotation.suffix},
-                {"type": "TextPositionSelector", "start": annotation.start, "end": annotation.end},
-            ],
-        },
-    })
+    data.update(
+        {
+            "id": annotation_iri(request, annotation.pk),
+            "type": "Annotation",
+            "motivation": MOTIVATION,
+            "creator": {"type": "Person", "nickname": annotation.author.get_username()},
+            "created": _timestamp(annotation.created),
+            # When the wording shown was written: a moderator's decision changes no content.
+            "modified": _timestamp(version.created),
+            "body": _bodies(version),
+            "target": {
+                "source": revision_iri(request, annotation.document.slug, annotation.revision.number),
+                "selector": [
+                    {
+                        "type": "TextQuoteSelector",
+                        "exact": annotation.exact,
+                        "prefix": annotation.prefix,
+                        "suffix": annotation.suffix,
+                    },
+                    {"type": "TextPositionSelector", "start": annotation.start, "end": annotation.end},
+                ],
+            },
+        }
+    )
     return data
 
 
@@ -155,5 +163,8 @@ def annotation_etag(annotation, user=None):
 
 def annotation_headers(annotation, user=None):
     """The Web Annotation Protocol's headers for one annotation."""
-    return {"ETag": annotation_etag(annotation, user), "Link": ANNOTATION_LINK,
-            "Allow": "GET, HEAD, OPTIONS, PUT, DELETE"}
+    return {
+        "ETag": annotation_etag(annotation, user),
+        "Link": ANNOTATION_LINK,
+        "Allow": "GET, HEAD, OPTIONS, PUT, DELETE",
+    }

@@ -8,6 +8,7 @@ one through ``critique_submit``. The critique's own address belongs to the
 critiques API (``annotations.api.views``), which uses
 ``annotations.w3c.representation`` and ``annotations.w3c.protocol``.
 """
+
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404
@@ -18,16 +19,29 @@ from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations import services
+from annotations.models import Critique
+from annotations.visibility import visible_critiques
+from annotations.w3c.protocol import _fetch, _query_number, conditional_get, parse_annotation, parse_prefer, w3c_errors
+from annotations.w3c.representation import (
+    CONTAINER_HEADERS,
+    LDP_CONTEXT,
+    PAGE_SIZE,
+    PREFER_DESCRIPTIONS,
+    PREFER_IRIS,
+    PREFER_MINIMAL,
+    W3C_PROFILE,
+    AnnotationJSONLDParser,
+    AnnotationJSONLDRenderer,
+    annotation_headers,
+    annotation_iri,
+    annotation_representation,
+    container_iri,
+)
 from archive.http import strong_etag
 from archive.models import Document
 from config.api import JSONParser, error_responses
 
-from annotations import services
-from annotations.models import Critique
-from annotations.visibility import visible_critiques
-
-from annotations.w3c.representation import W3C_PROFILE, LDP_CONTEXT, PREFER_IRIS, PREFER_DESCRIPTIONS, PREFER_MINIMAL, CONTAINER_HEADERS, PAGE_SIZE, AnnotationJSONLDRenderer, AnnotationJSONLDParser, annotation_iri, container_iri, annotation_representation, annotation_headers
-from annotations.w3c.protocol import _fetch, w3c_errors, parse_annotation, parse_prefer, conditional_get, _query_number
 
 class AnnotationContainerView(APIView):
     """
@@ -64,13 +78,22 @@ class AnnotationContainerView(APIView):
         parameters=[
             OpenApiParameter("page", int, description="One AnnotationPage (from 0), not the collection."),
             OpenApiParameter("iris", int, description="1: the page lists annotation IRIs only."),
-            OpenApiParameter("Prefer", str, OpenApiParameter.HEADER, description=(
-                f'return=representation;include="{PREFER_IRIS}" (IRIs), "{PREFER_DESCRIPTIONS}" '
-                f'(the default) or "{PREFER_MINIMAL}" (no embedded page).')),
+            OpenApiParameter(
+                "Prefer",
+                str,
+                OpenApiParameter.HEADER,
+                description=(
+                    f'return=representation;include="{PREFER_IRIS}" (IRIs), "{PREFER_DESCRIPTIONS}" '
+                    f'(the default) or "{PREFER_MINIMAL}" (no embedded page).'
+                ),
+            ),
         ],
         # ``?format=json`` or ``Accept: application/json`` get the same data as plain JSON.
-        responses={(200, "application/ld+json"): OpenApiTypes.OBJECT,
-                   (200, "application/json"): OpenApiTypes.OBJECT, **error_responses(400, 404, 406, 429)},
+        responses={
+            (200, "application/ld+json"): OpenApiTypes.OBJECT,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            **error_responses(400, 404, 406, 429),
+        },
     )
     def get(self, request, slug):
         document = get_object_or_404(Document, slug=slug)
@@ -86,8 +109,11 @@ class AnnotationContainerView(APIView):
         total, last = stats["total"], max(0, (stats["total"] - 1) // PAGE_SIZE)
         if page is not None and page > last:
             raise exceptions.NotFound(f"There is no page {page}: pages run from 0 to {last}.")
-        headers = {"ETag": strong_etag(document.pk, document.updated, total, stats["latest"],
-                                       request.user.pk, page, minimal, iris)}
+        headers = {
+            "ETag": strong_etag(
+                document.pk, document.updated, total, stats["latest"], request.user.pk, page, minimal, iris
+            )
+        }
         if applied:
             headers["Preference-Applied"] = applied
         if (not_modified := conditional_get(request, headers)) is not None:
@@ -109,9 +135,11 @@ class AnnotationContainerView(APIView):
     @extend_schema(
         summary="File a critique as a W3C annotation (it awaits review)",
         request={"application/ld+json": OpenApiTypes.OBJECT, "application/json": OpenApiTypes.OBJECT},
-        responses={(201, "application/ld+json"): OpenApiTypes.OBJECT,
-                   (201, "application/json"): OpenApiTypes.OBJECT,
-                   **error_responses(400, 401, 404, 406, 413, 415, 429)},
+        responses={
+            (201, "application/ld+json"): OpenApiTypes.OBJECT,
+            (201, "application/json"): OpenApiTypes.OBJECT,
+            **error_responses(400, 401, 404, 406, 413, 415, 429),
+        },
     )
     def post(self, request, slug):
         document = get_object_or_404(Document, slug=slug)
@@ -139,21 +167,27 @@ class _Pages:
 
     def page(self, number, embedded=False):
         start = number * PAGE_SIZE
-        critiques = self.visible.order_by("created", "pk")[start:start + PAGE_SIZE]
+        critiques = self.visible.order_by("created", "pk")[start : start + PAGE_SIZE]
         if self.iris:
             items = [annotation_iri(self.request, pk) for pk in critiques.values_list("pk", flat=True)]
         else:
             critiques = critiques.select_related(
-                "document", "revision", "author", "version", "published_version",
+                "document",
+                "revision",
+                "author",
+                "version",
+                "published_version",
             ).defer("revision__text", "document__notes")
             items = [annotation_representation(self.request, item, context=False) for item in critiques]
         data = {} if embedded else {"@context": W3C_PROFILE}
-        data.update({
-            "id": self.iri(number),
-            "type": "AnnotationPage",
-            "partOf": {"id": self.container, "total": self.total},
-            "startIndex": start,
-        })
+        data.update(
+            {
+                "id": self.iri(number),
+                "type": "AnnotationPage",
+                "partOf": {"id": self.container, "total": self.total},
+                "startIndex": start,
+            }
+        )
         if number > 0:
             data["prev"] = self.iri(number - 1)
         if number < self.last:

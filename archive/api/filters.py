@@ -2,8 +2,8 @@
 The document list's filters: kind, language, search, and an ordering the
 pages can follow. Other apps extend ``DocumentFilter`` (see ``archive.api.views``).
 """
-import django_filters
 
+import django_filters
 
 from archive.models import Document, DocumentKind
 from archive.search import search_documents

@@ -2,16 +2,15 @@
 The archive API's serializers: documents, revisions and diffs as JSON, and
 what recording a revision accepts.
 """
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-
 from archive.diffing import diff_texts
 from archive.models import Document, Revision
 from archive.services import MAX_SUMMARY_LENGTH, clean_revision_text
-
 
 # Revision numbers are 32-bit in the database: a larger one can't exist.
 MAX_REVISION_NUMBER = 2**31 - 1
@@ -27,25 +26,44 @@ class OptionalURLField(serializers.CharField):
 class DocumentSerializer(serializers.ModelSerializer):
     original_url = OptionalURLField(read_only=True, help_text="The source's URL; empty when unknown.")
     current_revision = serializers.IntegerField(
-        source="current_revision.number", read_only=True, allow_null=True,
+        source="current_revision.number",
+        read_only=True,
+        allow_null=True,
         help_text="Number of the current revision.",
     )
     revision_count = serializers.IntegerField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-document-detail", lookup_field="slug")
     rank = serializers.FloatField(
-        source="search_rank", read_only=True, default=None, allow_null=True,
+        source="search_rank",
+        read_only=True,
+        default=None,
+        allow_null=True,
         help_text="With q: how well the document matches (higher is better); otherwise null.",
     )
     snippet = serializers.CharField(
-        read_only=True, default=None, allow_null=True,
+        read_only=True,
+        default=None,
+        allow_null=True,
         help_text="With q: HTML quoting the matching words in <mark>; otherwise null.",
     )
 
     class Meta:
         model = Document
         fields = [
-            "slug", "title", "kind", "language", "author", "site", "original_url", "published",
-            "captured", "current_revision", "revision_count", "url", "rank", "snippet",
+            "slug",
+            "title",
+            "kind",
+            "language",
+            "author",
+            "site",
+            "original_url",
+            "published",
+            "captured",
+            "current_revision",
+            "revision_count",
+            "url",
+            "rank",
+            "snippet",
         ]
 
 
@@ -56,7 +74,11 @@ class DocumentDetailSerializer(DocumentSerializer):
 
     class Meta(DocumentSerializer.Meta):
         fields = DocumentSerializer.Meta.fields + [
-            "rights", "notes", "revisions_url", "html_url", "annotations_url",
+            "rights",
+            "notes",
+            "revisions_url",
+            "html_url",
+            "annotations_url",
         ]
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -77,7 +99,10 @@ class DocumentDetailSerializer(DocumentSerializer):
 
 class RevisionSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True, help_text="Username of the writer.",
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the writer.",
     )
     url = serializers.SerializerMethodField()
 
@@ -113,7 +138,8 @@ class RevisionCreateSerializer(serializers.Serializer):
     text = serializers.CharField(trim_whitespace=False, help_text="The full new text; line ends become \\n.")
     summary = serializers.CharField(max_length=MAX_SUMMARY_LENGTH, help_text="What changed and why.")
     base_revision = serializers.IntegerField(
-        min_value=0, max_value=MAX_REVISION_NUMBER,
+        min_value=0,
+        max_value=MAX_REVISION_NUMBER,
         help_text="The number of the revision the text was written on, normally the current one.",
     )
 
@@ -178,15 +204,21 @@ def diff_as_data(old, new):
     rows = []
     for row in diff.rows:
         if row.kind == "fold":
-            rows.append(
-                {"kind": "fold", "old_line": None, "new_line": None, "pieces": [], "count": row.count}
-            )
+            rows.append({"kind": "fold", "old_line": None, "new_line": None, "pieces": [], "count": row.count})
         else:
-            rows.append({
-                "kind": row.kind, "old_line": row.old_number, "new_line": row.new_number,
-                "pieces": [{"op": op, "text": text} for op, text in row.pieces], "count": 1,
-            })
+            rows.append(
+                {
+                    "kind": row.kind,
+                    "old_line": row.old_number,
+                    "new_line": row.new_number,
+                    "pieces": [{"op": op, "text": text} for op, text in row.pieces],
+                    "count": 1,
+                }
+            )
     return {
-        "from": old.number, "to": new.number,
-        "insertions": diff.insertions, "deletions": diff.deletions, "rows": rows,
+        "from": old.number,
+        "to": new.number,
+        "insertions": diff.insertions,
+        "deletions": diff.deletions,
+        "rows": rows,
     }

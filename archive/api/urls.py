@@ -7,6 +7,7 @@ whoever composes the API, with ``DocumentViewSet`` or a subclass of it (on
 this site ``annotations.api.urls``, which adds ``has_critiques``; see
 archive.api.views).
 """
+
 from django.urls import path
 
 from archive.api import views as api

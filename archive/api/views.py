@@ -27,6 +27,7 @@ subclass under the names ``api-document-list`` and ``api-document-detail``::
              name="api-document-detail"),
     ]
 """
+
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
@@ -35,18 +36,28 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
 from rest_framework.response import Response
 
-from config.api import error_responses
-
+from archive.api.filters import DocumentFilter
+from archive.api.serializers import (
+    DiffQuerySerializer,
+    DiffSerializer,
+    DocumentDetailSerializer,
+    DocumentSerializer,
+    RevisionCreateSerializer,
+    RevisionDetailSerializer,
+    RevisionRecordedSerializer,
+    RevisionSerializer,
+    diff_as_data,
+)
 from archive.models import Document
 from archive.search import SearchPaginator, document_snippets
 from archive.services import document_update
-from archive.api.serializers import DocumentSerializer, DocumentDetailSerializer, RevisionSerializer, RevisionDetailSerializer, RevisionRecordedSerializer, RevisionCreateSerializer, DiffQuerySerializer, DiffSerializer, diff_as_data
-from archive.api.filters import DocumentFilter
+from config.api import error_responses
 
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List documents", responses={200: DocumentSerializer, **error_responses(400, 401, 404)},
+        summary="List documents",
+        responses={200: DocumentSerializer, **error_responses(400, 401, 404)},
     ),
     retrieve=extend_schema(
         summary="One document with its provenance",
@@ -63,8 +74,8 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         # Revision texts stay in the database: only the current number is shown.
-        return Document.objects.select_related("current_revision").defer("current_revision__text").order_by(
-            "title", "pk"
+        return (
+            Document.objects.select_related("current_revision").defer("current_revision__text").order_by("title", "pk")
         )
 
     def get_serializer_class(self):
@@ -98,11 +109,13 @@ NUMBER_PARAMETER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List a document's revisions (without their texts)", parameters=[SLUG_PARAMETER],
+        summary="List a document's revisions (without their texts)",
+        parameters=[SLUG_PARAMETER],
         responses={200: RevisionSerializer, **error_responses(401, 404)},
     ),
     retrieve=extend_schema(
-        summary="One revision with its text", parameters=[SLUG_PARAMETER, NUMBER_PARAMETER],
+        summary="One revision with its text",
+        parameters=[SLUG_PARAMETER, NUMBER_PARAMETER],
         responses={200: RevisionDetailSerializer, **error_responses(401, 404)},
     ),
     create=extend_schema(

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,56 +17,140 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('title', models.CharField(max_length=300)),
-                ('kind', models.CharField(choices=[('encyclopedia_article', 'Encyclopedia article'), ('blog_post', 'Blog post'), ('news_article', 'News article'), ('forum_thread', 'Forum thread'), ('essay', 'Essay'), ('primary_source', 'Primary source'), ('other', 'Other')], max_length=32)),
-                ('language', models.CharField(blank=True, help_text='Language of the text as a BCP 47 code (en, fr, pt-BR).', max_length=35, validators=[django.core.validators.RegexValidator('^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$', 'Enter a language code such as en, fr or pt-BR.', code='invalid_language')])),
-                ('author', models.CharField(blank=True, help_text='As named in the source.', max_length=300)),
-                ('site', models.CharField(blank=True, max_length=300, verbose_name='site or publisher')),
-                ('original_url', models.URLField(blank=True, max_length=2000, verbose_name='original URL')),
-                ('published', models.CharField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD; empty when unknown.', max_length=10, validators=[django.core.validators.RegexValidator(re.compile('^\\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\\d|3[01]))?)?$'), 'Enter a date as YYYY, YYYY-MM or YYYY-MM-DD.', code='invalid_date')], verbose_name='publication date')),
-                ('captured', models.CharField(blank=True, help_text='When the source was captured; empty when unknown.', max_length=10, validators=[django.core.validators.RegexValidator(re.compile('^\\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\\d|3[01]))?)?$'), 'Enter a date as YYYY, YYYY-MM or YYYY-MM-DD.', code='invalid_date')], verbose_name='capture date')),
-                ('rights', models.CharField(blank=True, max_length=300)),
-                ('notes', models.TextField(blank=True, max_length=5000)),
-                ('created', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("title", models.CharField(max_length=300)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("encyclopedia_article", "Encyclopedia article"),
+                            ("blog_post", "Blog post"),
+                            ("news_article", "News article"),
+                            ("forum_thread", "Forum thread"),
+                            ("essay", "Essay"),
+                            ("primary_source", "Primary source"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True,
+                        help_text="Language of the text as a BCP 47 code (en, fr, pt-BR).",
+                        max_length=35,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                                "Enter a language code such as en, fr or pt-BR.",
+                                code="invalid_language",
+                            )
+                        ],
+                    ),
+                ),
+                ("author", models.CharField(blank=True, help_text="As named in the source.", max_length=300)),
+                ("site", models.CharField(blank=True, max_length=300, verbose_name="site or publisher")),
+                ("original_url", models.URLField(blank=True, max_length=2000, verbose_name="original URL")),
+                (
+                    "published",
+                    models.CharField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD; empty when unknown.",
+                        max_length=10,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                re.compile("^\\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\\d|3[01]))?)?$"),
+                                "Enter a date as YYYY, YYYY-MM or YYYY-MM-DD.",
+                                code="invalid_date",
+                            )
+                        ],
+                        verbose_name="publication date",
+                    ),
+                ),
+                (
+                    "captured",
+                    models.CharField(
+                        blank=True,
+                        help_text="When the source was captured; empty when unknown.",
+                        max_length=10,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                re.compile("^\\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\\d|3[01]))?)?$"),
+                                "Enter a date as YYYY, YYYY-MM or YYYY-MM-DD.",
+                                code="invalid_date",
+                            )
+                        ],
+                        verbose_name="capture date",
+                    ),
+                ),
+                ("rights", models.CharField(blank=True, max_length=300)),
+                ("notes", models.TextField(blank=True, max_length=5000)),
+                ("created", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Revision',
+            name="Revision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('parent', models.PositiveIntegerField(blank=True, help_text='Number of the revision this one was written on.', null=True)),
-                ('text', models.TextField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('length', models.PositiveIntegerField(help_text='Length of the text in characters.')),
-                ('summary', models.CharField(max_length=500, verbose_name='edit summary')),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='revisions', to='archive.document')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "parent",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Number of the revision this one was written on.", null=True
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("length", models.PositiveIntegerField(help_text="Length of the text in characters.")),
+                ("summary", models.CharField(max_length=500, verbose_name="edit summary")),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="revisions", to="archive.document"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['document', 'number'],
+                "ordering": ["document", "number"],
             },
         ),
         migrations.AddField(
-            model_name='document',
-            name='current_revision',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='archive.revision'),
+            model_name="document",
+            name="current_revision",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="archive.revision",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='revision',
-            constraint=models.UniqueConstraint(fields=('document', 'number'), name='revision_number_unique'),
+            model_name="revision",
+            constraint=models.UniqueConstraint(fields=("document", "number"), name="revision_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='revision',
-            constraint=models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='revision_number_positive'),
+            model_name="revision",
+            constraint=models.CheckConstraint(condition=models.Q(("number__gte", 1)), name="revision_number_positive"),
         ),
     ]

@@ -2,6 +2,7 @@
 On PostgreSQL the database itself refuses to update or delete a revision,
 so no code path (raw SQL, a bulk update, a careless script) can rewrite history.
 """
+
 from django.db import migrations
 
 CREATE = """

@@ -1,4 +1,5 @@
 """The Archivists and Moderators groups, with what they need in the archive."""
+
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
@@ -28,9 +29,7 @@ def create_groups(apps, schema_editor):
     for name, codenames in GROUP_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
         for app_label, codename in codenames:
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
 class Migration(migrations.Migration):

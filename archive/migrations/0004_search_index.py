@@ -4,13 +4,26 @@ The documents' full-text index: FTS5 on SQLite, tsvector + GIN on PostgreSQL.
 Self-contained (the schema and the indexing SQL as they were when this ran),
 so later changes to ``archive.search`` never change what this migration does.
 """
+
 from django.db import migrations
 
 TABLE = "archive_document_search"
 LANGUAGE_CONFIGS = {
-    "da": "danish", "de": "german", "en": "english", "es": "spanish", "fi": "finnish",
-    "fr": "french", "hu": "hungarian", "it": "italian", "nl": "dutch", "no": "norwegian",
-    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sv": "swedish", "tr": "turkish",
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "hu": "hungarian",
+    "it": "italian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sv": "swedish",
+    "tr": "turkish",
 }
 
 

@@ -1,4 +1,5 @@
 """Accounts end to end: sign up, verify, log in and out, passwords, rate limits."""
+
 import re
 from urllib.parse import urlsplit
 

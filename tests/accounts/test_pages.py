@@ -1,4 +1,5 @@
 """Account pages in the site layout, and the account links in the header."""
+
 import re
 from html.parser import HTMLParser
 

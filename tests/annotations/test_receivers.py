@@ -4,6 +4,7 @@ anchor on every revision recorded after it (exact, moved or detached), the
 reading pages show them where their anchors say, detached ones are listed
 apart, and their author or a moderator can re-attach them.
 """
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
@@ -42,6 +43,7 @@ def anchor_on(critique, revision):
 
 # Recording a revision anchors every critique ---------------------------------
 
+
 def test_a_new_critique_is_anchored_exactly_on_its_own_revision(critique, revision):
     anchor = anchor_on(critique, revision)
     assert (anchor.state, anchor.score, anchor.start, anchor.end) == ("exact", 1.0, critique.start, critique.end)
@@ -62,7 +64,7 @@ def test_recording_a_revision_anchors_every_critique_once_whatever_its_status(do
     for critique in (pending, approved, rejected, withdrawn):
         anchor = anchors[critique.pk]
         assert anchor.state == AnchorState.EXACT, critique.exact
-        assert second.text[anchor.start:anchor.end] == critique.exact
+        assert second.text[anchor.start : anchor.end] == critique.exact
     assert Anchor.objects.count() == 8  # one per critique per revision, no more
 
 
@@ -74,10 +76,10 @@ def test_anchors_follow_a_critique_through_several_revisions(document, author):
 
     moved = anchor_on(critique, second)
     assert moved.state == AnchorState.MOVED and 0.9 <= moved.score < 1
-    assert second.text[moved.start:moved.end] == "Some thirty thousand Communards were killed"
+    assert second.text[moved.start : moved.end] == "Some thirty thousand Communards were killed"
     still = anchor_on(critique, third)
     assert (still.state, still.score) == (AnchorState.MOVED, moved.score)  # unchanged since: as good as before
-    assert third.text[still.start:still.end] == "Some thirty thousand Communards were killed"
+    assert third.text[still.start : still.end] == "Some thirty thousand Communards were killed"
     assert anchor_on(critique, fourth).state == AnchorState.DETACHED
 
 
@@ -95,7 +97,7 @@ def test_a_critique_filed_on_an_earlier_revision_is_carried_to_the_current_one(d
     critique = submit_critique(author, document.revisions.get(number=1), passage="Karl Marx")
     current = document.revisions.get(number=2)
     anchor = anchor_on(critique, current)
-    assert anchor.state == AnchorState.EXACT and current.text[anchor.start:anchor.end] == "Karl Marx"
+    assert anchor.state == AnchorState.EXACT and current.text[anchor.start : anchor.end] == "Karl Marx"
 
 
 def test_a_critique_is_anchored_only_once_per_revision(critique, revision):
@@ -129,8 +131,15 @@ def test_the_data_migration_anchors_critiques_filed_before_anchors_existed():
         Revision = old.get_model("archive", "Revision")
         second_text = SAMPLE_TEXT.replace("Bloody Week", "Semaine sanglante") + "Postscript.\n"
         revisions = [
-            Revision.objects.create(document=document, number=number, text=text, sha256="0" * 64,
-                                    length=len(text), summary="s", created_by=user)
+            Revision.objects.create(
+                document=document,
+                number=number,
+                text=text,
+                sha256="0" * 64,
+                length=len(text),
+                summary="s",
+                created_by=user,
+            )
             for number, text in ((1, SAMPLE_TEXT), (2, second_text))
         ]
         Annotation = old.get_model("annotations", "Annotation")
@@ -138,8 +147,13 @@ def test_the_data_migration_anchors_critiques_filed_before_anchors_existed():
         def file(passage):
             start = SAMPLE_TEXT.index(passage)
             return Annotation.objects.create(
-                document=document, revision=revisions[0], author=user, exact=passage,
-                start=start, end=start + len(passage), status="pending",
+                document=document,
+                revision=revisions[0],
+                author=user,
+                exact=passage,
+                start=start,
+                end=start + len(passage),
+                status="pending",
             ).pk
 
         kept, moved, gone = file("The Commune was proclaimed"), file("Karl Marx"), file("Bloody Week")
@@ -147,9 +161,14 @@ def test_the_data_migration_anchors_critiques_filed_before_anchors_existed():
         executor = MigrationExecutor(connection)
         executor.migrate([("annotations", "0004_anchor_existing_critiques")])
         Anchor = executor.loader.project_state([("annotations", "0004_anchor_existing_critiques")]).apps.get_model(
-            "annotations", "Anchor")
-        on_second = {row[0]: row[1:] for row in Anchor.objects.filter(revision_id=revisions[1].pk).values_list(
-            "annotation_id", "state", "start", "end")}
+            "annotations", "Anchor"
+        )
+        on_second = {
+            row[0]: row[1:]
+            for row in Anchor.objects.filter(revision_id=revisions[1].pk).values_list(
+                "annotation_id", "state", "start", "end"
+            )
+        }
         assert Anchor.objects.filter(revision_id=revisions[0].pk, state="exact").count() == 3
         marx = second_text.index("Karl Marx")
         assert on_second == {kept: ("exact", 0, 26), moved: ("moved", marx, marx + 9), gone: ("detached", None, None)}
@@ -159,6 +178,7 @@ def test_the_data_migration_anchors_critiques_filed_before_anchors_existed():
 
 
 # The seed collection: revision 2 is revision 1 less whole lines of furniture ----
+
 
 def seed_spec(slug):
     return next(entry for entry in read_collection() if entry["slug"] == slug)
@@ -207,15 +227,19 @@ def test_critiques_of_a_seed_capture_are_exact_on_its_reading_text(slug, author)
     for critique in critiques:
         anchor = anchor_on(critique, second)
         assert anchor.state == AnchorState.EXACT, critique.exact
-        assert second.text[anchor.start:anchor.end] == critique.exact
+        assert second.text[anchor.start : anchor.end] == critique.exact
         assert anchor.start == second.text.index(critique.exact)
 
 
 def test_a_critique_of_removed_site_furniture_is_detached(author):
     document = capture_only(ENCYCLOPEDIA)
     capture = document.current_revision.text
-    furniture = submit_critique(author, document.current_revision, passage="Back to Contents",
-                                start=capture.index("Back to Contents", capture.index("Adolphe Thiers")))
+    furniture = submit_critique(
+        author,
+        document.current_revision,
+        passage="Back to Contents",
+        start=capture.index("Back to Contents", capture.index("Adolphe Thiers")),
+    )
     second = record_reading_text(document)
     assert "Back to Contents" not in second.text
     anchor = anchor_on(furniture, second)
@@ -224,17 +248,24 @@ def test_a_critique_of_removed_site_furniture_is_detached(author):
 
 # The reading pages --------------------------------------------------------------
 
+
 @pytest.fixture
 def encyclopedia(author, moderator):
     """The encyclopedia's capture, two approved critiques (of its body, of furniture), then its reading text."""
     document = capture_only(ENCYCLOPEDIA)
     capture = document.current_revision.text
-    body = approve(submit_critique(author, document.current_revision, passage="a government that briefly ruled Paris"),
-                   moderator)
-    furniture = approve(submit_critique(
-        author, document.current_revision, passage="Back to Contents",
-        start=capture.index("Back to Contents", capture.index("Adolphe Thiers")),
-    ), moderator)
+    body = approve(
+        submit_critique(author, document.current_revision, passage="a government that briefly ruled Paris"), moderator
+    )
+    furniture = approve(
+        submit_critique(
+            author,
+            document.current_revision,
+            passage="Back to Contents",
+            start=capture.index("Back to Contents", capture.index("Adolphe Thiers")),
+        ),
+        moderator,
+    )
     record_reading_text(document)
     return {"document": document, "body": body, "furniture": furniture}
 
@@ -255,7 +286,7 @@ def test_detached_critiques_are_listed_apart_with_a_link_to_their_revision(clien
     furniture = encyclopedia["furniture"]
     page = client.get(f"/documents/{ENCYCLOPEDIA}/").content.decode()
     assert page.count(EARLIER) == 1
-    earlier = page[page.index(EARLIER):]
+    earlier = page[page.index(EARLIER) :]
     assert f'id="critique-{furniture.pk}"' in earlier and "Back to Contents" in earlier
     link = f"/documents/{ENCYCLOPEDIA}/revisions/1/#critique-{furniture.pk}"
     assert f'href="{link}"' in earlier
@@ -270,8 +301,13 @@ def test_detached_critiques_are_listed_apart_with_a_link_to_their_revision(clien
 def test_unpublished_detached_critiques_stay_private(client, encyclopedia, other, moderator):
     document = encyclopedia["document"]
     capture = document.revisions.get(number=1)
-    hidden = submit_critique(other, capture, passage="Back to Contents",
-                             start=capture.text.index("Back to Contents"), body="PRIVATE-DETACHED-NOTE")
+    hidden = submit_critique(
+        other,
+        capture,
+        passage="Back to Contents",
+        start=capture.text.index("Back to Contents"),
+        body="PRIVATE-DETACHED-NOTE",
+    )
     assert anchor_on(hidden, document.revisions.get(number=2)).state == AnchorState.DETACHED
     assert "PRIVATE-DETACHED-NOTE" not in client.get(f"/documents/{ENCYCLOPEDIA}/").content.decode()
     client.force_login(other)
@@ -287,8 +323,11 @@ def test_reading_pages_with_carried_critiques_run_a_fixed_number_of_queries(clie
     for count in (0, 1, 50):
         document = make_document(slug=f"doc-{count}")
         for number in range(count):
-            critique = submit_critique([author, other][number % 2], document.current_revision,
-                                       passage=["Karl Marx", "Bloody Week", "Vendôme Column"][number % 3])
+            critique = submit_critique(
+                [author, other][number % 2],
+                document.current_revision,
+                passage=["Karl Marx", "Bloody Week", "Vendôme Column"][number % 3],
+            )
             if number % 4 == 0:
                 approve(critique, moderator)
         # "Vendôme Column" goes: those critiques are detached on revision 2.
@@ -301,6 +340,7 @@ def test_reading_pages_with_carried_critiques_run_a_fixed_number_of_queries(clie
 
 
 # Re-attaching -------------------------------------------------------------------
+
 
 def reattach_url(critique):
     return f"/critiques/{critique.pk}/reattach/"
@@ -327,11 +367,17 @@ def test_the_author_re_attaches_a_detached_critique_by_selecting_a_passage(clien
     current = encyclopedia["document"].revisions.get(number=2)
     anchor = anchor_on(furniture, current)
     assert (anchor.state, anchor.start, anchor.end, anchor.quote) == (
-        AnchorState.REATTACHED, selection["start"], selection["end"], "Rise and nature",
+        AnchorState.REATTACHED,
+        selection["start"],
+        selection["end"],
+        "Rise and nature",
     )
     event = ModerationEvent.objects.filter(critique=furniture).latest("pk")
     assert (event.action, event.actor, event.from_status, event.to_status) == (
-        Action.REATTACH, author, Status.APPROVED, Status.APPROVED,
+        Action.REATTACH,
+        author,
+        Status.APPROVED,
+        Status.APPROVED,
     )
     client.logout()
     page = client.get(f"/documents/{ENCYCLOPEDIA}/").content.decode()
@@ -346,11 +392,12 @@ def test_a_re_attached_critique_follows_its_new_passage_into_later_revisions(enc
     furniture = encyclopedia["furniture"]
     document = encyclopedia["document"]
     current = document.revisions.get(number=2)
-    services.critique_reattach(furniture, user=author, revision=current,
-                                 **passage_on_current(encyclopedia, "Rise and nature"))
+    services.critique_reattach(
+        furniture, user=author, revision=current, **passage_on_current(encyclopedia, "Rise and nature")
+    )
     third = record(document, "Editor's note.\n\n" + current.text)
     anchor = anchor_on(furniture, third)
-    assert anchor.state == AnchorState.EXACT and third.text[anchor.start:anchor.end] == "Rise and nature"
+    assert anchor.state == AnchorState.EXACT and third.text[anchor.start : anchor.end] == "Rise and nature"
 
 
 def test_a_moderator_may_re_attach_someone_elses_critique(client, encyclopedia, moderator):

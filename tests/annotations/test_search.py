@@ -1,4 +1,5 @@
 """Searching published critiques: only what readers may see, in its published wording."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -40,8 +41,12 @@ def test_a_pending_change_is_not_searchable(author, revision, moderator):
 
     critique = submit_critique(author, revision, body="Published wording about bread.")
     approve(critique, moderator)
-    critique_edit(Critique.objects.get(pk=critique.pk), user=author, category="unsourced_claim",
-                    body="SECRET-PENDING-WORDING about bread.")
+    critique_edit(
+        Critique.objects.get(pk=critique.pk),
+        user=author,
+        category="unsourced_claim",
+        body="SECRET-PENDING-WORDING about bread.",
+    )
     assert found(AnonymousUser(), "bread") == [critique.pk]
     assert found(AnonymousUser(), "SECRET-PENDING-WORDING") == []
 

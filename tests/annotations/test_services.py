@@ -2,6 +2,7 @@
 The domain rules of ``annotations.services``: the moderation state machine,
 its append-only history, flags, and the checks on what a critique may hold.
 """
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core import mail
@@ -40,6 +41,7 @@ def fresh(critique):
 
 # Submitting
 
+
 def test_submit_makes_a_pending_critique_with_version_1_and_a_submit_event(author, revision):
     critique = submit_critique(author, revision, body="Figures *vary*.")
     critique = fresh(critique)
@@ -47,9 +49,11 @@ def test_submit_makes_a_pending_critique_with_version_1_and_a_submit_event(autho
     assert critique.version.number == 1
     assert critique.version.body == "Figures *vary*."
     assert critique.published_version is None
-    assert (critique.start, critique.end) == (revision.text.index(DEFAULT_PASSAGE),
-                                              revision.text.index(DEFAULT_PASSAGE) + len(DEFAULT_PASSAGE))
-    assert critique.prefix == revision.text[critique.start - 32:critique.start]
+    assert (critique.start, critique.end) == (
+        revision.text.index(DEFAULT_PASSAGE),
+        revision.text.index(DEFAULT_PASSAGE) + len(DEFAULT_PASSAGE),
+    )
+    assert critique.prefix == revision.text[critique.start - 32 : critique.start]
     event = critique.events.get()
     assert (event.action, event.from_status, event.to_status, event.actor) == ("submit", "", "pending", author)
     assert event.version == critique.version
@@ -69,6 +73,7 @@ def test_submit_refuses_positions_that_do_not_hold_the_quote(author, revision):
 
 
 # Decisions
+
 
 def test_approve_publishes_the_latest_version(critique, moderator):
     approve(critique, moderator)
@@ -118,17 +123,20 @@ def test_an_unknown_action_is_refused(critique, moderator):
     assert "action" in caught.value.message_dict
 
 
-@pytest.mark.parametrize("setup, action", [
-    ([], "hide"),  # never published: nothing to hide
-    ([], "reopen"),
-    ([], "dismiss_flags"),
-    (["approve"], "approve"),
-    (["approve"], "reject"),
-    (["approve"], "request_changes"),
-    (["reject"], "approve"),
-    (["request_changes"], "approve"),
-    (["approve", "hide"], "dismiss_flags"),
-])
+@pytest.mark.parametrize(
+    "setup, action",
+    [
+        ([], "hide"),  # never published: nothing to hide
+        ([], "reopen"),
+        ([], "dismiss_flags"),
+        (["approve"], "approve"),
+        (["approve"], "reject"),
+        (["approve"], "request_changes"),
+        (["reject"], "approve"),
+        (["request_changes"], "approve"),
+        (["approve", "hide"], "dismiss_flags"),
+    ],
+)
 def test_invalid_transitions_are_a_conflict(critique, moderator, setup, action):
     for step in setup:
         decide(critique, moderator, step)
@@ -153,7 +161,11 @@ def test_a_stale_expected_status_is_already_decided_and_changes_nothing(critique
     services.critique_decide(critique, moderator=other, action="approve", expected_status="pending")
     with pytest.raises(AlreadyDecided, match="already decided"):
         services.critique_decide(
-            critique, moderator=moderator, action="reject", reason="No.", expected_status="pending",
+            critique,
+            moderator=moderator,
+            action="reject",
+            reason="No.",
+            expected_status="pending",
         )
     critique = fresh(critique)
     assert critique.status == Status.APPROVED
@@ -199,6 +211,7 @@ def test_a_superuser_may_decide(critique):
 
 
 # Editing
+
 
 @pytest.mark.parametrize("setup, from_status", [([], "pending"), (["request_changes"], "changes_requested")])
 def test_editing_under_review_returns_to_pending_with_a_new_version(critique, author, moderator, setup, from_status):
@@ -273,6 +286,7 @@ def test_an_invalid_edit_changes_nothing(critique, author):
 
 # Withdrawing, hiding, reopening
 
+
 def test_withdraw_keeps_the_row_and_unpublishes(critique, author, moderator):
     approve(critique, moderator)
     services.critique_withdraw(critique, user=author)
@@ -327,6 +341,7 @@ def test_dismissing_flags_keeps_it_published(critique, moderator):
 
 # Flags
 
+
 def test_flags_once_per_user(critique, moderator):
     critique = approve(critique, moderator)
     reader = make_scholar("fred")
@@ -362,15 +377,28 @@ def test_a_flag_needs_a_reason(critique, moderator):
 
 # The history
 
+
 def test_every_transition_appends_exactly_one_event(critique, author, moderator):
     other = make_moderator("otto")
     steps = [
-        (lambda: decide(critique, moderator, "request_changes", "Cite a source."), ("request_changes", "pending", "changes_requested", moderator, "Cite a source.")),
-        (lambda: services.critique_edit(critique, user=author, category="unsourced_claim", body="Now cited."), ("edit", "changes_requested", "pending", author, "")),
+        (
+            lambda: decide(critique, moderator, "request_changes", "Cite a source."),
+            ("request_changes", "pending", "changes_requested", moderator, "Cite a source."),
+        ),
+        (
+            lambda: services.critique_edit(critique, user=author, category="unsourced_claim", body="Now cited."),
+            ("edit", "changes_requested", "pending", author, ""),
+        ),
         (lambda: decide(critique, other, "approve"), ("approve", "pending", "approved", other, "")),
-        (lambda: decide(critique, moderator, "hide", "Flagged twice."), ("hide", "approved", "hidden", moderator, "Flagged twice.")),
+        (
+            lambda: decide(critique, moderator, "hide", "Flagged twice."),
+            ("hide", "approved", "hidden", moderator, "Flagged twice."),
+        ),
         (lambda: decide(critique, other, "reopen"), ("reopen", "hidden", "pending", other, "")),
-        (lambda: decide(critique, moderator, "reject", "Not supported."), ("reject", "pending", "rejected", moderator, "Not supported.")),
+        (
+            lambda: decide(critique, moderator, "reject", "Not supported."),
+            ("reject", "pending", "rejected", moderator, "Not supported."),
+        ),
     ]
     for number, (step, expected) in enumerate(steps, start=2):
         step()
@@ -384,9 +412,16 @@ def test_events_and_versions_cannot_be_changed_or_deleted(critique):
     version = critique.versions.get()
     event.reason = "rewritten"
     version.body = "rewritten"
-    for attempt in [event.save, event.delete, version.save, version.delete,
-                    lambda: ModerationEvent.objects.update(reason="x"), lambda: ModerationEvent.objects.all().delete(),
-                    lambda: CritiqueVersion.objects.update(body="x"), lambda: CritiqueVersion.objects.all().delete()]:
+    for attempt in [
+        event.save,
+        event.delete,
+        version.save,
+        version.delete,
+        lambda: ModerationEvent.objects.update(reason="x"),
+        lambda: ModerationEvent.objects.all().delete(),
+        lambda: CritiqueVersion.objects.update(body="x"),
+        lambda: CritiqueVersion.objects.all().delete(),
+    ]:
         with pytest.raises(ValueError):
             attempt()
     assert critique.events.get().reason == ""
@@ -394,10 +429,14 @@ def test_events_and_versions_cannot_be_changed_or_deleted(critique):
 
 
 @pytest.mark.postgresql
-@pytest.mark.parametrize("sql", [
-    "UPDATE annotations_moderationevent SET reason = 'x'", "DELETE FROM annotations_moderationevent",
-    "UPDATE annotations_critiqueversion SET body = 'x'",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE annotations_moderationevent SET reason = 'x'",
+        "DELETE FROM annotations_moderationevent",
+        "UPDATE annotations_critiqueversion SET body = 'x'",
+    ],
+)
 def test_postgresql_refuses_raw_writes_to_the_history(critique, sql):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql)
@@ -405,6 +444,7 @@ def test_postgresql_refuses_raw_writes_to_the_history(critique, sql):
 
 
 # What a critique may hold
+
 
 @pytest.mark.parametrize("category", ["factual_error", "disputed_figure", "misattribution"])
 def test_some_categories_need_evidence(author, revision, category):
@@ -418,10 +458,16 @@ def test_other_categories_may_go_without_evidence(author, revision):
     assert submit_critique(author, revision, category="loaded_language", evidence=[]).version.evidence == []
 
 
-@pytest.mark.parametrize("url", [
-    "javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "ftp://example.org/x", "example.org",
-    "https://" + "a" * 2000 + ".org",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "ftp://example.org/x",
+        "example.org",
+        "https://" + "a" * 2000 + ".org",
+    ],
+)
 def test_evidence_must_be_a_web_address(author, revision, url):
     with pytest.raises(ValidationError) as caught:
         submit_critique(author, revision, evidence=[{"url": url, "title": "T", "note": ""}])
@@ -429,13 +475,16 @@ def test_evidence_must_be_a_web_address(author, revision, url):
     assert not Critique.objects.exists()
 
 
-@pytest.mark.parametrize("item, message", [
-    ({"url": "https://example.org", "title": "", "note": ""}, "title"),
-    ({"url": "https://example.org", "title": "t" * 301, "note": ""}, "title under"),
-    ({"url": "https://example.org", "title": "T", "note": "n" * 1001}, "note under"),
-    ({"url": "https://example.org", "title": "T", "extra": "x"}, "give url, title"),
-    ("https://example.org", "give url, title"),
-])
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ({"url": "https://example.org", "title": "", "note": ""}, "title"),
+        ({"url": "https://example.org", "title": "t" * 301, "note": ""}, "title under"),
+        ({"url": "https://example.org", "title": "T", "note": "n" * 1001}, "note under"),
+        ({"url": "https://example.org", "title": "T", "extra": "x"}, "give url, title"),
+        ("https://example.org", "give url, title"),
+    ],
+)
 def test_evidence_limits(author, revision, item, message):
     with pytest.raises(ValidationError) as caught:
         submit_critique(author, revision, evidence=[item])
@@ -481,21 +530,34 @@ def test_markdown_is_rendered_and_sanitized(author, revision):
     html = submit_critique(author, revision, body=body).version.body_html
     assert "<strong>Bold</strong>" in html
     assert '<a href="https://example.org/x" rel="nofollow noopener">a source</a>' in html
-    for forbidden in ["<script", "alert(1)</script", "<style", "<img", "onerror", "onclick", "onmouseover",
-                      "javascript:"]:
+    for forbidden in [
+        "<script",
+        "alert(1)</script",
+        "<style",
+        "<img",
+        "onerror",
+        "onclick",
+        "onmouseover",
+        "javascript:",
+    ]:
         assert forbidden not in html
     assert html == render_markdown(body)
 
 
 # Emails
 
-@pytest.mark.parametrize("action, reason, words", [
-    ("approve", "", "approved"),
-    ("reject", "The figure is from the cited book.", "rejected"),
-    ("request_changes", "Please cite a page.", "needs changes"),
-])
+
+@pytest.mark.parametrize(
+    "action, reason, words",
+    [
+        ("approve", "", "approved"),
+        ("reject", "The figure is from the cited book.", "rejected"),
+        ("request_changes", "Please cite a page.", "needs changes"),
+    ],
+)
 def test_the_author_is_emailed_each_decision_with_the_reason(
-        critique, moderator, django_capture_on_commit_callbacks, action, reason, words):
+    critique, moderator, django_capture_on_commit_callbacks, action, reason, words
+):
     with django_capture_on_commit_callbacks(execute=True):
         services.critique_decide(critique, moderator=moderator, action=action, reason=reason)
     assert len(mail.outbox) == 1
@@ -529,7 +591,11 @@ def test_two_moderators_at_once_yield_one_decision():
         try:
             barrier.wait()
             services.critique_decide(
-                critique, moderator=moderator, action=action, reason="Decided.", expected_status="pending",
+                critique,
+                moderator=moderator,
+                action=action,
+                reason="Decided.",
+                expected_status="pending",
             )
             outcomes.append("decided")
         except AlreadyDecided:
@@ -537,8 +603,10 @@ def test_two_moderators_at_once_yield_one_decision():
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=act, args=(moderators[0], "approve")),
-               threading.Thread(target=act, args=(moderators[1], "reject"))]
+    threads = [
+        threading.Thread(target=act, args=(moderators[0], "approve")),
+        threading.Thread(target=act, args=(moderators[1], "reject")),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

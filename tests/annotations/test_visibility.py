@@ -2,6 +2,7 @@
 The visibility rule (``annotations.visibility``): who sees which critiques,
 and in which wording, for every state a critique can be in.
 """
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
@@ -26,9 +27,16 @@ STATES = {
     "rejected_change": True,  # ...and that proposal was rejected
 }
 PASSAGES = [
-    "The Commune was proclaimed", "on 28 March 1871", "at the Hôtel de Ville", "Some twenty thousand",
-    "Communards were killed", "during the Bloody Week", "The Vendôme Column", "was pulled down",
-    "on 16 May 1871", "Karl Marx wrote",
+    "The Commune was proclaimed",
+    "on 28 March 1871",
+    "at the Hôtel de Ville",
+    "Some twenty thousand",
+    "Communards were killed",
+    "during the Bloody Week",
+    "The Vendôme Column",
+    "was pulled down",
+    "on 16 May 1871",
+    "Karl Marx wrote",
 ]
 
 
@@ -67,7 +75,9 @@ def critiques(people):
             if step == "withdraw":
                 services.critique_withdraw(critique, user=author)
             elif step == "edit":
-                services.critique_edit(critique, user=author, category="unsourced_claim", body=f"Version two of {state}.")
+                services.critique_edit(
+                    critique, user=author, category="unsourced_claim", body=f"Version two of {state}."
+                )
             else:
                 decide(critique, moderator, step)
         made[state] = Critique.objects.select_related("version", "published_version").get(pk=critique.pk)
@@ -81,10 +91,16 @@ def visible_states(user, critiques):
 
 def test_every_state_is_reached(critiques):
     assert {state: critique.status for state, critique in critiques.items()} == {
-        "pending": "pending", "approved": "approved", "rejected": "rejected",
-        "changes_requested": "changes_requested", "withdrawn": "withdrawn", "hidden": "hidden",
-        "withdrawn_after_approval": "withdrawn", "reopened_after_approval": "pending",
-        "pending_change": "pending", "rejected_change": "rejected",
+        "pending": "pending",
+        "approved": "approved",
+        "rejected": "rejected",
+        "changes_requested": "changes_requested",
+        "withdrawn": "withdrawn",
+        "hidden": "hidden",
+        "withdrawn_after_approval": "withdrawn",
+        "reopened_after_approval": "pending",
+        "pending_change": "pending",
+        "rejected_change": "rejected",
     }
 
 

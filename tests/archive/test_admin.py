@@ -1,4 +1,5 @@
 """Archivists record revisions in the admin through the same rule as everywhere else."""
+
 import pytest
 from django.contrib.auth.models import Group
 
@@ -11,14 +12,24 @@ ENCYCLOPEDIA = "paris-commune-of-1871"
 
 def _form_data(document, **changes):
     data = {
-        "slug": document.slug, "title": document.title, "kind": document.kind,
-        "language": document.language, "author": document.author, "site": document.site,
-        "original_url": document.original_url, "published": document.published,
-        "captured": document.captured, "rights": document.rights, "notes": document.notes,
-        "new_text": document.current_revision.text, "edit_summary": "",
+        "slug": document.slug,
+        "title": document.title,
+        "kind": document.kind,
+        "language": document.language,
+        "author": document.author,
+        "site": document.site,
+        "original_url": document.original_url,
+        "published": document.published,
+        "captured": document.captured,
+        "rights": document.rights,
+        "notes": document.notes,
+        "new_text": document.current_revision.text,
+        "edit_summary": "",
         "base_revision": document.revision_count,
-        "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
-        "revisions-MIN_NUM_FORMS": "0", "revisions-MAX_NUM_FORMS": "1000",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+        "revisions-MIN_NUM_FORMS": "0",
+        "revisions-MAX_NUM_FORMS": "1000",
     }
     data.update(changes)
     return data
@@ -31,7 +42,10 @@ def _change_url(document):
 def test_groups_exist_with_their_permissions():
     archivists = Group.objects.get(name="Archivists")
     assert set(archivists.permissions.values_list("codename", flat=True)) >= {
-        "add_document", "change_document", "view_revision", "add_revision",
+        "add_document",
+        "change_document",
+        "view_revision",
+        "add_revision",
     }
     assert Group.objects.filter(name="Moderators").exists()
     assert not archivists.permissions.filter(codename__in=["change_revision", "delete_revision"]).exists()
@@ -87,14 +101,29 @@ def test_stale_form_is_a_conflict_and_nothing_is_saved(client, archivist, seed_c
 
 def test_archivist_adds_a_document_with_its_first_revision(client, archivist, db):
     client.force_login(archivist)
-    response = client.post("/admin/archive/document/add/", {
-        "slug": "new-source", "title": "New source", "kind": "primary_source", "language": "fr",
-        "author": "", "site": "", "original_url": "", "published": "1871-03", "captured": "",
-        "rights": "", "notes": "", "new_text": "Vive la Commune !\r\n", "edit_summary": "Transcribed",
-        "base_revision": "0",
-        "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
-        "revisions-MIN_NUM_FORMS": "0", "revisions-MAX_NUM_FORMS": "1000",
-    })
+    response = client.post(
+        "/admin/archive/document/add/",
+        {
+            "slug": "new-source",
+            "title": "New source",
+            "kind": "primary_source",
+            "language": "fr",
+            "author": "",
+            "site": "",
+            "original_url": "",
+            "published": "1871-03",
+            "captured": "",
+            "rights": "",
+            "notes": "",
+            "new_text": "Vive la Commune !\r\n",
+            "edit_summary": "Transcribed",
+            "base_revision": "0",
+            "revisions-TOTAL_FORMS": "0",
+            "revisions-INITIAL_FORMS": "0",
+            "revisions-MIN_NUM_FORMS": "0",
+            "revisions-MAX_NUM_FORMS": "1000",
+        },
+    )
     assert response.status_code == 302
     document = Document.objects.get(slug="new-source")
     assert document.current_revision.text == "Vive la Commune !\n"

@@ -1,4 +1,5 @@
 """The seed collection: captures as received, reading texts cut from them."""
+
 import hashlib
 import json
 
@@ -17,9 +18,18 @@ RECEIVED_SHA256 = {
     "004_66305b5dd47c30c5.txt": "6afb5ff00d1ac95c987c123d73761f75f0865b81ea091e9639fddf8010585165",
 }
 FURNITURE = [
-    "Share this post", "Link to post", "Share on other sites", "Sign in to follow this",
-    "Back to Contents", "Good karma Bad karma", "Post a comment", "Create an account or sign in",
-    "Register a new account", "Sign In Now", "IMG_2025", "630x405",
+    "Share this post",
+    "Link to post",
+    "Share on other sites",
+    "Sign in to follow this",
+    "Back to Contents",
+    "Good karma Bad karma",
+    "Post a comment",
+    "Create an account or sign in",
+    "Register a new account",
+    "Sign In Now",
+    "IMG_2025",
+    "630x405",
 ]
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
 """archive.http: one formula for strong ETags, Django's RFC 9110 rules for If-None-Match and If-Match."""
+
 import datetime
 
 import pytest
@@ -16,6 +17,7 @@ def request(method="GET", **headers):
 
 
 # Strong ETags
+
 
 def test_a_strong_etag_is_quoted_hex_and_the_same_for_the_same_parts():
     assert ETAG == strong_etag(*PARTS)
@@ -39,13 +41,14 @@ def test_parts_dont_run_together():
 
 # If-None-Match
 
+
 def test_no_precondition_goes_ahead():
     assert conditional_response(request(), ETAG) is None
     assert not_modified(request(), ETAG) is None
 
 
 def test_if_none_match_naming_the_current_etag_is_a_304_with_it():
-    for tags in (ETAG, f'{OTHER}, {ETAG}'):
+    for tags in (ETAG, f"{OTHER}, {ETAG}"):
         response = conditional_response(request(HTTP_IF_NONE_MATCH=tags), ETAG)
         assert response.status_code == 304 and response["ETag"] == ETAG and not response.content
     assert conditional_response(request("HEAD", HTTP_IF_NONE_MATCH=ETAG), ETAG).status_code == 304
@@ -87,6 +90,7 @@ def test_a_cache_in_front_of_the_views_answers_only_its_own_tag():
 
 
 # If-Match
+
 
 def test_if_match_naming_the_current_etag_goes_ahead():
     assert conditional_response(request("PUT", HTTP_IF_MATCH=ETAG), ETAG) is None

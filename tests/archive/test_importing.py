@@ -1,4 +1,5 @@
 """``manage.py import_documents``: texts with sidecars become documents and revisions, bad files nothing."""
+
 import hashlib
 import io
 import json
@@ -104,9 +105,16 @@ def test_txt_with_toml_sidecar_creates_document_and_revision_one(tmp_path):
 def test_md_with_json_sidecar_uses_its_slug_and_summary(tmp_path):
     user = make_user("archie")
     write(tmp_path, "notes.md", "# Heading\n\n*Emphasis* kept as written.\n")
-    write_json(tmp_path, "notes.json", {
-        "slug": "field-notes", "title": "Field notes", "kind": "primary_source", "summary": "First capture.",
-    })
+    write_json(
+        tmp_path,
+        "notes.json",
+        {
+            "slug": "field-notes",
+            "title": "Field notes",
+            "kind": "primary_source",
+            "summary": "First capture.",
+        },
+    )
 
     _, stderr, error = run_import(tmp_path / "notes.md", "--user", "archie")
 
@@ -126,11 +134,15 @@ def test_unknown_user_is_an_error_and_writes_nothing(tmp_path):
 
 
 def test_html_is_reduced_and_titled_from_the_page(tmp_path):
-    write(tmp_path, "page.html", """<!doctype html>
+    write(
+        tmp_path,
+        "page.html",
+        """<!doctype html>
         <html><head><title>The  Page &amp; Its Title</title><script>var x = "<p>no</p>";</script></head>
         <body><nav><a href="/">Home</a> | <a href="/about">About</a></nav>
         <p>It&rsquo;s the   first
-           paragraph.</p><div>Second <em>one</em>.</div></body></html>""")
+           paragraph.</p><div>Second <em>one</em>.</div></body></html>""",
+    )
     write(tmp_path, "page.toml", 'kind = "blog_post"\n')
 
     _, stderr, error = run_import(tmp_path / "page.html")
@@ -234,7 +246,8 @@ GOOD_SIDECAR = 'title = "Bad"\nkind = "essay"\n'
 BAD_FILES = {
     # case: (files to write next to each other, the reason reported)
     "invalid-utf8": (
-        {"bad.txt": b"caf\xc3 au lait", "bad.toml": GOOD_SIDECAR}, "not valid UTF-8 (byte offset 3)",
+        {"bad.txt": b"caf\xc3 au lait", "bad.toml": GOOD_SIDECAR},
+        "not valid UTF-8 (byte offset 3)",
     ),
     "nul-byte": ({"bad.txt": b"ab\x00cd", "bad.toml": GOOD_SIDECAR}, "NUL byte (byte offset 2)"),
     "empty-text": ({"bad.txt": " \r\n\t\n", "bad.toml": GOOD_SIDECAR}, "The text is empty."),
@@ -245,7 +258,8 @@ BAD_FILES = {
     "missing-title": ({"bad.txt": "Text.\n", "bad.toml": 'kind = "essay"\n'}, "missing title"),
     "html-missing-title": ({"bad.html": "<p>Text.</p>", "bad.toml": 'kind = "essay"\n'}, "missing title"),
     "missing-kind": (
-        {"bad.txt": "Text.\n", "bad.toml": 'title = "T"\n'}, "kind: This field cannot be blank.",
+        {"bad.txt": "Text.\n", "bad.toml": 'title = "T"\n'},
+        "kind: This field cannot be blank.",
     ),
     "unknown-kind": (
         {"bad.txt": "Text.\n", "bad.toml": 'title = "T"\nkind = "pamphlet"\n'},
@@ -261,7 +275,8 @@ BAD_FILES = {
     ),
     "json-not-an-object": ({"bad.txt": "Text.\n", "bad.json": '["T"]'}, "must hold an object of fields"),
     "sidecar-not-utf8": (
-        {"bad.txt": "Text.\n", "bad.toml": b'title = "\xff"'}, "bad.toml is not valid UTF-8 (byte offset 9)",
+        {"bad.txt": "Text.\n", "bad.toml": b'title = "\xff"'},
+        "bad.toml is not valid UTF-8 (byte offset 9)",
     ),
     "bad-date": (
         {"bad.txt": "Text.\n", "bad.toml": GOOD_SIDECAR + 'published = "1871-13"\n'},
@@ -362,10 +377,12 @@ def test_bom_is_stripped(tmp_path):
 
 # Any text without NUL. Line ends, spaces and BOMs are drawn often, since they are where text
 # gets mangled; st.text() would merge them into its alphabet and rarely draw them.
-ANY_TEXT = st.lists(st.one_of(
-    st.sampled_from(["\r\n", "\r", "\n", " ", "\t", "\ufeff", "\u2028", "\x85"]),
-    st.characters(codec="utf-8", exclude_characters="\x00"),
-)).map("".join)
+ANY_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["\r\n", "\r", "\n", " ", "\t", "\ufeff", "\u2028", "\x85"]),
+        st.characters(codec="utf-8", exclude_characters="\x00"),
+    )
+).map("".join)
 
 
 @settings(max_examples=100, deadline=None)

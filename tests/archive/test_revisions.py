@@ -1,4 +1,5 @@
 """The rules of revisions: numbered, immutable, conflict-checked, normalised."""
+
 import hashlib
 
 import pytest
@@ -20,8 +21,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def document():
     return document_create(
-        slug="letter", title="A letter", kind=DocumentKind.PRIMARY_SOURCE,
-        text="First line.\nSecond line.\n", summary="Capture.",
+        slug="letter",
+        title="A letter",
+        kind=DocumentKind.PRIMARY_SOURCE,
+        text="First line.\nSecond line.\n",
+        summary="Capture.",
     )
 
 
@@ -29,7 +33,7 @@ def test_first_revision_is_numbered_one_with_sha256(document):
     revision = document.current_revision
     assert revision.number == 1
     assert revision.parent is None
-    assert revision.sha256 == hashlib.sha256("First line.\nSecond line.\n".encode()).hexdigest()
+    assert revision.sha256 == hashlib.sha256(b"First line.\nSecond line.\n").hexdigest()
     assert revision.length == len("First line.\nSecond line.\n")
 
 
@@ -47,7 +51,8 @@ def test_stale_base_revision_is_a_conflict_and_writes_nothing(document):
         revision_create(document, text="Edit B\n", summary="B", base_revision=1)
     assert conflict.value.current_revision == 2
     assert list(document.revisions.values_list("text", flat=True)) == [
-        "First line.\nSecond line.\n", "Edit A\n",
+        "First line.\nSecond line.\n",
+        "Edit A\n",
     ]
 
 
@@ -106,7 +111,8 @@ def test_a_revision_cannot_be_updated_or_deleted_through_the_orm(document):
 
 @pytest.mark.postgresql
 @pytest.mark.parametrize(
-    "sql", ["UPDATE archive_revision SET text = 'Rewritten' WHERE id = %s", "DELETE FROM archive_revision WHERE id = %s"]
+    "sql",
+    ["UPDATE archive_revision SET text = 'Rewritten' WHERE id = %s", "DELETE FROM archive_revision WHERE id = %s"],
 )
 def test_postgresql_trigger_refuses_raw_updates_and_deletes(document, sql):
     revision = document.current_revision
@@ -162,7 +168,5 @@ def test_partial_dates_are_accepted(value):
 @pytest.mark.parametrize("value", ["21", "2021-13", "2021-06-32", "June 2021", "2021/06/20"])
 def test_malformed_dates_are_refused(value):
     with pytest.raises(ValidationError) as error:
-        Document(slug="d", title="D", kind=DocumentKind.ESSAY, published=value).full_clean(
-            exclude=["current_revision"]
-        )
+        Document(slug="d", title="D", kind=DocumentKind.ESSAY, published=value).full_clean(exclude=["current_revision"])
     assert "published" in error.value.message_dict

@@ -1,4 +1,5 @@
 """``document_update``: metadata plus maybe a new revision, all or nothing, for every writer."""
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -15,8 +16,12 @@ TEXT = "First line.\nSecond line.\n"
 @pytest.fixture
 def document():
     return document_create(
-        slug="letter", title="A letter", kind=DocumentKind.PRIMARY_SOURCE, author="L. Michel",
-        text=TEXT, summary="Capture.",
+        slug="letter",
+        title="A letter",
+        kind=DocumentKind.PRIMARY_SOURCE,
+        author="L. Michel",
+        text=TEXT,
+        summary="Capture.",
     )
 
 
@@ -66,8 +71,13 @@ def test_metadata_and_text_record_revision_two(document, heard, django_user_mode
     change = current_change()
 
     update = document_update(
-        document, user=user, base_revision=1, text="First line.\r\nThird line.\r\n", summary="Fix",
-        title="A letter, corrected", published="1871-05",
+        document,
+        user=user,
+        base_revision=1,
+        text="First line.\r\nThird line.\r\n",
+        summary="Fix",
+        title="A letter, corrected",
+        published="1871-05",
     )
 
     revision = update.revision

@@ -1,4 +1,5 @@
 """Public pages: what a reader sees, the errors they get, and fixed query counts."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -77,7 +78,9 @@ def test_diff_defaults_to_the_latest_change(client, seed_collection):
 
 
 def test_diff_marks_a_changed_word_inside_a_line(client, db):
-    document = document_create(slug="w", title="W", kind=DocumentKind.ESSAY, text="The army had 20,000 men.\n", summary="c")
+    document = document_create(
+        slug="w", title="W", kind=DocumentKind.ESSAY, text="The army had 20,000 men.\n", summary="c"
+    )
     revision_create(document, text="The army had 30,000 men.\n", summary="fix", base_revision=1)
     page = client.get("/documents/w/diff/?from=1&to=2").content.decode()
     assert "<del>20</del><ins>30</ins>" in page
@@ -148,11 +151,16 @@ def test_pages_run_a_fixed_number_of_queries(client, db, url):
     small_count = _queries(client, url.format(slug="small"))
 
     large = document_create(
-        slug="large", title="Large commune", kind=DocumentKind.ESSAY,
-        text="\n\n".join(f"Paragraph {i} of the commune." for i in range(3000)), summary="c",
+        slug="large",
+        title="Large commune",
+        kind=DocumentKind.ESSAY,
+        text="\n\n".join(f"Paragraph {i} of the commune." for i in range(3000)),
+        summary="c",
     )
     for number in range(2, 40):
-        revision_create(large, text=large.current_revision.text + f"\n\nAddendum {number}.", summary="e", base_revision=number - 1)
+        revision_create(
+            large, text=large.current_revision.text + f"\n\nAddendum {number}.", summary="e", base_revision=number - 1
+        )
     for i in range(60):
         document_create(slug=f"extra-{i}", title=f"Extra {i}", kind=DocumentKind.ESSAY, text="Commune", summary="c")
     assert _queries(client, url.format(slug="large")) == small_count
@@ -169,5 +177,5 @@ def test_pages_use_landmarks_and_a_skip_link(client, seed_collection):
 def test_no_asset_is_loaded_from_another_site(client, seed_collection):
     for url in ["/", f"/documents/{ENCYCLOPEDIA}/", f"/documents/{ENCYCLOPEDIA}/diff/"]:
         page = client.get(url).content.decode()
-        assert "<script src=\"http" not in page
-        assert "<link rel=\"stylesheet\" href=\"http" not in page
+        assert '<script src="http' not in page
+        assert '<link rel="stylesheet" href="http' not in page

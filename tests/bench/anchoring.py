@@ -14,6 +14,7 @@ does not overlap where the passage's surviving characters went, or when it
 places a passage that was deleted altogether. Detaching is never wrong, only
 a loss.
 """
+
 import random
 import time
 from bisect import bisect_right
@@ -47,8 +48,9 @@ def make_text(size, rng):
     pool = [_sentence(rng) for _ in range(SENTENCE_POOL)]
     paragraphs, total = [], 0
     while total < size:
-        sentences = [rng.choice(pool) if rng.random() < REPEAT_SHARE else _sentence(rng)
-                     for _ in range(rng.randint(2, 8))]
+        sentences = [
+            rng.choice(pool) if rng.random() < REPEAT_SHARE else _sentence(rng) for _ in range(rng.randint(2, 8))
+        ]
         paragraph = " ".join(sentences)
         paragraphs.append(paragraph)
         total += len(paragraph) + 2
@@ -186,7 +188,7 @@ def _score(results, anchors, truth, new, moved_ranges):
             counts["detached"] += 1
             continue
         wrong = (
-            (placement.state == EXACT and new[placement.start:placement.end] != exact)
+            (placement.state == EXACT and new[placement.start : placement.end] != exact)
             or where is None
             or not (placement.start < where[1] and where[0] < placement.end)
         )
@@ -204,8 +206,7 @@ def _score(results, anchors, truth, new, moved_ranges):
     }
 
 
-def benchmark_carry_forward(size_bytes=1_000_000, critiques=10_000, edit_ratio=0.01, seed=1871,
-                            naive_sample=500):
+def benchmark_carry_forward(size_bytes=1_000_000, critiques=10_000, edit_ratio=0.01, seed=1871, naive_sample=500):
     """
     Carry ``critiques`` critiques of a ``size_bytes`` text across edits
     touching ``edit_ratio`` of it, both ways, and return times and accuracy.
@@ -218,7 +219,7 @@ def benchmark_carry_forward(size_bytes=1_000_000, critiques=10_000, edit_ratio=0
     passages = pick_passages(old, critiques, rng, starts)
     new, segments, edits, moved, paragraphs = apply_edits(old, rng, edit_ratio, starts)
     anchors = [
-        (key, start, end, old[start:end], old[max(0, start - CONTEXT_LENGTH):start], old[end:end + CONTEXT_LENGTH])
+        (key, start, end, old[start:end], old[max(0, start - CONTEXT_LENGTH) : start], old[end : end + CONTEXT_LENGTH])
         for key, (start, end) in enumerate(passages)
     ]
     truth = _Truth(segments)

@@ -16,6 +16,7 @@ moves both sides alike:
 Critiques are written in bulk through the real models, row for row what
 ``critique_submit`` and ``critique_decide`` write.
 """
+
 import os
 import random
 import re
@@ -48,6 +49,21 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from annotations.anchoring.selectors import quote_context
+from annotations.lifecycle import AUTHOR, MOVES, Action, Status, reason_required
+from annotations.models import (
+    CATEGORIES_NEEDING_EVIDENCE,
+    Anchor,
+    AnchorState,
+    Category,
+    Critique,
+    CritiqueVersion,
+    Flag,
+    ModerationEvent,
+)
+from annotations.moderation.queue import ITEMS_PER_PAGE, cursor_of, queue_items
+from annotations.rendering import render_markdown
+from annotations.visibility import visible_critiques
 from archive.changes import note_public_change
 from archive.collection import SEED_DIR, read_collection, read_seed_text
 from archive.importing import import_documents
@@ -55,15 +71,6 @@ from archive.models import DocumentKind, Revision
 from archive.search import LANGUAGE_CONFIGS
 from archive.services import document_create
 from archive.text import normalize_text, text_sha256
-
-from annotations.lifecycle import AUTHOR, MOVES, Action, Status, reason_required
-from annotations.models import (
-    CATEGORIES_NEEDING_EVIDENCE, Anchor, AnchorState, Category, Critique, CritiqueVersion, Flag, ModerationEvent,
-)
-from annotations.moderation.queue import ITEMS_PER_PAGE, cursor_of, queue_items
-from annotations.rendering import render_markdown
-from annotations.anchoring.selectors import quote_context
-from annotations.visibility import visible_critiques
 
 # The only databases the benchmark will drop and create.
 BENCH_DATABASE_RE = re.compile(r"^apparatus_bench(_[a-z0-9_]+)?$")
@@ -81,6 +88,7 @@ def bare_view(request):
 
 # --- The benchmark's database ---------------------------------------------------
 
+
 def bench_database(url):
     """Django settings for the benchmark database at ``url``; refuses any other database."""
     config = dj_database_url.parse(url, conn_max_age=60)
@@ -96,8 +104,13 @@ def _maintenance_connection(config):
     import psycopg
 
     assert BENCH_DATABASE_RE.match(config["NAME"])
-    params = {"dbname": "postgres", "host": config["HOST"], "port": config["PORT"],
-              "user": config["USER"], "password": config["PASSWORD"]}
+    params = {
+        "dbname": "postgres",
+        "host": config["HOST"],
+        "port": config["PORT"],
+        "user": config["USER"],
+        "password": config["PASSWORD"],
+    }
     return psycopg.connect(**{key: value for key, value in params.items() if value}, autocommit=True)
 
 
@@ -131,6 +144,7 @@ def use_database(config):
 
 # --- People and critiques ---------------------------------------------------------
 
+
 def make_people(scholars):
     """``scholars`` registered readers and one moderator, with unusable passwords."""
     User = get_user_model()
@@ -148,7 +162,7 @@ CRITIQUE_BODIES = {
     Category.DISPUTED_FIGURE: "Estimates range from **6,000** to **20,000**; say so.",
     Category.UNSOURCED_CLAIM: "Which source gives this? None of the works cited does.",
     Category.MISATTRIBUTION: "These words are Lissagaray's, not Marx's.",
-    Category.LOADED_LANGUAGE: "\"Mob\" takes a side; \"crowd\" would inform.",
+    Category.LOADED_LANGUAGE: '"Mob" takes a side; "crowd" would inform.',
     Category.MISSING_CONTEXT: "Leaves out that the Versailles army had besieged the city for weeks.",
     Category.ANACHRONISM: "The term was not in use before 1917.",
     Category.CORROBORATION: "The police archives confirm this, see the first source.",
@@ -182,7 +196,8 @@ PlannedCritique = namedtuple("PlannedCritique", "revision start end author creat
 
 # The move from review that leaves a critique in each status (annotations.lifecycle), and who takes it.
 MOVES_FROM_REVIEW = {
-    move.target: (action, move.actor) for action, move in MOVES.items()
+    move.target: (action, move.actor)
+    for action, move in MOVES.items()
     if Status.PENDING in move.sources and move.target not in (None, Status.PENDING, Status.HIDDEN)
 }
 SAMPLE_REASON = "Not supported by the evidence cited: please cite a page number."
@@ -198,26 +213,42 @@ def write_critiques(planned, moderator, rng, batch_size=5000):
     categories = list(CRITIQUE_BODIES)
     body_html = {category: render_markdown(body) for category, body in CRITIQUE_BODIES.items()}
     for first in range(0, len(planned), batch_size):
-        batch = planned[first:first + batch_size]
+        batch = planned[first : first + batch_size]
         with transaction.atomic():
             critiques = []
             for plan in batch:
                 text = plan.revision.text
                 prefix, suffix = quote_context(text, plan.start, plan.end)
-                critiques.append(Critique(
-                    document_id=plan.revision.document_id, revision=plan.revision, author=plan.author,
-                    exact=text[plan.start:plan.end], prefix=prefix, suffix=suffix, start=plan.start, end=plan.end,
-                    status=plan.status, created=plan.created, modified=plan.created,
-                ))
+                critiques.append(
+                    Critique(
+                        document_id=plan.revision.document_id,
+                        revision=plan.revision,
+                        author=plan.author,
+                        exact=text[plan.start : plan.end],
+                        prefix=prefix,
+                        suffix=suffix,
+                        start=plan.start,
+                        end=plan.end,
+                        status=plan.status,
+                        created=plan.created,
+                        modified=plan.created,
+                    )
+                )
             Critique.objects.bulk_create(critiques)
             versions = []
             for critique in critiques:
                 category = rng.choice(categories)
-                versions.append(CritiqueVersion(
-                    critique=critique, number=1, category=category, body=CRITIQUE_BODIES[category],
-                    body_html=body_html[category], created=critique.created,
-                    evidence=EVIDENCE if category in CATEGORIES_NEEDING_EVIDENCE else [],
-                ))
+                versions.append(
+                    CritiqueVersion(
+                        critique=critique,
+                        number=1,
+                        category=category,
+                        body=CRITIQUE_BODIES[category],
+                        body_html=body_html[category],
+                        created=critique.created,
+                        evidence=EVIDENCE if category in CATEGORIES_NEEDING_EVIDENCE else [],
+                    )
+                )
             CritiqueVersion.objects.bulk_create(versions)
             with connection.cursor() as cursor:
                 # The circular link (critique -> its versions) is set once both rows exist, as the services do.
@@ -229,25 +260,52 @@ def write_critiques(planned, moderator, rng, batch_size=5000):
                 )
             events, anchors, flags = [], [], []
             for critique, version, plan in zip(critiques, versions, batch):
-                events.append(ModerationEvent(
-                    critique=critique, actor=plan.author, action=Action.SUBMIT, from_status="",
-                    to_status=Status.PENDING, version=version, created=plan.created,
-                ))
+                events.append(
+                    ModerationEvent(
+                        critique=critique,
+                        actor=plan.author,
+                        action=Action.SUBMIT,
+                        from_status="",
+                        to_status=Status.PENDING,
+                        version=version,
+                        created=plan.created,
+                    )
+                )
                 decided = plan.created + timedelta(hours=1)
                 if plan.status in MOVES_FROM_REVIEW:
                     action, actor = MOVES_FROM_REVIEW[plan.status]
-                    events.append(ModerationEvent(
-                        critique=critique, actor=plan.author if actor == AUTHOR else moderator, action=action,
-                        from_status=Status.PENDING, to_status=plan.status, version=version, created=decided,
-                        reason=SAMPLE_REASON if reason_required(action) else "",
-                    ))
-                anchors.append(Anchor(
-                    critique=critique, revision=plan.revision, start=plan.start, end=plan.end,
-                    state=AnchorState.EXACT, score=1.0, created=plan.created,
-                ))
+                    events.append(
+                        ModerationEvent(
+                            critique=critique,
+                            actor=plan.author if actor == AUTHOR else moderator,
+                            action=action,
+                            from_status=Status.PENDING,
+                            to_status=plan.status,
+                            version=version,
+                            created=decided,
+                            reason=SAMPLE_REASON if reason_required(action) else "",
+                        )
+                    )
+                anchors.append(
+                    Anchor(
+                        critique=critique,
+                        revision=plan.revision,
+                        start=plan.start,
+                        end=plan.end,
+                        state=AnchorState.EXACT,
+                        score=1.0,
+                        created=plan.created,
+                    )
+                )
                 if plan.flagged_by is not None:
-                    flags.append(Flag(critique=critique, user=plan.flagged_by, reason="This misreads the source.",
-                                      created=decided + timedelta(hours=1)))
+                    flags.append(
+                        Flag(
+                            critique=critique,
+                            user=plan.flagged_by,
+                            reason="This misreads the source.",
+                            created=decided + timedelta(hours=1),
+                        )
+                    )
             ModerationEvent.objects.bulk_create(events)
             Anchor.objects.bulk_create(anchors)
             Flag.objects.bulk_create(flags)
@@ -272,7 +330,7 @@ def index_published_critiques(ids):
             INSERT INTO annotations_critique_search (critique_id, config, title, vector)
             SELECT id, c, title, setweight(to_tsvector(c, title), 'A') || setweight(to_tsvector(c, exact), 'B')
                 || setweight(to_tsvector(c, body), 'D')
-            FROM (SELECT a.id, {_config_sql('d.language')} AS c, CASE v.category {labels} END AS title,
+            FROM (SELECT a.id, {_config_sql("d.language")} AS c, CASE v.category {labels} END AS title,
                          a.exact, v.body
                   FROM annotations_critique a JOIN archive_document d ON d.id = a.document_id
                   JOIN annotations_critiqueversion v ON v.id = a.published_version_id
@@ -283,6 +341,7 @@ def index_published_critiques(ids):
 
 
 # --- (a) The reading page under gunicorn ----------------------------------------
+
 
 def encyclopedia_seed():
     """The encyclopedia article of the seed collection: its metadata and current (last) text."""
@@ -298,12 +357,19 @@ def build_reading_documents(counts, scholars, moderator, rng):
     for count in counts:
         slug = f"reading-{count}"
         document = document_create(
-            text=text, summary="Copy of the encyclopedia seed.", slug=slug, kind=entry["kind"],
-            title=f"{entry['title']} ({count} critiques)", language=entry["language"], site=entry["site"],
+            text=text,
+            summary="Copy of the encyclopedia seed.",
+            slug=slug,
+            kind=entry["kind"],
+            title=f"{entry['title']} ({count} critiques)",
+            language=entry["language"],
+            site=entry["site"],
         )
         revision = document.current_revision
         planned = [
-            PlannedCritique(revision, start, end, rng.choice(scholars), now + timedelta(seconds=n), Status.APPROVED, None)
+            PlannedCritique(
+                revision, start, end, rng.choice(scholars), now + timedelta(seconds=n), Status.APPROVED, None
+            )
             for n, (start, end) in enumerate(pick_spans(text, count, rng))
         ]
         write_critiques(planned, moderator, rng)
@@ -353,13 +419,28 @@ class Gunicorn:
     def __enter__(self):
         python = sys.executable
         # Hashed static names (the manifest) are what DEBUG=0 templates link to.
-        subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=settings.BASE_DIR,
-                       env=self.env, check=True)
+        subprocess.run(
+            [python, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            check=True,
+        )
         gunicorn = shutil.which("gunicorn", path=str(Path(python).parent)) or "gunicorn"
         self.process = subprocess.Popen(
-            [gunicorn, "config.wsgi", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "--timeout", "120"],
-            cwd=settings.BASE_DIR, env=self.env,
+            [
+                gunicorn,
+                "config.wsgi",
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "--timeout",
+                "120",
+            ],
+            cwd=settings.BASE_DIR,
+            env=self.env,
         )
         deadline = time.monotonic() + 60
         while True:
@@ -388,7 +469,10 @@ def wrk(url, seconds, connections=4):
     """Requests per second for ``url`` (wrk, one thread); every answer must be a 200."""
     output = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", url],
-        capture_output=True, text=True, check=True, timeout=seconds + 30,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
     ).stdout
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError(f"wrk saw errors for {url}:\n{output}")
@@ -410,6 +494,7 @@ def measure_reading(server, slugs, seconds, rounds):
 
 
 # --- (c) Search over generated documents --------------------------------------
+
 
 def seed_vocabulary():
     """Words of the seed collection's reading texts with their counts: a realistic vocabulary."""
@@ -438,7 +523,7 @@ class TextMaker:
         self.cumulative = list(accumulate(counts[word] for word in self.common))
         rare = sorted(word for word, count in counts.items() if count < self.COMMON)
         random.Random(SEED).shuffle(rare)
-        self.topics = [rare[index::self.TOPICS] for index in range(self.TOPICS)]
+        self.topics = [rare[index :: self.TOPICS] for index in range(self.TOPICS)]
 
     def _common(self, count):
         return self.rng.choices(self.common, cum_weights=self.cumulative, k=count)
@@ -461,7 +546,7 @@ class TextMaker:
             paragraph = []
             for _ in range(rng.randint(2, 5)):
                 size = rng.randint(6, 22)
-                chunk = pool[position:position + size]
+                chunk = pool[position : position + size]
                 position += size
                 if chunk:
                     paragraph.append(self._sentence(chunk) + ".")
@@ -492,24 +577,75 @@ def build_search_documents(count, rng, words_per_document=WORDS_PER_DOCUMENT):
         first_revision = cursor.fetchone()[0] + 1
         raw = cursor.cursor
         # Documents point at their revisions and back: the foreign keys are checked at commit.
-        documents = ("id", "slug", "title", "kind", "language", "author", "site", "original_url", "published",
-                     "captured", "rights", "notes", "current_revision_id", "created", "updated")
-        revisions = ("id", "document_id", "number", "parent", "text", "sha256", "length", "summary", "created_by_id",
-                     "created")
+        documents = (
+            "id",
+            "slug",
+            "title",
+            "kind",
+            "language",
+            "author",
+            "site",
+            "original_url",
+            "published",
+            "captured",
+            "rights",
+            "notes",
+            "current_revision_id",
+            "created",
+            "updated",
+        )
+        revisions = (
+            "id",
+            "document_id",
+            "number",
+            "parent",
+            "text",
+            "sha256",
+            "length",
+            "summary",
+            "created_by_id",
+            "created",
+        )
         texts = []
         with raw.copy(f"COPY archive_document ({', '.join(documents)}) FROM STDIN") as copy:
             for n in range(count):
                 title, text = maker.document(rng.randint(*words_per_document))
                 texts.append(text)
-                copy.write_row((
-                    first_document + n, f"generated-{n:06d}", title, rng.choice(kinds), "en",
-                    f"Author {rng.randint(1, 5000)}", f"site{rng.randint(1, 300)}.example", "", "", "", "", "",
-                    first_revision + n, now, now,
-                ))
+                copy.write_row(
+                    (
+                        first_document + n,
+                        f"generated-{n:06d}",
+                        title,
+                        rng.choice(kinds),
+                        "en",
+                        f"Author {rng.randint(1, 5000)}",
+                        f"site{rng.randint(1, 300)}.example",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        first_revision + n,
+                        now,
+                        now,
+                    )
+                )
         with raw.copy(f"COPY archive_revision ({', '.join(revisions)}) FROM STDIN") as copy:
             for n, text in enumerate(texts):
-                copy.write_row((first_revision + n, first_document + n, 1, None, text, text_sha256(text), len(text),
-                                "Generated.", None, now))
+                copy.write_row(
+                    (
+                        first_revision + n,
+                        first_document + n,
+                        1,
+                        None,
+                        text,
+                        text_sha256(text),
+                        len(text),
+                        "Generated.",
+                        None,
+                        now,
+                    )
+                )
         del texts
         for table in ("archive_document", "archive_revision"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
@@ -519,7 +655,7 @@ def build_search_documents(count, rng, words_per_document=WORDS_PER_DOCUMENT):
             INSERT INTO archive_document_search (document_id, config, title, vector)
             SELECT id, c, title, setweight(to_tsvector(c, title), 'A') || setweight(to_tsvector(c, subtitle), 'B')
                 || setweight(to_tsvector(c, text), 'D')
-            FROM (SELECT d.id, {_config_sql('d.language')} AS c, d.title,
+            FROM (SELECT d.id, {_config_sql("d.language")} AS c, d.title,
                          concat_ws(' ', nullif(d.author, ''), nullif(d.site, '')) AS subtitle, r.text
                   FROM archive_document d JOIN archive_revision r ON r.id = d.current_revision_id
                   WHERE d.id >= %s) AS rows
@@ -585,8 +721,11 @@ def measure_search(words, repeat=7):
         with CaptureQueriesContext(connection) as captured:
             api()
         queries = len(captured)  # now: the next request empties Django's query log
-        page_sql = next(q["sql"] for q in captured.captured_queries
-                        if "archive_document_search" in q["sql"] and "ORDER BY" in q["sql"] and "LIMIT" in q["sql"])
+        page_sql = next(
+            q["sql"]
+            for q in captured.captured_queries
+            if "archive_document_search" in q["sql"] and "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]
+        )
 
         def bare():
             with connection.cursor() as cursor:
@@ -606,10 +745,17 @@ def measure_search(words, repeat=7):
         bare()
         api_time, bare_time = _median_times([api, bare], repeat)
         scan_time, api_again = _median_times([scan, api], max(1, repeat // 3))
-        results.append({
-            "word": word, "matches": matches, "queries": queries,
-            "api": api_time, "bare": bare_time, "scan": scan_time, "api_beside_scan": api_again,
-        })
+        results.append(
+            {
+                "word": word,
+                "matches": matches,
+                "queries": queries,
+                "api": api_time,
+                "bare": bare_time,
+                "scan": scan_time,
+                "api_beside_scan": api_again,
+            }
+        )
     return results
 
 
@@ -617,8 +763,11 @@ def measure_search(words, repeat=7):
 
 # Where moderation left the critiques: most wait or are published, some were refused.
 STATUS_SHARES = [
-    (Status.PENDING, 0.52), (Status.APPROVED, 0.40), (Status.REJECTED, 0.04),
-    (Status.CHANGES_REQUESTED, 0.02), (Status.WITHDRAWN, 0.02),
+    (Status.PENDING, 0.52),
+    (Status.APPROVED, 0.40),
+    (Status.REJECTED, 0.04),
+    (Status.CHANGES_REQUESTED, 0.02),
+    (Status.WITHDRAWN, 0.02),
 ]
 FLAGGED_SHARE = 0.05  # of the published ones
 
@@ -640,8 +789,9 @@ def build_many_critiques(count, documents, scholars, moderator, rng):
         if status == Status.APPROVED and rng.random() < FLAGGED_SHARE:
             flagged_by = rng.choice([s for s in scholars[:10] if s != author])
         # Distinct times, as real submissions have: the cursor's position is the time.
-        planned.append(PlannedCritique(revision, start, end, author, began + timedelta(seconds=300 * n), status,
-                                       flagged_by))
+        planned.append(
+            PlannedCritique(revision, start, end, author, began + timedelta(seconds=300 * n), status, flagged_by)
+        )
     write_critiques(planned, moderator, rng)
 
 
@@ -673,17 +823,32 @@ def measure_pagination(moderator, pages_deep=1000, repeat=15):
 
     web = position_after(queue, ITEMS_PER_PAGE)
     cases = [
-        ("web queue /moderation/", mod_client, "/moderation/", {},
-         {"after": cursor_of(web)}),
-        ("API queue /api/moderation/queue/", mod_client, "/api/moderation/queue/", {},
-         {"cursor": _drf_cursor(str(position_after(queue, API_PAGE_SIZE).created))}),
-        ("API critique list (moderator)", mod_client, "/api/annotations/", {},
-         {"cursor": _drf_cursor(str(position_after(Critique.objects.all(), API_PAGE_SIZE).created))}),
-        ("API critique list (anonymous)", anon_client, "/api/annotations/", {"page_size": reader_page},
-         {"page_size": reader_page, "cursor": _drf_cursor(str(position_after(anonymous_list, reader_page).created))}),
+        ("web queue /moderation/", mod_client, "/moderation/", {}, {"after": cursor_of(web)}),
+        (
+            "API queue /api/moderation/queue/",
+            mod_client,
+            "/api/moderation/queue/",
+            {},
+            {"cursor": _drf_cursor(str(position_after(queue, API_PAGE_SIZE).created))},
+        ),
+        (
+            "API critique list (moderator)",
+            mod_client,
+            "/api/annotations/",
+            {},
+            {"cursor": _drf_cursor(str(position_after(Critique.objects.all(), API_PAGE_SIZE).created))},
+        ),
+        (
+            "API critique list (anonymous)",
+            anon_client,
+            "/api/annotations/",
+            {"page_size": reader_page},
+            {"page_size": reader_page, "cursor": _drf_cursor(str(position_after(anonymous_list, reader_page).created))},
+        ),
     ]
     results = []
     for name, client, path, first, deep in cases:
+
         def get(params, client=client, path=path):
             cache.clear()
             response = client.get(path, params)
@@ -702,11 +867,16 @@ def measure_pagination(moderator, pages_deep=1000, repeat=15):
                 first_ids = ids
             else:
                 deep_ids = ids
-        results.append({
-            "name": name, "queries_first": queries["first"], "queries_deep": queries["deep"],
-            **dict(zip(("first", "deep"), _median_times([lambda: get(first), lambda: get(deep)], repeat))),
-            "first_items": len(first_ids), "deep_items": len(deep_ids),
-        })
+        results.append(
+            {
+                "name": name,
+                "queries_first": queries["first"],
+                "queries_deep": queries["deep"],
+                **dict(zip(("first", "deep"), _median_times([lambda: get(first), lambda: get(deep)], repeat))),
+                "first_items": len(first_ids),
+                "deep_items": len(deep_ids),
+            }
+        )
     return results
 
 
@@ -717,6 +887,7 @@ def _listed_ids(response):
 
 
 # --- (e) Importing --------------------------------------------------------------
+
 
 def write_import_files(folder, count, rng, prefix="imported"):
     """``count`` texts with TOML sidecars in ``folder``, as an archivist would prepare them."""
@@ -768,6 +939,7 @@ def measure_import(folder, count, checkpoints, trace_memory=False):
 
 
 # --- The table ------------------------------------------------------------------
+
 
 def format_table(measures):
     header = ("measure", "ours", "reference", "ratio", "target", "met?")

@@ -24,6 +24,7 @@
 Every request goes to 127.0.0.1; nothing else is contacted but PostgreSQL
 (and Redis when configured) on this machine.
 """
+
 import argparse
 import http.client
 import io
@@ -56,8 +57,11 @@ def parse_args():
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--postgres", default=os.environ.get("LOADTEST_POSTGRES", "postgres://postgres@127.0.0.1:5432"),
-                        help="the PostgreSQL server (loopback only); its database apparatus_load is replaced")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("LOADTEST_POSTGRES", "postgres://postgres@127.0.0.1:5432"),
+        help="the PostgreSQL server (loopback only); its database apparatus_load is replaced",
+    )
     args = parser.parse_args()
     if not 1 <= args.seconds <= MAX_SECONDS or not 1 <= args.clients <= MAX_CLIENTS:
         parser.error(f"--seconds must be 1–{MAX_SECONDS} and --clients 1–{MAX_CLIENTS}.")
@@ -67,6 +71,7 @@ def parse_args():
 
 
 # --- Preparing the database and the server --------------------------------------
+
 
 def recreate_database(server):
     import psycopg
@@ -149,7 +154,7 @@ def passages(text, count=40, length=32):
     found, rng = [], random.Random(1871)
     for _ in range(count * 20):
         start = rng.randrange(0, max(1, len(text) - length))
-        passage = text[start:start + length]
+        passage = text[start : start + length]
         if passage.strip() == passage and "\n" not in passage and text.count(passage) == 1:
             found.append(passage)
         if len(found) == count:
@@ -160,7 +165,10 @@ def passages(text, count=40, length=32):
 def start_server(env, log):
     server = subprocess.Popen(
         [str(BASE_DIR / ".venv" / "bin" / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -177,6 +185,7 @@ def start_server(env, log):
 
 
 # --- Memory -----------------------------------------------------------------------
+
 
 def worker_rss(master):
     """RSS in MiB of each of gunicorn's workers (the master's children), from /proc."""
@@ -195,6 +204,7 @@ def worker_rss(master):
 
 
 # --- The clients ------------------------------------------------------------------
+
 
 def request(method, path, *, port, token=None, body=None):
     """One request on its own connection (gunicorn's sync workers don't keep connections alive)."""
@@ -258,11 +268,17 @@ class Load:
 
     def page(self, rng):
         slug = rng.choice(list(self.plan["documents"]))
-        path = rng.choice([
-            "/", "/documents/", f"/documents/{slug}/", f"/documents/{slug}/history/",
-            f"/documents/{slug}/revisions/1/", f"/documents/{slug}/diff/?from=1&to=2",
-            f"/critiques/{rng.choice(self.plan['critiques'])}/",
-        ])
+        path = rng.choice(
+            [
+                "/",
+                "/documents/",
+                f"/documents/{slug}/",
+                f"/documents/{slug}/history/",
+                f"/documents/{slug}/revisions/1/",
+                f"/documents/{slug}/diff/?from=1&to=2",
+                f"/critiques/{rng.choice(self.plan['critiques'])}/",
+            ]
+        )
         self.call("page", "GET", path)
 
     def search(self, rng):
@@ -271,17 +287,24 @@ class Load:
 
     def api(self, rng):
         slug, critique = rng.choice(list(self.plan["documents"])), rng.choice(self.plan["critiques"])
-        path = rng.choice([
-            "/api/documents/", f"/api/documents/{slug}/", f"/api/annotations/?document={slug}",
-            f"/api/annotations/{critique}/", f"/api/annotations/{critique}/events/",
-            f"/api/documents/{slug}/annotations/",
-        ])
+        path = rng.choice(
+            [
+                "/api/documents/",
+                f"/api/documents/{slug}/",
+                f"/api/annotations/?document={slug}",
+                f"/api/annotations/{critique}/",
+                f"/api/annotations/{critique}/events/",
+                f"/api/documents/{slug}/annotations/",
+            ]
+        )
         self.call("api", "GET", path, token=rng.choice([None, None, rng.choice(self.plan["scholars"])]))
 
     def submit(self, rng):
         slug, document = rng.choice(list(self.plan["documents"].items()))
         body = {
-            "document": slug, "revision": document["revision"], "category": "missing_context",
+            "document": slug,
+            "revision": document["revision"],
+            "category": "missing_context",
             "body": "Load test: the passage leaves out what a reader needs.",
             "selector": {"exact": rng.choice(document["passages"])},
         }
@@ -295,14 +318,18 @@ class Load:
             return
         item = rng.choice(items[:10])  # moderators work the oldest first: they often meet
         action = rng.choices(["approve", "reject", "request_changes"], [7, 2, 1])[0]
-        body = {"action": action, "expected_status": item["status"],
-                "reason": "" if action == "approve" else "Load test: not supported by the evidence."}
+        body = {
+            "action": action,
+            "expected_status": item["status"],
+            "reason": "" if action == "approve" else "Load test: not supported by the evidence.",
+        }
         status, _ = self.call("decide", "POST", f"/api/annotations/{item['id']}/decision/", token=token, body=body)
         if status == 200 and action == "approve":
             self.plan["critiques"].append(item["id"])
 
 
 # --- Report ---------------------------------------------------------------------
+
 
 def percentile(values, fraction):
     ordered = sorted(values)
@@ -320,13 +347,19 @@ def report(load, seconds, memory, log_path, decisions_logged):
         everything += values
         totals.update(load.outcomes[kind])
         outcomes = ", ".join(f"{name} {count}" for name, count in sorted(load.outcomes[kind].items()))
-        print(f"{kind:<8} {len(values):>8} {len(values) / seconds:>7.1f} {percentile(values, .5):>7.1f} "
-              f"{percentile(values, .99):>7.1f}  {outcomes}")
-    print(f"{'all':<8} {len(everything):>8} {len(everything) / seconds:>7.1f} {percentile(everything, .5):>7.1f} "
-          f"{percentile(everything, .99):>7.1f}")
+        print(
+            f"{kind:<8} {len(values):>8} {len(values) / seconds:>7.1f} {percentile(values, 0.5):>7.1f} "
+            f"{percentile(values, 0.99):>7.1f}  {outcomes}"
+        )
+    print(
+        f"{'all':<8} {len(everything):>8} {len(everything) / seconds:>7.1f} {percentile(everything, 0.5):>7.1f} "
+        f"{percentile(everything, 0.99):>7.1f}"
+    )
     errors = totals["error"] + totals["5xx"]
-    print(f"\nerrors {errors}, 5xx {totals['5xx']}, 429 {totals['throttled']}, "
-          f"409 already decided (expected) {totals['already decided']}")
+    print(
+        f"\nerrors {errors}, 5xx {totals['5xx']}, 429 {totals['throttled']}, "
+        f"409 already decided (expected) {totals['already decided']}"
+    )
     for sample in load.samples:
         print(f"  {sample}")
     for moment, sizes in memory:
@@ -350,8 +383,11 @@ def main():
         server = start_server(env, log)
         try:
             memory = [("boot", worker_rss(server.pid))]
-            print(f"gunicorn {server.pid} with {len(memory[0][1])} workers on {HOST}:{args.port}; "
-                  f"{args.clients} clients for {args.seconds} s …", flush=True)
+            print(
+                f"gunicorn {server.pid} with {len(memory[0][1])} workers on {HOST}:{args.port}; "
+                f"{args.clients} clients for {args.seconds} s …",
+                flush=True,
+            )
             started = time.monotonic()
             load = Load(plan, args.port, started + args.seconds)
             clients = [threading.Thread(target=load.client, args=(seed,)) for seed in range(args.clients)]

@@ -2,8 +2,15 @@
 The naive anchoring the benchmark measures ours against: each critique's
 quote searched for on its own in the whole new text.
 """
+
 from annotations.anchoring.carry_forward import (
-    DETACHED_PLACEMENT, EXACT, MIN_SCORE, MOVED, Placement, _fuzzy_search, _occurrences,
+    DETACHED_PLACEMENT,
+    EXACT,
+    MIN_SCORE,
+    MOVED,
+    Placement,
+    _fuzzy_search,
+    _occurrences,
 )
 
 

@@ -1,7 +1,9 @@
 """The site's URLs plus ``/bench/bare/``, the reference view the page benchmarks compare against."""
+
 from django.urls import path
 
-from config.urls import handler404, urlpatterns as site_urlpatterns  # noqa: F401
+from config.urls import handler404  # noqa: F401
+from config.urls import urlpatterns as site_urlpatterns
 from tests.bench.benchmarks import bare_view
 
 urlpatterns = [path("bench/bare/", bare_view, name="bench-bare"), *site_urlpatterns]

@@ -128,9 +128,7 @@ def test_token_endpoint_is_json_only(api_client, author, format):
     if format == "multipart":
         response = api_client.post(TOKEN_URL, credentials, format="multipart")
     else:
-        response = api_client.post(
-            TOKEN_URL, urlencode(credentials), content_type="application/x-www-form-urlencoded"
-        )
+        response = api_client.post(TOKEN_URL, urlencode(credentials), content_type="application/x-www-form-urlencoded")
 
     assert_error(response, 415)
     assert not Token.objects.exists()
@@ -184,9 +182,7 @@ def test_session_write_requires_the_csrf_token(seed_collection, archivist):
     # With a CSRF cookie and the matching header, the same request goes through.
     token = "k" * 32
     client.cookies["csrftoken"] = token
-    accepted = client.post(
-        f"/api/documents/{document.slug}/revisions/", body, format="json", HTTP_X_CSRFTOKEN=token
-    )
+    accepted = client.post(f"/api/documents/{document.slug}/revisions/", body, format="json", HTTP_X_CSRFTOKEN=token)
     assert accepted.status_code == 201, accepted.content
 
 
@@ -223,9 +219,7 @@ def test_invalid_utf8_is_400(api_client):
 
 
 def test_non_object_json_is_400(api_client):
-    assert_error(
-        api_client.post(TOKEN_URL, "[1, 2]", content_type="application/json"), 400, "non_field_errors"
-    )
+    assert_error(api_client.post(TOKEN_URL, "[1, 2]", content_type="application/json"), 400, "non_field_errors")
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)

@@ -1,4 +1,5 @@
 """HTTP caching: strong ETags for anonymous readers, 304 from one query, private when logged in."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,7 +16,7 @@ PAGE = "/documents/paris-commune-of-1871/"
 def test_anonymous_page_has_a_strong_etag_and_public_cache_control(client, seed_collection):
     response = client.get(PAGE)
     assert response.status_code == 200
-    assert response["ETag"].startswith('"') and not response["ETag"].startswith('W/')
+    assert response["ETag"].startswith('"') and not response["ETag"].startswith("W/")
     assert "public" in response["Cache-Control"] and "max-age=60" in response["Cache-Control"]
 
 
@@ -31,7 +32,9 @@ def test_conditional_get_is_a_304_from_one_query(client, seed_collection):
 
 def test_etag_changes_when_a_critique_is_published(client, seed_collection):
     document = seed_collection["paris-commune-of-1871"]
-    critique = submit_critique(make_scholar("ada"), document.current_revision, passage="executions that numbered 20,000 in one week")
+    critique = submit_critique(
+        make_scholar("ada"), document.current_revision, passage="executions that numbered 20,000 in one week"
+    )
     etag = client.get(PAGE)["ETag"]
     critique_decide(critique, moderator=make_moderator("mona"), action=Action.APPROVE)
     response = client.get(PAGE, HTTP_IF_NONE_MATCH=etag)
@@ -88,8 +91,12 @@ def test_a_repeated_anonymous_page_is_served_from_the_server_cache(client, seed_
 
 def test_a_change_renders_the_page_again(client, seed_collection):
     document = seed_collection["paris-commune-of-1871"]
-    critique = submit_critique(make_scholar("ada"), document.current_revision,
-                               passage="executions that numbered 20,000 in one week", body="SERVER-CACHE-CHECK")
+    critique = submit_critique(
+        make_scholar("ada"),
+        document.current_revision,
+        passage="executions that numbered 20,000 in one week",
+        body="SERVER-CACHE-CHECK",
+    )
     assert "SERVER-CACHE-CHECK" not in client.get(PAGE).content.decode()
     critique_decide(critique, moderator=make_moderator("mona"), action=Action.APPROVE)
     assert "SERVER-CACHE-CHECK" in client.get(PAGE).content.decode()
@@ -98,8 +105,12 @@ def test_a_change_renders_the_page_again(client, seed_collection):
 def test_logged_in_pages_are_never_taken_from_the_server_cache(client, seed_collection):
     document = seed_collection["paris-commune-of-1871"]
     author = make_scholar("ada")
-    submit_critique(author, document.current_revision, passage="executions that numbered 20,000 in one week",
-                    body="OWN-PENDING-NOTE")
+    submit_critique(
+        author,
+        document.current_revision,
+        passage="executions that numbered 20,000 in one week",
+        body="OWN-PENDING-NOTE",
+    )
     assert "OWN-PENDING-NOTE" not in client.get(PAGE).content.decode()  # cached for readers
     client.force_login(author)
     assert "OWN-PENDING-NOTE" in client.get(PAGE).content.decode()

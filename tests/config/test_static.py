@@ -1,4 +1,5 @@
 """Static files in production: WhiteNoise with compressed, hashed names, nothing from elsewhere."""
+
 import json
 
 from django.core.management import call_command

@@ -4,6 +4,7 @@ A real Chromium, driven by Playwright, against Django's live server.
 The ``browser`` fixture lives in ``tests/conftest.py``: one Playwright per
 process, shared with the security tests' browser checks.
 """
+
 import pytest
 
 

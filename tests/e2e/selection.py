@@ -1,6 +1,5 @@
 """Selecting a passage in the browser with the mouse, by code-point offsets."""
 
-
 # The points on screen just inside the first and the last character of a
 # passage, found from its code-point offsets through the page's data-o runs.
 CHARACTER_BOXES = """([start, end]) => {

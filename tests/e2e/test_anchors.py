@@ -5,6 +5,7 @@ encyclopedia's capture (revision 1) is highlighted on the reading text
 under "Critiques of earlier versions", links to revision 1 where it is in
 place, and its author re-attaches it by selecting a passage.
 """
+
 import pytest
 
 from annotations.models import Action, Anchor, AnchorState, ModerationEvent
@@ -24,11 +25,23 @@ def critiques(seeded):
     capture = seeded[ENCYCLOPEDIA].revisions.get(number=1)
     author, moderator = make_scholar("ada"), make_moderator("mona")
     body = approve(submit_critique(author, capture, passage=BODY, body="Briefly, but how?"), moderator)
-    furniture = approve(submit_critique(
-        author, capture, passage=FURNITURE, start=capture.text.index(FURNITURE), body="Navigation, not source.",
-    ), moderator)
-    return {"author": author, "body": body, "furniture": furniture, "capture": capture,
-            "current": seeded[ENCYCLOPEDIA].revisions.get(number=2)}
+    furniture = approve(
+        submit_critique(
+            author,
+            capture,
+            passage=FURNITURE,
+            start=capture.text.index(FURNITURE),
+            body="Navigation, not source.",
+        ),
+        moderator,
+    )
+    return {
+        "author": author,
+        "body": body,
+        "furniture": furniture,
+        "capture": capture,
+        "current": seeded[ENCYCLOPEDIA].revisions.get(number=2),
+    }
 
 
 def test_a_critique_of_revision_1_is_highlighted_on_its_passage_in_revision_2(open_page, critiques):

@@ -4,6 +4,7 @@ files a critique, readers see it highlighted once approved, authors see
 their rejected critiques' reasons, and an unpublished critique shows on no
 page a reader can open.
 """
+
 import pytest
 
 from annotations import services
@@ -39,7 +40,10 @@ def test_scholar_selects_a_passage_after_the_emoji_and_files_a_critique(open_pag
     assert page.locator("#id_end").input_value() == str(start + len(passage))
     assert page.evaluate("document.activeElement.id") == "id_category"
     page.select_option("#id_category", "factual_error")
-    assert page.locator("#category-hint").inner_text() == "The passage states something that the evidence shows to be false."
+    assert (
+        page.locator("#category-hint").inner_text()
+        == "The passage states something that the evidence shows to be false."
+    )
     page.fill("#id_body", "The thread shows **no** such modesty.")
     page.fill("#id_evidence_1_url", "https://example.org/thread")
     page.fill("#id_evidence_1_title", "The thread itself")
@@ -49,7 +53,7 @@ def test_scholar_selects_a_passage_after_the_emoji_and_files_a_critique(open_pag
 
     critique = Critique.objects.get()
     assert (critique.start, critique.end, critique.exact) == (start, start + len(passage), passage)
-    assert critique.prefix == text[start - 32:start] and critique.suffix == text[critique.end:critique.end + 32]
+    assert critique.prefix == text[start - 32 : start] and critique.suffix == text[critique.end : critique.end + 32]
     assert critique.status == Status.PENDING and critique.author == scholar
     assert page.problems == []
 
@@ -108,7 +112,7 @@ def test_code_points_within_one_run_and_a_typed_quote(open_page, seeded):
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_url("**/critiques/*/")
     critique = Critique.objects.get()
-    assert text[critique.start:critique.end] == "café au lait." == critique.exact
+    assert text[critique.start : critique.end] == "café au lait." == critique.exact
     assert page.problems == []
 
 
@@ -116,8 +120,14 @@ def test_approved_critique_is_highlighted_for_readers_and_opens_its_note(open_pa
     revision = seeded[FORUM].current_revision
     passage = "Ahah thanks\xa0I didn't expect so much."
     start = revision.text.index(passage)
-    critique = submit_critique(make_scholar("ada"), revision, passage=passage, start=start,
-                               category="misattribution", body="Said by someone else.")
+    critique = submit_critique(
+        make_scholar("ada"),
+        revision,
+        passage=passage,
+        start=start,
+        category="misattribution",
+        body="Said by someone else.",
+    )
     services.critique_decide(critique, moderator=make_moderator("mona"), action="approve")
 
     page = open_page()
@@ -169,14 +179,24 @@ def test_a_rejected_critique_tells_its_author_why_and_nobody_else_anything(open_
 
 def test_a_pending_critique_shows_on_no_page_a_reader_can_open(open_page, seeded):
     revision = seeded[FORUM].current_revision
-    critique = submit_critique(make_scholar("ada"), revision, passage="Nothing will prevent Willy.",
-                               start=revision.text.index("Nothing will prevent Willy."), body=SECRET,
-                               evidence=[{"url": "https://example.org/x", "title": SECRET, "note": SECRET}])
+    critique = submit_critique(
+        make_scholar("ada"),
+        revision,
+        passage="Nothing will prevent Willy.",
+        start=revision.text.index("Nothing will prevent Willy."),
+        body=SECRET,
+        evidence=[{"url": "https://example.org/x", "title": SECRET, "note": SECRET}],
+    )
     page = open_page()
     urls = ["/", "/documents/", f"/documents/?q={FORUM[:8]}"]
     for slug in seeded:
-        urls += [f"/documents/{slug}/", f"/documents/{slug}/history/", f"/documents/{slug}/diff/?from=1&to=2",
-                 f"/documents/{slug}/revisions/1/", f"/documents/{slug}/revisions/2/"]
+        urls += [
+            f"/documents/{slug}/",
+            f"/documents/{slug}/history/",
+            f"/documents/{slug}/diff/?from=1&to=2",
+            f"/documents/{slug}/revisions/1/",
+            f"/documents/{slug}/revisions/2/",
+        ]
     for url in urls:
         page.goto(url)
         assert SECRET not in page.content(), url

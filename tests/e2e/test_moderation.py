@@ -2,6 +2,7 @@
 Browser test of the review queue: a moderator approves a critique of a seed
 document, and a rejection without a reason is refused with an error.
 """
+
 import pytest
 from django.test import Client
 from playwright.sync_api import expect
@@ -20,7 +21,7 @@ def critiques(seeded):
     author = make_scholar("scholar")
     made = []
     for start in (len(text) // 3, 2 * len(text) // 3):
-        passage = text[start:start + 40]
+        passage = text[start : start + 40]
         made.append(submit_critique(author, revision, passage=passage, start=start, body=f"Critique at {start}."))
     return made
 
@@ -35,9 +36,11 @@ def moderator_page(page, live_server):
     """``page``, logged in as the demo-like moderator through a copied session cookie."""
     client = Client()
     client.force_login(make_moderator("moderator"))
-    page.context.add_cookies([
-        {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url},
-    ])
+    page.context.add_cookies(
+        [
+            {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url},
+        ]
+    )
     return page
 
 

@@ -1,4 +1,5 @@
 """Browser smoke test: each seed document's reading page, history and diff in Chromium."""
+
 import pytest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,8 +58,12 @@ def test_keyboard_user_skips_to_content_and_sees_focus(page, seeded):
 def test_readable_on_a_phone(browser, live_server, seeded):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 740}, is_mobile=True)
     page = context.new_page()
-    for url in ["/", "/documents/paris-commune-of-1871/", "/documents/paris-commune-of-1871/history/",
-                "/documents/paris-commune-of-1871/diff/?from=1&to=2"]:
+    for url in [
+        "/",
+        "/documents/paris-commune-of-1871/",
+        "/documents/paris-commune-of-1871/history/",
+        "/documents/paris-commune-of-1871/diff/?from=1&to=2",
+    ]:
         page.goto(url)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, url

@@ -14,6 +14,7 @@ WSGI handler would otherwise close the test's connection at each request.
 session the run fails if any answer was a 5xx, or if a full run sent fewer
 than ``MIN_REQUESTS``.
 """
+
 from collections import Counter
 from contextlib import contextmanager
 
@@ -54,9 +55,14 @@ FUZZ_STATS = FuzzStats()
 
 @contextmanager
 def raised_rate_limits():
-    rates = {scope: UNLIMITED for scope in SimpleRateThrottle.THROTTLE_RATES}
-    with pytest.MonkeyPatch.context() as patch, override_settings(
-        CRITIQUE_RATE=UNLIMITED, FLAG_RATE=UNLIMITED, ALLOWED_HOSTS=["localhost"],
+    rates = dict.fromkeys(SimpleRateThrottle.THROTTLE_RATES, UNLIMITED)
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        override_settings(
+            CRITIQUE_RATE=UNLIMITED,
+            FLAG_RATE=UNLIMITED,
+            ALLOWED_HOSTS=["localhost"],
+        ),
     ):
         patch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
         yield

@@ -16,6 +16,7 @@ if any answer was a 5xx or if fewer than ``MIN_REQUESTS`` were sent.
 
 Run with ``make fuzz`` (``pytest -m fuzz tests/fuzz``); ``make test`` leaves it out.
 """
+
 import itertools
 import json
 import random
@@ -60,10 +61,12 @@ TEXT = st.builds(
     st.text(max_size=120),
 )
 EVIDENCE = st.lists(
-    st.fixed_dictionaries({
-        "url": st.sampled_from(["https://example.org/source", "http://archive.org/details/x", "not a url"]),
-        "title": st.text(min_size=1, max_size=60),
-    }),
+    st.fixed_dictionaries(
+        {
+            "url": st.sampled_from(["https://example.org/source", "http://archive.org/details/x", "not a url"]),
+            "title": st.text(min_size=1, max_size=60),
+        }
+    ),
     max_size=2,
 )
 
@@ -71,6 +74,7 @@ EVIDENCE = st.lists(
 # Realistic input drawn from the data in the database when the case is generated.
 # The data changes as the run writes, so what is drawn never depends on it (Hypothesis
 # replays draws and refuses strategies that change shape): an index is drawn, then reduced.
+
 
 def _index(draw, size):
     return draw(st.integers(0, 2**16)) % max(size, 1)
@@ -90,10 +94,20 @@ def _w3c_annotation(draw, slug, number, selector):
         "motivation": "assessing",
         "body": [
             {"type": "TextualBody", "purpose": "classifying", "value": draw(CATEGORIES)},
-            {"type": "TextualBody", "purpose": "commenting", "value": draw(TEXT),
-             "format": draw(st.sampled_from(["text/markdown", "text/plain"]))},
-            *({"type": "SpecificResource", "purpose": "linking",
-               "source": {"id": item["url"], "label": item["title"]}} for item in evidence),
+            {
+                "type": "TextualBody",
+                "purpose": "commenting",
+                "value": draw(TEXT),
+                "format": draw(st.sampled_from(["text/markdown", "text/plain"])),
+            },
+            *(
+                {
+                    "type": "SpecificResource",
+                    "purpose": "linking",
+                    "source": {"id": item["url"], "label": item["title"]},
+                }
+                for item in evidence
+            ),
         ],
         "target": {
             "source": reverse("revision", args=[slug, number]),
@@ -111,8 +125,12 @@ def _revision_text(real):
 
 def critique_body(draw, case, real):
     case.body = {
-        "document": real["slug"], "revision": real["number"], "category": draw(CATEGORIES),
-        "body": draw(TEXT), "evidence": draw(EVIDENCE), "selector": _passage(draw, _revision_text(real)),
+        "document": real["slug"],
+        "revision": real["number"],
+        "category": draw(CATEGORIES),
+        "body": draw(TEXT),
+        "evidence": draw(EVIDENCE),
+        "selector": _passage(draw, _revision_text(real)),
     }
     case.media_type = "application/json"
 
@@ -175,7 +193,11 @@ def real_values(choose):
     numbers = list(range(1, documents[slug] + 1))
     number = choose(numbers)
     return {
-        "slug": slug, "document": slug, "number": number, "revision": number, "from": number,
+        "slug": slug,
+        "document": slug,
+        "number": number,
+        "revision": number,
+        "from": number,
         "to": choose(numbers),
         "id": choose(list(Critique.objects.order_by("pk").values_list("pk", flat=True))),
         "author": choose(sorted(PASSWORDS)),
@@ -246,7 +268,10 @@ schema.hook("flatmap_case")(realistic_case)
 @pytest.mark.parametrize("role", ROLES)
 @schema.parametrize()
 @settings(
-    max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=list(HealthCheck),
 )
 def test_api(case, role, auth_headers, fuzz_stats):

@@ -4,12 +4,12 @@ changed or deleted, neither through the ORM (both databases) nor, on
 PostgreSQL, by raw SQL (triggers). Flags are not append-only by design: a
 moderator's action sets ``resolved``.
 """
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
 from annotations.models import CritiqueVersion, ModerationEvent
 from archive.models import Revision, RevisionImmutable
-from tests.factories import make_document, make_scholar, submit_critique
 
 APPEND_ONLY = [
     (Revision, RevisionImmutable, {"summary": "Rewritten."}),
@@ -19,11 +19,8 @@ APPEND_ONLY = [
 
 
 @pytest.fixture
-def history(db):
-    document = make_document()
-    critique = submit_critique(make_scholar("ada"), document.current_revision)
-    return {Revision: document.current_revision, CritiqueVersion: critique.version,
-            ModerationEvent: critique.events.get()}
+def history(critique, revision):
+    return {Revision: revision, CritiqueVersion: critique.version, ModerationEvent: critique.events.get()}
 
 
 @pytest.mark.parametrize("model, error, change", APPEND_ONLY, ids=lambda v: getattr(v, "__name__", ""))

@@ -1,4 +1,5 @@
 """The benchmark's safety rails: it only ever touches its own database, and its bare view is off by default."""
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -6,12 +7,15 @@ from django.core.management.base import CommandError
 from tests.bench.benchmarks import Measure, bench_database, format_table
 
 
-@pytest.mark.parametrize("url", [
-    "postgres://postgres@127.0.0.1:5432/apparatus",
-    "postgres://postgres@127.0.0.1:5432/test_apparatus",
-    "postgres://postgres@127.0.0.1:5432/postgres",
-    "sqlite:///apparatus_bench",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://postgres@127.0.0.1:5432/apparatus",
+        "postgres://postgres@127.0.0.1:5432/test_apparatus",
+        "postgres://postgres@127.0.0.1:5432/postgres",
+        "sqlite:///apparatus_bench",
+    ],
+)
 def test_the_benchmark_refuses_any_other_database(url):
     with pytest.raises(ValueError):
         bench_database(url)
@@ -29,8 +33,12 @@ def test_the_bare_view_is_not_served_by_default(client, db):
 
 
 def test_the_table_says_what_was_met():
-    table = format_table([Measure("(x) thing", "1 ms", "2 ms", "0.50", "≤ 1", True),
-                          Measure("(y) other", "3 ms", "1 ms", "3.00", "≤ 2", False)])
+    table = format_table(
+        [
+            Measure("(x) thing", "1 ms", "2 ms", "0.50", "≤ 1", True),
+            Measure("(y) other", "3 ms", "1 ms", "3.00", "≤ 2", False),
+        ]
+    )
     lines = table.splitlines()
     assert lines[0].split("|")[1:-1] == [" measure   ", " ours ", " reference ", " ratio ", " target ", " met? "]
     assert lines[2].endswith("| yes  |") and lines[3].endswith("| NO   |")

@@ -5,6 +5,7 @@ starts the racers together. The write rules must hold under the race:
 one decision per critique, one revision per base, one flag per reader, one
 anchor per critique and revision.
 """
+
 import threading
 from collections import Counter
 
@@ -85,14 +86,18 @@ def test_two_moderators_deciding_the_same_100_critiques_yield_100_decisions_and_
                 step.wait(timeout=30)  # both moderators reach each critique together
                 try:
                     services.critique_decide(
-                        Critique.objects.get(pk=pk), moderator=moderator_here, action=action,
-                        reason=reason, expected_status=Status.PENDING,
+                        Critique.objects.get(pk=pk),
+                        moderator=moderator_here,
+                        action=action,
+                        reason=reason,
+                        expected_status=Status.PENDING,
                     )
                 except services.AlreadyDecided:
                     outcomes["already decided"] += 1
                 else:
                     outcomes["decided"] += 1
             return outcomes
+
         return run
 
     results = run_together([moderate(first, Action.APPROVE, ""), moderate(second, Action.REJECT, "Unsupported.")])
@@ -119,9 +124,12 @@ def test_ten_revisions_saved_at_once_on_the_same_base_give_one_revision_and_nine
     def write(index):
         def run():
             return revision_create(
-                Document.objects.get(pk=document.pk), text=SAMPLE_TEXT + f"\nAddendum {index}.\n",
-                summary=f"Writer {index}.", base_revision=1,
+                Document.objects.get(pk=document.pk),
+                text=SAMPLE_TEXT + f"\nAddendum {index}.\n",
+                summary=f"Writer {index}.",
+                base_revision=1,
             )
+
         return run
 
     results = run_together([write(index) for index in range(10)])
@@ -148,7 +156,9 @@ def test_critiques_filed_while_a_revision_is_recorded_are_anchored_on_it_exactly
 
     def record():
         return revision_create(
-            Document.objects.get(pk=document.pk), text="Preface.\n\n" + SAMPLE_TEXT, summary="Preface.",
+            Document.objects.get(pk=document.pk),
+            text="Preface.\n\n" + SAMPLE_TEXT,
+            summary="Preface.",
             base_revision=1,
         )
 
@@ -159,7 +169,7 @@ def test_critiques_filed_while_a_revision_is_recorded_are_anchored_on_it_exactly
     for critique in Critique.objects.all():
         assert critique.anchors.filter(revision=first).count() == 1
         placed = critique.anchors.get(revision=second)  # exactly one, or get() raises
-        assert second.text[placed.start:placed.end] == critique.exact
+        assert second.text[placed.start : placed.end] == critique.exact
 
 
 def test_concurrent_flags_stay_one_per_reader():
@@ -170,7 +180,9 @@ def test_concurrent_flags_stay_one_per_reader():
 
     def flag(reader):
         return lambda: services.critique_flag(
-            Critique.objects.get(pk=critique.pk), user=fresh_user(reader), reason="Misreads the source.",
+            Critique.objects.get(pk=critique.pk),
+            user=fresh_user(reader),
+            reason="Misreads the source.",
         )
 
     # Each reader tries four times at once, all sixteen attempts together.
@@ -196,11 +208,13 @@ def test_two_moderators_deciding_through_the_api_get_one_200_and_one_409_each():
             for pk in ids:
                 step.wait(timeout=30)
                 response = client.post(
-                    f"/api/annotations/{pk}/decision/", {"action": "approve", "expected_status": "pending"},
+                    f"/api/annotations/{pk}/decision/",
+                    {"action": "approve", "expected_status": "pending"},
                     format="json",
                 )
                 statuses[response.status_code] += 1
             return statuses
+
         return run
 
     results = run_together([moderate(token) for token in tokens])

@@ -5,6 +5,7 @@ every response carries nosniff, a referrer policy and frame protection, and
 the cache and gunicorn settings follow their variables. Settings are read at
 start-up, so each configuration runs in its own process.
 """
+
 import json
 import os
 import runpy
@@ -41,16 +42,18 @@ print(json.dumps({
 def production_env(tmp_path, **extra):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="example.org", DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
     )
     env.update(extra)
     return env
 
 
 def run(args, env):
-    return subprocess.run([sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
 
 
 def probe(tmp_path, **extra):

@@ -2,6 +2,7 @@
 Every moderation decision is logged once, after it commits, as one JSON line
 on the ``apparatus.moderation`` logger; a decision that doesn't happen logs nothing.
 """
+
 import json
 import logging
 
@@ -10,7 +11,7 @@ import pytest
 from annotations import services
 from annotations.models import Action, ModerationEvent
 from config.logging import JsonFormatter
-from tests.factories import approve, decide, make_document, make_moderator, make_scholar, submit_critique
+from tests.factories import approve, decide
 
 pytestmark = pytest.mark.django_db
 
@@ -24,48 +25,52 @@ def moderation_log(caplog):
     logger.removeHandler(caplog.handler)
 
 
-@pytest.fixture
-def critique(db):
-    return submit_critique(make_scholar("ada"), make_document().current_revision)
-
-
 def lines(caplog):
     """The records as the configured handler writes them."""
     handler = next(h for h in logging.getLogger("apparatus.moderation").handlers if h is not caplog.handler)
     return [json.loads(handler.format(record)) for record in caplog.records]
 
 
-def test_a_decision_logs_one_json_line_after_commit(critique, moderation_log, django_capture_on_commit_callbacks):
-    mona = make_moderator("mona")
+def test_a_decision_logs_one_json_line_after_commit(
+    critique, moderator, moderation_log, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        decide(critique, mona, "reject", reason="Unsupported.")
+        decide(critique, moderator, "reject", reason="Unsupported.")
         assert not moderation_log.records  # nothing before the commit
     event = ModerationEvent.objects.get(action=Action.REJECT)
 
     [line] = lines(moderation_log)
     assert line["logger"] == "apparatus.moderation" and line["level"] == "INFO"
     assert {key: line[key] for key in ("event_id", "critique_id", "action", "from", "to", "actor", "at")} == {
-        "event_id": event.pk, "critique_id": critique.pk, "action": "reject", "from": "pending",
-        "to": "rejected", "actor": "mona", "at": event.created.isoformat(),
+        "event_id": event.pk,
+        "critique_id": critique.pk,
+        "action": "reject",
+        "from": "pending",
+        "to": "rejected",
+        "actor": "mona",
+        "at": event.created.isoformat(),
     }
 
 
-def test_the_handler_writes_json(critique, moderation_log, django_capture_on_commit_callbacks):
+def test_the_handler_writes_json(critique, moderator, moderation_log, django_capture_on_commit_callbacks):
     handlers = logging.getLogger("apparatus.moderation").handlers
     assert any(isinstance(h.formatter, JsonFormatter) for h in handlers)
     with django_capture_on_commit_callbacks(execute=True):
-        approve(critique, make_moderator("mona"))
+        approve(critique, moderator)
     handler = next(h for h in handlers if isinstance(h.formatter, JsonFormatter))
     text = handler.format(moderation_log.records[0])
     assert "\n" not in text and json.loads(text)["action"] == "approve"
 
 
-def test_a_decision_that_loses_the_race_logs_nothing(critique, moderation_log, django_capture_on_commit_callbacks):
-    mona, milo = make_moderator("mona"), make_moderator("milo")
+def test_a_decision_that_loses_the_race_logs_nothing(
+    critique, moderator, other_moderator, moderation_log, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        approve(critique, mona)
+        approve(critique, moderator)
         with pytest.raises(services.AlreadyDecided):
-            services.critique_decide(critique, moderator=milo, action="reject", reason="No.", expected_status="pending")
+            services.critique_decide(
+                critique, moderator=other_moderator, action="reject", reason="No.", expected_status="pending"
+            )
     assert [line["actor"] for line in lines(moderation_log)] == ["mona"]
 
 

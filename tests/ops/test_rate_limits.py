@@ -5,6 +5,7 @@ the site (django-ratelimit, per user) and in the API (DRF scoped throttles
 ``critiques``, ``flags`` and ``tokens``). One more than the limit is refused
 with 429 (or allauth's form error) and writes nothing. All count in the cache.
 """
+
 import pytest
 from django.conf import settings
 from rest_framework.authtoken.models import Token
@@ -52,8 +53,13 @@ def test_sign_ups_are_limited_per_ip_address(client):
 def test_filing_critiques_on_the_site_is_limited_per_user(client, published, other):
     client.force_login(other)
     start = SAMPLE_TEXT.index(PASSAGE)
-    data = {"exact": PASSAGE, "start": start, "end": start + len(PASSAGE), "category": "missing_context",
-            "body": "Context."}
+    data = {
+        "exact": PASSAGE,
+        "start": start,
+        "end": start + len(PASSAGE),
+        "category": "missing_context",
+        "body": "Context.",
+    }
     limit = allowance(settings.CRITIQUE_RATE)
     statuses = [client.post(CREATE, data).status_code for _ in range(limit + 1)]
     assert statuses == [302] * limit + [429]
@@ -64,16 +70,22 @@ def test_flags_on_the_site_are_limited_per_user(client, published, other):
     client.force_login(other)
     limit = allowance(settings.FLAG_RATE)
     # Every attempt counts, even one refused because the reader already flagged.
-    statuses = [client.post(f"/critiques/{published.pk}/flag/", {"reason": "Wrong."}).status_code
-                for _ in range(limit + 1)]
+    statuses = [
+        client.post(f"/critiques/{published.pk}/flag/", {"reason": "Wrong."}).status_code for _ in range(limit + 1)
+    ]
     assert statuses == [302] * limit + [429]  # a repeated flag is answered with a message, not saved
     assert Flag.objects.count() == 1
 
 
 def test_filing_critiques_through_the_api_is_throttled(published, other):
     client = api_client(other)
-    data = {"document": "commune", "revision": 1, "category": "missing_context", "body": "Context.",
-            "selector": {"exact": PASSAGE}}
+    data = {
+        "document": "commune",
+        "revision": 1,
+        "category": "missing_context",
+        "body": "Context.",
+        "selector": {"exact": PASSAGE},
+    }
     limit = allowance(settings.API_THROTTLE_RATES["critiques"])
     statuses = [client.post("/api/annotations/", data, format="json").status_code for _ in range(limit + 1)]
     assert statuses == [201] * limit + [429]
@@ -93,8 +105,10 @@ def test_flags_through_the_api_are_throttled(published, other):
 def test_api_tokens_are_throttled_per_ip_address(other):
     client = APIClient()
     limit = allowance(settings.API_THROTTLE_RATES["tokens"])
-    statuses = [client.post("/api/auth/token/", {"username": "bela", "password": PASSWORD}, format="json").status_code
-                for _ in range(limit + 1)]
+    statuses = [
+        client.post("/api/auth/token/", {"username": "bela", "password": PASSWORD}, format="json").status_code
+        for _ in range(limit + 1)
+    ]
     assert statuses == [200] * limit + [429]
 
 
@@ -102,8 +116,12 @@ def test_a_forged_forwarded_for_header_does_not_buy_a_fresh_allowance(db):
     client = APIClient()
     limit = allowance(settings.API_THROTTLE_RATES["tokens"])
     statuses = [
-        client.post("/api/auth/token/", {"username": "x", "password": "y"}, format="json",
-                    HTTP_X_FORWARDED_FOR=f"203.0.113.{number}").status_code
+        client.post(
+            "/api/auth/token/",
+            {"username": "x", "password": "y"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{number}",
+        ).status_code
         for number in range(limit + 1)
     ]
     assert statuses == [400] * limit + [429]

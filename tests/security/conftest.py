@@ -3,6 +3,7 @@ The security tests' fixtures: ``world`` (built once per module by
 ``tests.security.world.build_world``) and ``clients``, a logged-in test client
 per role. The browser pages come from ``open_page`` in ``tests/conftest.py``.
 """
+
 import pytest
 from django.db import transaction
 from django.test import Client

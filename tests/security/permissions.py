@@ -9,6 +9,7 @@ The admin's patterns follow one rule (``admin_cases``): Django's
 ``send`` runs one request; an unsafe one runs in a savepoint that is rolled
 back, so every role meets the same state.
 """
+
 import json
 import re
 
@@ -56,8 +57,13 @@ def page(state, suffix=""):
 def api(state, suffix=""):
     return lambda world: f"/api/annotations/{world.critiques[state].pk}/{suffix}"
 
-CRITIQUE_FORM = {"category": "unsourced_claim", "body": "A new explanation.",
-                 "evidence_1_url": "https://example.org/x", "evidence_1_title": "A source"}
+
+CRITIQUE_FORM = {
+    "category": "unsourced_claim",
+    "body": "A new explanation.",
+    "evidence_1_url": "https://example.org/x",
+    "evidence_1_title": "A source",
+}
 NEW_CRITIQUE = {**CRITIQUE_FORM, "exact": "Hôtel de Ville"}
 SEEN_BY_AUTHOR_AND_MODERATORS = by(404, 200, 404, 200, 404, 200)
 
@@ -65,16 +71,25 @@ SEEN_BY_AUTHOR_AND_MODERATORS = by(404, 200, 404, 200, 404, 200)
 def w3c_annotation(passage, body="A new explanation."):
     return lambda world: {
         "type": "Annotation",
-        "body": [{"type": "TextualBody", "purpose": "classifying", "value": "unsourced_claim"},
-                 {"type": "TextualBody", "purpose": "commenting", "value": body}],
-        "target": {"source": f"http://testserver/documents/{world.document.slug}/revisions/2/",
-                   "selector": [{"type": "TextQuoteSelector", "exact": passage}]},
+        "body": [
+            {"type": "TextualBody", "purpose": "classifying", "value": "unsourced_claim"},
+            {"type": "TextualBody", "purpose": "commenting", "value": body},
+        ],
+        "target": {
+            "source": f"http://testserver/documents/{world.document.slug}/revisions/2/",
+            "selector": [{"type": "TextQuoteSelector", "exact": passage}],
+        },
     }
 
 
 def api_critique(world):
-    return {"document": world.document.slug, "revision": 2, "category": "unsourced_claim",
-            "body": "A new explanation.", "selector": {"exact": "Hôtel de Ville"}}
+    return {
+        "document": world.document.slug,
+        "revision": 2,
+        "category": "unsourced_claim",
+        "body": "A new explanation.",
+        "selector": {"exact": "Hôtel de Ville"},
+    }
 
 
 DOC = "/documents/commune"
@@ -102,10 +117,18 @@ TABLE = {
     "search/": [Case(lambda w: "/search/?q=Commune", GET=everyone(200))],
     # Critiques.
     "documents/<slug:slug>/revisions/<int:number>/critiques/": [
-        Case(lambda w: f"{DOC}/revisions/2/critiques/", data=NEW_CRITIQUE,
-             GET=by(LOGIN, 405, 405, 405, 405, 405), POST=by(LOGIN, 302, 302, 302, 302, 302)),
-        Case(lambda w: f"{DOC}/revisions/2/critiques/", "invalid", data={"exact": "not in the text"},
-             POST=by(LOGIN, 400, 400, 400, 400, 400)),
+        Case(
+            lambda w: f"{DOC}/revisions/2/critiques/",
+            data=NEW_CRITIQUE,
+            GET=by(LOGIN, 405, 405, 405, 405, 405),
+            POST=by(LOGIN, 302, 302, 302, 302, 302),
+        ),
+        Case(
+            lambda w: f"{DOC}/revisions/2/critiques/",
+            "invalid",
+            data={"exact": "not in the text"},
+            POST=by(LOGIN, 400, 400, 400, 400, 400),
+        ),
     ],
     "critiques/<int:pk>/": [
         Case(page("pending"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
@@ -113,29 +136,51 @@ TABLE = {
         Case(page("approved"), GET=everyone(200)),
     ],
     "critiques/<int:pk>/edit/": [
-        Case(page("pending", "edit/"), data=CRITIQUE_FORM,
-             GET=by(LOGIN, 200, 404, 403, 404, 403), POST=by(LOGIN, 302, 404, 403, 404, 403)),
-        Case(page("approved", "edit/"), data=CRITIQUE_FORM,
-             GET=by(LOGIN, 200, 403, 403, 403, 403), POST=by(LOGIN, 302, 403, 403, 403, 403)),
+        Case(
+            page("pending", "edit/"),
+            data=CRITIQUE_FORM,
+            GET=by(LOGIN, 200, 404, 403, 404, 403),
+            POST=by(LOGIN, 302, 404, 403, 404, 403),
+        ),
+        Case(
+            page("approved", "edit/"),
+            data=CRITIQUE_FORM,
+            GET=by(LOGIN, 200, 403, 403, 403, 403),
+            POST=by(LOGIN, 302, 403, 403, 403, 403),
+        ),
     ],
     "critiques/<int:pk>/withdraw/": [
-        Case(page("pending", "withdraw/"),
-             GET=by(LOGIN, 200, 404, 403, 404, 403), POST=by(LOGIN, 302, 404, 403, 404, 403)),
-        Case(page("approved", "withdraw/"),
-             GET=by(LOGIN, 200, 403, 403, 403, 403), POST=by(LOGIN, 302, 403, 403, 403, 403)),
+        Case(
+            page("pending", "withdraw/"),
+            GET=by(LOGIN, 200, 404, 403, 404, 403),
+            POST=by(LOGIN, 302, 404, 403, 404, 403),
+        ),
+        Case(
+            page("approved", "withdraw/"),
+            GET=by(LOGIN, 200, 403, 403, 403, 403),
+            POST=by(LOGIN, 302, 403, 403, 403, 403),
+        ),
     ],
     "critiques/<int:pk>/flag/": [
-        Case(page("approved", "flag/"), data={"reason": "Misreads the source."},
-             GET=by(LOGIN, 405, 405, 405, 405, 405), POST=by(LOGIN, 403, 302, 302, 302, 302)),
-        Case(page("pending", "flag/"), data={"reason": "Misreads the source."},
-             POST=by(LOGIN, 403, 404, 409, 404, 409)),
+        Case(
+            page("approved", "flag/"),
+            data={"reason": "Misreads the source."},
+            GET=by(LOGIN, 405, 405, 405, 405, 405),
+            POST=by(LOGIN, 403, 302, 302, 302, 302),
+        ),
+        Case(
+            page("pending", "flag/"), data={"reason": "Misreads the source."}, POST=by(LOGIN, 403, 404, 409, 404, 409)
+        ),
     ],
     "critiques/<int:pk>/reattach/": [
         # Placed already: only its author and moderators may try, and are told it has its place.
-        Case(page("approved", "reattach/"), data={"exact": "The Commune was proclaimed"},
-             GET=by(LOGIN, 405, 405, 405, 405, 405), POST=by(LOGIN, 409, 403, 409, 403, 409)),
-        Case(page("pending", "reattach/"), data={"exact": "28 March 1871"},
-             POST=by(LOGIN, 409, 404, 409, 404, 409)),
+        Case(
+            page("approved", "reattach/"),
+            data={"exact": "The Commune was proclaimed"},
+            GET=by(LOGIN, 405, 405, 405, 405, 405),
+            POST=by(LOGIN, 409, 403, 409, 403, 409),
+        ),
+        Case(page("pending", "reattach/"), data={"exact": "28 March 1871"}, POST=by(LOGIN, 409, 404, 409, 404, 409)),
     ],
     "me/critiques/": [Case(lambda w: "/me/critiques/", GET=by(LOGIN, 200, 200, 200, 200, 200))],
     "moderation/": [
@@ -143,16 +188,23 @@ TABLE = {
         Case(lambda w: "/moderation/?status=all", GET=by(LOGIN, 403, 403, 200, 403, 200)),
     ],
     "moderation/decide/": [
-        Case(lambda w: "/moderation/decide/",
-             data=lambda w: {"action": "approve", "critique": w.critiques["pending"].pk,
-                             "expected_status": "pending"},
-             GET=everyone(405), POST=by(LOGIN, 403, 403, 302, 403, 302)),
+        Case(
+            lambda w: "/moderation/decide/",
+            data=lambda w: {"action": "approve", "critique": w.critiques["pending"].pk, "expected_status": "pending"},
+            GET=everyone(405),
+            POST=by(LOGIN, 403, 403, 302, 403, 302),
+        ),
     ],
     # The API.
     "api/": [Case(lambda w: "/api/", GET=everyone(200), POST=everyone(405))],
     "api/auth/token/": [
-        Case(lambda w: "/api/auth/token/", json=True, data={"username": "ada", "password": "wrong"},
-             GET=everyone(405), POST=everyone(400)),
+        Case(
+            lambda w: "/api/auth/token/",
+            json=True,
+            data={"username": "ada", "password": "wrong"},
+            GET=everyone(405),
+            POST=everyone(400),
+        ),
     ],
     "api/schema/": [Case(lambda w: "/api/schema/", GET=everyone(200))],
     "api/docs/": [
@@ -160,32 +212,67 @@ TABLE = {
         Case(lambda w: "/api/docs/?script=", GET=everyone(200)),
     ],
     "api/annotations/": [
-        Case(lambda w: "/api/annotations/", json=True, data=api_critique,
-             GET=everyone(200), POST=by(401, 201, 201, 201, 201, 201)),
+        Case(
+            lambda w: "/api/annotations/",
+            json=True,
+            data=api_critique,
+            GET=everyone(200),
+            POST=by(401, 201, 201, 201, 201, 201),
+        ),
         Case(lambda w: "/api/annotations/?status=pending", GET=everyone(200)),
     ],
     "api/annotations/<str:pk>/": [
-        Case(api("pending"), json=True, data={"body": "Edited."},
-             GET=SEEN_BY_AUTHOR_AND_MODERATORS, PATCH=by(401, 200, 404, 403, 404, 403),
-             DELETE=by(401, 204, 404, 403, 404, 403)),
-        Case(api("pending"), "W3C PUT", json=True, data=w3c_annotation("28 March 1871"),
-             headers={"HTTP_IF_MATCH": "*"}, PUT=by(401, 200, 404, 403, 404, 403)),
-        Case(api("approved"), json=True, data={"body": "Edited."},
-             GET=everyone(200), PATCH=by(401, 200, 403, 403, 403, 403),
-             DELETE=by(401, 204, 403, 403, 403, 403)),
-        Case(api("hidden"), "JSON-LD", headers={"HTTP_ACCEPT": "application/ld+json"},
-             GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(
+            api("pending"),
+            json=True,
+            data={"body": "Edited."},
+            GET=SEEN_BY_AUTHOR_AND_MODERATORS,
+            PATCH=by(401, 200, 404, 403, 404, 403),
+            DELETE=by(401, 204, 404, 403, 404, 403),
+        ),
+        Case(
+            api("pending"),
+            "W3C PUT",
+            json=True,
+            data=w3c_annotation("28 March 1871"),
+            headers={"HTTP_IF_MATCH": "*"},
+            PUT=by(401, 200, 404, 403, 404, 403),
+        ),
+        Case(
+            api("approved"),
+            json=True,
+            data={"body": "Edited."},
+            GET=everyone(200),
+            PATCH=by(401, 200, 403, 403, 403, 403),
+            DELETE=by(401, 204, 403, 403, 403, 403),
+        ),
+        Case(
+            api("hidden"), "JSON-LD", headers={"HTTP_ACCEPT": "application/ld+json"}, GET=SEEN_BY_AUTHOR_AND_MODERATORS
+        ),
         Case(lambda w: "/api/annotations/not-a-number/", GET=everyone(404)),
     ],
     "api/annotations/<str:pk>/decision/": [
-        Case(api("pending", "decision/"), json=True, data={"action": "approve"},
-             POST=by(401, 403, 404, 200, 404, 200), GET=everyone(405)),
+        Case(
+            api("pending", "decision/"),
+            json=True,
+            data={"action": "approve"},
+            POST=by(401, 403, 404, 200, 404, 200),
+            GET=everyone(405),
+        ),
     ],
     "api/annotations/<str:pk>/flags/": [
-        Case(api("approved", "flags/"), json=True, data={"reason": "Misreads the source."},
-             POST=by(401, 403, 201, 201, 201, 201)),
-        Case(api("pending", "flags/"), json=True, data={"reason": "Misreads the source."},
-             POST=by(401, 403, 404, 409, 404, 409)),
+        Case(
+            api("approved", "flags/"),
+            json=True,
+            data={"reason": "Misreads the source."},
+            POST=by(401, 403, 201, 201, 201, 201),
+        ),
+        Case(
+            api("pending", "flags/"),
+            json=True,
+            data={"reason": "Misreads the source."},
+            POST=by(401, 403, 404, 409, 404, 409),
+        ),
     ],
     "api/annotations/<str:pk>/events/": [
         Case(api("pending", "events/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
@@ -200,8 +287,13 @@ TABLE = {
         Case(lambda w: "/api/documents/no-such-document/", GET=everyone(404)),
     ],
     "api/documents/<slug:slug>/annotations/": [
-        Case(lambda w: f"/api{DOC}/annotations/", json=True, data=w3c_annotation("Hôtel de Ville"),
-             GET=everyone(200), POST=by(401, 201, 201, 201, 201, 201)),
+        Case(
+            lambda w: f"/api{DOC}/annotations/",
+            json=True,
+            data=w3c_annotation("Hôtel de Ville"),
+            GET=everyone(200),
+            POST=by(401, 201, 201, 201, 201, 201),
+        ),
         Case(lambda w: f"/api{DOC}/annotations/?page=0&iris=1", GET=everyone(200)),
         Case(lambda w: f"/api{DOC}/annotations/?page=7", GET=everyone(404)),
     ],
@@ -209,9 +301,13 @@ TABLE = {
         Case(lambda w: "/api/moderation/queue/", GET=by(401, 403, 403, 200, 403, 200)),
     ],
     "api/documents/<slug:slug>/revisions/": [
-        Case(lambda w: f"/api{DOC}/revisions/", json=True,
-             data={"text": "A new text.\n", "summary": "Rewritten.", "base_revision": 2},
-             GET=everyone(200), POST=by(401, 403, 403, 403, 201, 201)),
+        Case(
+            lambda w: f"/api{DOC}/revisions/",
+            json=True,
+            data={"text": "A new text.\n", "summary": "Rewritten.", "base_revision": 2},
+            GET=everyone(200),
+            POST=by(401, 403, 403, 403, 201, 201),
+        ),
     ],
     "api/documents/<slug:slug>/revisions/<int:number>/": [
         Case(lambda w: f"/api{DOC}/revisions/1/", GET=everyone(200)),
@@ -223,15 +319,22 @@ TABLE = {
     ],
     # Accounts (django-allauth). Logged-in people are sent on from the pages for strangers.
     "accounts/login/": [
-        Case(lambda w: "/accounts/login/", data={"login": "ada", "password": "wrong"},
-             GET=by(200, 302, 302, 302, 302, 302), POST=by(200, 302, 302, 302, 302, 302)),
+        Case(
+            lambda w: "/accounts/login/",
+            data={"login": "ada", "password": "wrong"},
+            GET=by(200, 302, 302, 302, 302, 302),
+            POST=by(200, 302, 302, 302, 302, 302),
+        ),
     ],
-    "accounts/logout/": [Case(lambda w: "/accounts/logout/", GET=by(302, 200, 200, 200, 200, 200),
-                              POST=everyone(302))],
+    "accounts/logout/": [Case(lambda w: "/accounts/logout/", GET=by(302, 200, 200, 200, 200, 200), POST=everyone(302))],
     "accounts/inactive/": [Case(lambda w: "/accounts/inactive/", GET=everyone(200))],
     "accounts/signup/": [
-        Case(lambda w: "/accounts/signup/", data={"username": "x"},
-             GET=by(200, 302, 302, 302, 302, 302), POST=by(200, 302, 302, 302, 302, 302)),
+        Case(
+            lambda w: "/accounts/signup/",
+            data={"username": "x"},
+            GET=by(200, 302, 302, 302, 302, 302),
+            POST=by(200, 302, 302, 302, 302, 302),
+        ),
     ],
     "accounts/reauthenticate/": [
         Case(lambda w: "/accounts/reauthenticate/", GET=by(LOGIN, 200, 200, 200, 200, 200)),
@@ -239,15 +342,23 @@ TABLE = {
     "accounts/email/": [Case(lambda w: "/accounts/email/", GET=by(LOGIN, 200, 200, 200, 200, 200))],
     "accounts/confirm-email/": [Case(lambda w: "/accounts/confirm-email/", GET=everyone(200))],
     "accounts/password/change/": [
-        Case(lambda w: "/accounts/password/change/", data={"oldpassword": "wrong"},
-             GET=by(LOGIN, 200, 200, 200, 200, 200), POST=by(LOGIN, 200, 200, 200, 200, 200)),
+        Case(
+            lambda w: "/accounts/password/change/",
+            data={"oldpassword": "wrong"},
+            GET=by(LOGIN, 200, 200, 200, 200, 200),
+            POST=by(LOGIN, 200, 200, 200, 200, 200),
+        ),
     ],
     "accounts/password/set/": [
         Case(lambda w: "/accounts/password/set/", GET=by(LOGIN, 302, 302, 302, 302, 302)),
     ],
     "accounts/password/reset/": [
-        Case(lambda w: "/accounts/password/reset/", data={"email": "nobody@example.org"},
-             GET=everyone(200), POST=everyone(302)),
+        Case(
+            lambda w: "/accounts/password/reset/",
+            data={"email": "nobody@example.org"},
+            GET=everyone(200),
+            POST=everyone(302),
+        ),
     ],
     # Login by code is off: back to the login page, or home.
     "accounts/login/code/confirm/": [
@@ -267,6 +378,7 @@ TABLE = {
 
 
 # --- The URLconf -------------------------------------------------------------
+
 
 def url_patterns(resolver=None, prefix=""):
     """``(route, pattern)`` for every URL pattern, routes joined as written (``str(pattern)``)."""
@@ -332,6 +444,7 @@ def cases_for(route):
 
 
 # --- Running a case ----------------------------------------------------------
+
 
 class Rollback(Exception):
     pass

@@ -4,6 +4,7 @@ allowing scripts and styles only from the site's own files; and no template
 and no rendered page holds inline script, inline style or an event handler.
 ``test_csp_browser`` runs the pages under it in Chromium.
 """
+
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,9 @@ def parse_policy(header):
 
 
 def get_addresses(world):
-    return [(case.url(world), case.headers) for route in all_routes() for case in cases_for(route)
-            if "GET" in case.methods]
+    return [
+        (case.url(world), case.headers) for route in all_routes() for case in cases_for(route) if "GET" in case.methods
+    ]
 
 
 @pytest.mark.parametrize("role", (ANONYMOUS, STAFF))
@@ -55,11 +57,18 @@ def test_templates_hold_no_inline_code():
 
 
 def test_the_checker_finds_inline_code():
-    html = ('<script>x()</script><script src="/static/a.js"></script>'
-            '<script type="application/json">{}</script>'
-            '<p onclick="x()" style="color:red"><a href=" JavaScript:x()">a</a><style>p{}</style>')
-    assert inline_code(html) == ["<script> without src", "<p onclick=…>", "<p style=…>",
-                                 "<a href=javascript:x()>", "<style>"]
+    html = (
+        '<script>x()</script><script src="/static/a.js"></script>'
+        '<script type="application/json">{}</script>'
+        '<p onclick="x()" style="color:red"><a href=" JavaScript:x()">a</a><style>p{}</style>'
+    )
+    assert inline_code(html) == [
+        "<script> without src",
+        "<p onclick=…>",
+        "<p style=…>",
+        "<a href=javascript:x()>",
+        "<style>",
+    ]
 
 
 @pytest.mark.parametrize("role", ROLES)

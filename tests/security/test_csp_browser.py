@@ -4,6 +4,7 @@ Content-Security-Policy without one violation (the browser's
 ``securitypolicyviolation`` events and console are watched), and the scripts
 they rely on still work: the reading page's selection, the admin's slug.
 """
+
 import pytest
 
 from tests.security.world import AUTHOR, MODERATOR, STAFF, build_world
@@ -48,9 +49,17 @@ def test_the_pages_run_under_the_policy(live_world, open_page):
     approved, pending = world.critiques["approved"].pk, world.critiques["pending"].pk
 
     reader = open_page()
-    for url in ("/", "/documents/", "/documents/commune/", "/documents/commune/history/",
-                "/documents/commune/diff/?from=1&to=2", f"/critiques/{approved}/", "/search/?q=Commune",
-                "/accounts/login/", "/accounts/signup/"):
+    for url in (
+        "/",
+        "/documents/",
+        "/documents/commune/",
+        "/documents/commune/history/",
+        "/documents/commune/diff/?from=1&to=2",
+        f"/critiques/{approved}/",
+        "/search/?q=Commune",
+        "/accounts/login/",
+        "/accounts/signup/",
+    ):
         problems += visit(reader, url)
     problems += visit(reader, "/api/docs/", wait_for=".swagger-ui .information-container")
 
@@ -68,10 +77,16 @@ def test_the_pages_run_under_the_policy(live_world, open_page):
 
     staff = open_page(world.users[STAFF])
     document = world.document.pk
-    for url in ("/admin/", "/admin/archive/document/", f"/admin/archive/document/{document}/change/",
-                f"/admin/archive/document/{document}/history/", "/admin/archive/document/add/",
-                "/admin/annotations/critique/",
-                f"/admin/annotations/critique/{pending}/change/", "/admin/auth/user/"):
+    for url in (
+        "/admin/",
+        "/admin/archive/document/",
+        f"/admin/archive/document/{document}/change/",
+        f"/admin/archive/document/{document}/history/",
+        "/admin/archive/document/add/",
+        "/admin/annotations/critique/",
+        f"/admin/annotations/critique/{pending}/change/",
+        "/admin/auth/user/",
+    ):
         problems += visit(staff, url)
     # The admin's own scripts run: the slug is filled in from the title as it is typed.
     staff.goto("/admin/archive/document/add/")

@@ -16,6 +16,7 @@ critiques that reader may see.
 Exports (``manage.py export_archive``) hold everything by design: a command
 for administrators, with no HTTP address (the permission table would list it).
 """
+
 import re
 from urllib.parse import quote, quote_plus
 
@@ -47,30 +48,58 @@ def addresses(world):
             if "GET" in case.methods:
                 urls.append((case.url(world), case.headers))
     for critique in world.critiques.values():
-        for path in ("/critiques/{}/", "/critiques/{}/edit/", "/critiques/{}/withdraw/",
-                     "/api/annotations/{}/", "/api/annotations/{}/events/",
-                     "/admin/annotations/critique/{}/change/"):
+        for path in (
+            "/critiques/{}/",
+            "/critiques/{}/edit/",
+            "/critiques/{}/withdraw/",
+            "/api/annotations/{}/",
+            "/api/annotations/{}/events/",
+            "/admin/annotations/critique/{}/change/",
+        ):
             urls.append((path.format(critique.pk), {}))
         urls.append((f"/api/annotations/{critique.pk}/", {"HTTP_ACCEPT": "application/ld+json"}))
     for slug in (world.document.slug, world.secret_document.slug):
-        urls += [(f"/documents/{slug}/", {}), (f"/documents/{slug}/revisions/1/", {}),
-                 (f"/api/documents/{slug}/", {})]
+        urls += [(f"/documents/{slug}/", {}), (f"/documents/{slug}/revisions/1/", {}), (f"/api/documents/{slug}/", {})]
         container = f"/api/documents/{slug}/annotations/"
-        urls += [(container, {}), (container + "?page=0", {}), (container + "?page=0&iris=1", {}),
-                 (container, {"HTTP_ACCEPT": "application/json"})]
+        urls += [
+            (container, {}),
+            (container + "?page=0", {}),
+            (container + "?page=0&iris=1", {}),
+            (container, {"HTTP_ACCEPT": "application/json"}),
+        ]
         urls += [(container, {"HTTP_PREFER": prefer}) for prefer in PREFER]
-    filters = ["status=" + status for status in
-               ("pending", "approved", "rejected", "changes_requested", "withdrawn", "hidden")]
-    filters += ["document=commune", "document=commune&revision=2", "document=secret-doc", "author=ada",
-                "mine=false", "mine=true", "category=anachronism", "category=unsourced_claim",
-                "ordering=-created", "ordering=start", "page_size=200"]
+    filters = [
+        "status=" + status for status in ("pending", "approved", "rejected", "changes_requested", "withdrawn", "hidden")
+    ]
+    filters += [
+        "document=commune",
+        "document=commune&revision=2",
+        "document=secret-doc",
+        "author=ada",
+        "mine=false",
+        "mine=true",
+        "category=anachronism",
+        "category=unsourced_claim",
+        "ordering=-created",
+        "ordering=start",
+        "page_size=200",
+    ]
     urls += [(f"/api/annotations/?{query}", {}) for query in filters]
     urls += [(f"/api/documents/?has_critiques={value}", {}) for value in ("true", "false")]
     for marker in MARKERS[::4] + ["SECRETMARK"]:
-        urls += [(f"/search/?q={marker}", {}), (f"/documents/?q={marker}", {}),
-                 (f"/api/documents/?q={marker}", {}), (f"/admin/archive/document/?q={marker}", {})]
-    urls += [("/search/?q=explanation", {}), ("/moderation/?status=all", {}), ("/me/critiques/", {}),
-             ("/admin/annotations/critique/?q=SECRETMARK", {}), ("/admin/annotations/flag/", {})]
+        urls += [
+            (f"/search/?q={marker}", {}),
+            (f"/documents/?q={marker}", {}),
+            (f"/api/documents/?q={marker}", {}),
+            (f"/admin/archive/document/?q={marker}", {}),
+        ]
+    urls += [
+        ("/search/?q=explanation", {}),
+        ("/moderation/?status=all", {}),
+        ("/me/critiques/", {}),
+        ("/admin/annotations/critique/?q=SECRETMARK", {}),
+        ("/admin/annotations/flag/", {}),
+    ]
     return list(dict.fromkeys((url, tuple(headers.items())) for url, headers in urls))
 
 
@@ -91,8 +120,7 @@ def test_no_unpublished_text_reaches_outsiders(role, world, clients):
         assert response.status_code < 500, f"GET {url} as {role}: {response.status_code}"
         body = without_echo(response.content.decode("utf-8", "replace"), url)
         found = sorted(set(re.findall(MARK + r"\w*", body)))
-        found += [f"header {name}" for name, value in response.headers.items()
-                  if MARK in without_echo(value, url)]
+        found += [f"header {name}" for name, value in response.headers.items() if MARK in without_echo(value, url)]
         if found:
             leaks.append(f"GET {url} {dict(headers) or ''} ({response.status_code}): {', '.join(found)}")
     assert not leaks, f"as {role}:\n" + "\n".join(leaks)
@@ -125,6 +153,7 @@ def test_searching_for_a_marker_finds_nothing(role, world, clients):
 
 
 # --- Counts --------------------------------------------------------------------
+
 
 def api_count(client, query):
     """How many critiques ``/api/annotations/?query`` lists, every page followed; ``count`` must agree."""

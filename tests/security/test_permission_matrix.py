@@ -13,6 +13,7 @@ Each unsafe request runs in a savepoint that is rolled back, so every role
 meets the same state. The test client skips CSRF checks;
 ``test_csrf_is_enforced_*`` test them on their own.
 """
+
 import json
 
 import pytest
@@ -36,11 +37,13 @@ from tests.security.world import ARCHIVIST, AUTHOR, ROLES, STAFF
 
 # --- Tests ---------------------------------------------------------------------
 
+
 def test_every_url_pattern_has_an_entry():
     routes = all_routes()
     missing = [route for route in routes if cases_for(route) is None]
     assert not missing, "URL patterns with no entry in the permission table (add them to TABLE): " + (
-        ", ".join(missing))
+        ", ".join(missing)
+    )
     stale = [route for route in TABLE if route not in routes]
     assert not stale, f"entries for URL patterns that no longer exist: {stale}"
 

@@ -19,6 +19,7 @@ frame, object, base or refresh, no ``javascript:``/``data:`` link; and the
 texts shown as text are there, character for character. The HTML as served
 has no inline script, handler or ``style`` attribute either.
 """
+
 import json
 import re
 from urllib.parse import quote
@@ -96,10 +97,18 @@ def write_import_files(folder):
     """The import files: one .txt whose text holds every payload, one .html, and a document per payload."""
     text = "".join(f"Paragraph {number} holds: {payload}\n\n" for number, payload in enumerate(PAYLOADS))
     (folder / "xss-text.txt").write_text(text)
-    (folder / "xss-text.json").write_text(json.dumps({
-        "title": "Payloads in the text", "kind": "essay", "notes": "\n".join(PAYLOADS),
-        "original_url": URL_PAYLOADS[0], "rights": PAYLOADS[0], "summary": PAYLOADS[1],
-    }))
+    (folder / "xss-text.json").write_text(
+        json.dumps(
+            {
+                "title": "Payloads in the text",
+                "kind": "essay",
+                "notes": "\n".join(PAYLOADS),
+                "original_url": URL_PAYLOADS[0],
+                "rights": PAYLOADS[0],
+                "summary": PAYLOADS[1],
+            }
+        )
+    )
     (folder / "xss-html.html").write_text(
         "<html><head><title>An HTML capture</title></head><body>"
         + "".join(f"<p>Block {number}: {payload}</p>" for number, payload in enumerate(PAYLOADS))
@@ -108,9 +117,17 @@ def write_import_files(folder):
     (folder / "xss-html.json").write_text(json.dumps({"kind": "forum_thread"}))
     for number, payload in enumerate(PAYLOADS):
         (folder / f"xss-doc-{number:02}.txt").write_text(f"Document number {number}.\n")
-        (folder / f"xss-doc-{number:02}.json").write_text(json.dumps({
-            "title": payload, "kind": "blog_post", "author": payload, "site": payload, "notes": payload,
-        }))
+        (folder / f"xss-doc-{number:02}.json").write_text(
+            json.dumps(
+                {
+                    "title": payload,
+                    "kind": "blog_post",
+                    "author": payload,
+                    "site": payload,
+                    "notes": payload,
+                }
+            )
+        )
 
 
 def critique_the_payloads(document, moderator, reader):
@@ -121,10 +138,14 @@ def critique_the_payloads(document, moderator, reader):
         start = revision.text.index(f"Paragraph {number} holds: ") + len(f"Paragraph {number} holds: ")
         end = revision.text.index("\n", start)
         critique = services.critique_submit(
-            author=make_user(payload, email=f"payload{number}@example.org"), revision=revision,
-            category="unsourced_claim", body=payload,
+            author=make_user(payload, email=f"payload{number}@example.org"),
+            revision=revision,
+            category="unsourced_claim",
+            body=payload,
             evidence=[{"url": URL_PAYLOADS[number % len(URL_PAYLOADS)], "title": payload, "note": payload}],
-            exact=revision.text[start:end], start=start, end=end,
+            exact=revision.text[start:end],
+            start=start,
+            end=end,
         )
         if number % 2:
             services.critique_decide(critique, moderator=moderator, action="reject", reason=payload)
@@ -149,13 +170,23 @@ def payload_world(transactional_db, tmp_path):
     # The admin's own form, as an archivist would fill it in.
     client = Client()
     client.force_login(admin)
-    response = client.post("/admin/archive/document/add/", {
-        "title": PAYLOADS[6], "slug": "xss-admin", "kind": "essay", "author": PAYLOADS[3],
-        "site": PAYLOADS[11], "rights": PAYLOADS[13], "notes": "\n".join(PAYLOADS),
-        "new_text": "Written in the admin.\n",
-        "edit_summary": PAYLOADS[36], "base_revision": "0",
-        "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
-    })
+    response = client.post(
+        "/admin/archive/document/add/",
+        {
+            "title": PAYLOADS[6],
+            "slug": "xss-admin",
+            "kind": "essay",
+            "author": PAYLOADS[3],
+            "site": PAYLOADS[11],
+            "rights": PAYLOADS[13],
+            "notes": "\n".join(PAYLOADS),
+            "new_text": "Written in the admin.\n",
+            "edit_summary": PAYLOADS[36],
+            "base_revision": "0",
+            "revisions-TOTAL_FORMS": "0",
+            "revisions-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     return {"moderator": moderator, "admin": admin, "critiques": critiques}
 
@@ -226,15 +257,30 @@ def scholar_client(db):
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_evidence_urls_that_are_not_web_addresses_are_refused(payload, scholar_client):
-    form = {"exact": "Karl Marx", "category": "factual_error", "body": "See the source.",
-            "evidence_1_url": payload, "evidence_1_title": "A source"}
+    form = {
+        "exact": "Karl Marx",
+        "category": "factual_error",
+        "body": "See the source.",
+        "evidence_1_url": payload,
+        "evidence_1_title": "A source",
+    }
     response = scholar_client.post("/documents/commune/revisions/1/critiques/", form)
     assert response.status_code == 400
     assert REFUSED_URL in response.content.decode()
-    api = scholar_client.post("/api/annotations/", json.dumps({
-        "document": "commune", "revision": 1, "category": "factual_error", "body": "See the source.",
-        "evidence": [{"url": payload, "title": "A source"}], "selector": {"exact": "Karl Marx"},
-    }), content_type="application/json")
+    api = scholar_client.post(
+        "/api/annotations/",
+        json.dumps(
+            {
+                "document": "commune",
+                "revision": 1,
+                "category": "factual_error",
+                "body": "See the source.",
+                "evidence": [{"url": payload, "title": "A source"}],
+                "selector": {"exact": "Karl Marx"},
+            }
+        ),
+        content_type="application/json",
+    )
     assert api.status_code == 400
     assert api.json()["fields"]["evidence"] == [REFUSED_URL]
     assert not Critique.objects.exists()
@@ -245,10 +291,15 @@ def test_evidence_urls_that_are_not_web_addresses_are_refused(payload, scholar_c
 def test_usernames_that_are_markup_are_refused_at_sign_up(payload):
     client = Client()
     client.handler = HANDLER
-    response = client.post("/accounts/signup/", {
-        "username": payload, "email": "new@example.org", "password1": "a-long-pass-phrase-1871",
-        "password2": "a-long-pass-phrase-1871",
-    })
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": payload,
+            "email": "new@example.org",
+            "password1": "a-long-pass-phrase-1871",
+            "password2": "a-long-pass-phrase-1871",
+        },
+    )
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "username" in errors, errors

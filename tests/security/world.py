@@ -13,6 +13,7 @@ The roles: ``anonymous``, ``author`` (ada), ``other`` (another scholar),
 ``moderator``, ``archivist`` (staff, Archivists group, not a moderator) and
 ``staff`` (a superuser).
 """
+
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -25,7 +26,12 @@ from tests.factories import SAMPLE_TEXT, make_archivist, make_document, make_mod
 
 MARK = "SECRETMARK"
 ROLES = ANONYMOUS, AUTHOR, OTHER, MODERATOR, ARCHIVIST, STAFF = (
-    "anonymous", "author", "other", "moderator", "archivist", "staff",
+    "anonymous",
+    "author",
+    "other",
+    "moderator",
+    "archivist",
+    "staff",
 )
 # Those who may not read unpublished critiques (nor the author's or moderators' side of public ones).
 OUTSIDERS = (ANONYMOUS, OTHER, ARCHIVIST)
@@ -41,11 +47,13 @@ def content(state, category="unsourced_claim"):
     return {
         "category": category,
         "body": f"The explanation {secret(state, 'body')} in **Markdown**.",
-        "evidence": [{
-            "url": f"https://example.org/{secret(state, 'url')}",
-            "title": f"Source {secret(state, 'title')}",
-            "note": f"Note {secret(state, 'note')}",
-        }],
+        "evidence": [
+            {
+                "url": f"https://example.org/{secret(state, 'url')}",
+                "title": f"Source {secret(state, 'title')}",
+                "note": f"Note {secret(state, 'note')}",
+            }
+        ],
     }
 
 
@@ -88,7 +96,11 @@ def build_world():
     author, moderator = users[AUTHOR], users[MODERATOR]
     document = make_document(slug="commune", title="The Paris Commune")
     revision = revision_create(
-        document, text=SECOND_TEXT, summary="Second.", base_revision=1, user=users[ARCHIVIST],
+        document,
+        text=SECOND_TEXT,
+        summary="Second.",
+        base_revision=1,
+        user=users[ARCHIVIST],
     )
     secret_document = make_document(slug="secret-doc", title="A document with no public critique")
 
@@ -105,7 +117,9 @@ def build_world():
     rejected = submit("Hôtel de Ville", content("rejected"))
     critiques["rejected"] = decide(rejected, "reject", secret("rejected", "reason"))
     critiques["changes_requested"] = decide(
-        submit("Bloody Week", content("changes")), "request_changes", secret("changes", "reason"),
+        submit("Bloody Week", content("changes")),
+        "request_changes",
+        secret("changes", "reason"),
     )
     withdrawn = decide(submit("The Vendôme Column", content("withdrawn")), "approve")
     critiques["withdrawn"] = services.critique_withdraw(withdrawn, user=author)
@@ -114,7 +128,9 @@ def build_world():
     # Published critiques with a change the public must not see: awaiting review, and rejected.
     changed = decide(submit("Karl Marx", CLEAN), "approve")
     critiques["pending_change"] = services.critique_edit(
-        changed, user=author, **content("change", "anachronism"),
+        changed,
+        user=author,
+        **content("change", "anachronism"),
     )
     refused = decide(submit("The Civil War in France", CLEAN), "approve")
     refused = services.critique_edit(refused, user=author, **content("refused", "anachronism"))
@@ -123,7 +139,9 @@ def build_world():
     services.critique_flag(flagged, user=users["flagger"], reason=secret("flag", "reason"))
     critiques["flagged"] = flagged
     critiques["secret_document"] = submit(
-        "Karl Marx wrote", content("secretdoc"), on=secret_document.current_revision,
+        "Karl Marx wrote",
+        content("secretdoc"),
+        on=secret_document.current_revision,
     )
     for critique in critiques.values():
         critique.refresh_from_db()

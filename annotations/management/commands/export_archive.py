@@ -1,4 +1,5 @@
 """``manage.py export_archive [--output FILE] [--with-emails]``: the whole archive as a versioned dump."""
+
 import os
 import sys
 

@@ -1,4 +1,5 @@
 """``manage.py import_archive FILE``: restore an ``export_archive`` dump into an empty database."""
+
 import sys
 
 from django.core.management.base import BaseCommand, CommandError

@@ -3,6 +3,7 @@
 sidecars as documents and revisions. The rules live in ``archive.importing``;
 this command parses the arguments and reports.
 """
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
@@ -22,9 +23,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", metavar="PATH", help="Files or directories to import.")
         parser.add_argument("--user", metavar="USERNAME", help="Attribute the revisions to this user.")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Check and report everything, then write nothing."
-        )
+        parser.add_argument("--dry-run", action="store_true", help="Check and report everything, then write nothing.")
 
     def handle(self, *args, paths, user=None, dry_run=False, verbosity=1, **options):
         if user is not None:

@@ -4,6 +4,7 @@ database: the hard cases one by one, then properties over random texts and
 edits. A wrong placement is the worst outcome, so every case also checks
 what the placement reads.
 """
+
 import re
 
 from hypothesis import HealthCheck, given, settings
@@ -35,7 +36,7 @@ def anchor(text, quote, occurrence=0, key="a"):
     """The anchor of the ``occurrence``-th ``quote`` in ``text``, as the receiver passes it."""
     start = [m.start() for m in re.finditer(re.escape(quote), text)][occurrence]
     end = start + len(quote)
-    return (key, start, end, quote, text[max(0, start - CONTEXT_LENGTH):start], text[end:end + CONTEXT_LENGTH])
+    return (key, start, end, quote, text[max(0, start - CONTEXT_LENGTH) : start], text[end : end + CONTEXT_LENGTH])
 
 
 def carry(old, new, quote, occurrence=0):
@@ -43,10 +44,11 @@ def carry(old, new, quote, occurrence=0):
 
 
 def reads(new, placement):
-    return new[placement.start:placement.end]
+    return new[placement.start : placement.end]
 
 
 # The hard cases --------------------------------------------------------------
+
 
 def test_unchanged_passage_is_exact_after_an_edit_elsewhere():
     new = TEXT.replace("16 May 1871", "16 May")
@@ -164,9 +166,13 @@ def test_a_moved_critique_keeps_its_score_while_its_passage_stays_as_it_is():
     new = TEXT.replace("Some twenty thousand", "Some thirty thousand")
     first = carry(TEXT, new, "Some twenty thousand Communards were killed")
     newer = new.replace("Karl Marx", "K. Marx")
-    again = carry_forward(newer and new, newer, [
-        ("a", first.start, first.end, "Some twenty thousand Communards were killed", "", ""),
-    ])["a"]
+    again = carry_forward(
+        newer and new,
+        newer,
+        [
+            ("a", first.start, first.end, "Some twenty thousand Communards were killed", "", ""),
+        ],
+    )["a"]
     assert again.state == MOVED and again.score == first.score
     assert reads(newer, again) == "Some thirty thousand Communards were killed"
 
@@ -182,9 +188,13 @@ def test_every_anchor_gets_a_placement():
 
 def test_the_naive_way_finds_quotes_on_its_own():
     new = "Preface.\n\n" + TEXT.replace("twenty", "thirty")
-    placed = naive_carry_forward(new, [
-        anchor(TEXT, "Karl Marx", key=1), anchor(TEXT, "Some twenty thousand Communards", key=2),
-    ])
+    placed = naive_carry_forward(
+        new,
+        [
+            anchor(TEXT, "Karl Marx", key=1),
+            anchor(TEXT, "Some twenty thousand Communards", key=2),
+        ],
+    )
     assert reads(new, placed[1]) == "Karl Marx" and placed[1].state == EXACT
     assert placed[2].state == MOVED and "thirty thousand Communards" in reads(new, placed[2])
 
@@ -259,10 +269,12 @@ def test_edits_elsewhere_leave_a_passage_exact_and_in_place(case):
     old, start, end = build(words, separators, first, last)
     new, new_start, new_end = build(words, separators, first, last, edits)
     quote = old[start:end]
-    placement = carry_forward(old, new, [("a", start, end, quote, old[max(0, start - 32):start], old[end:end + 32])])["a"]
+    placement = carry_forward(
+        old, new, [("a", start, end, quote, old[max(0, start - 32) : start], old[end : end + 32])]
+    )["a"]
     assert placement.state == EXACT, (old, new, quote)
     assert (placement.start, placement.end) == (new_start, new_end)
-    assert new[placement.start:placement.end] == quote
+    assert new[placement.start : placement.end] == quote
 
 
 # Few letters, so quotes recur and edits make near misses: the hardest texts to be right on.
@@ -287,16 +299,20 @@ def any_edit(draw):
 def test_a_placement_never_reads_other_text_than_the_quote_allows(case):
     old, new, start, end = case
     quote = old[start:end]
-    placements = carry_forward(old, new, [
-        ("placed", start, end, quote, old[max(0, start - 32):start], old[end:end + 32]),
-        ("detached", None, None, quote, old[max(0, start - 32):start], old[end:end + 32]),
-    ])
+    placements = carry_forward(
+        old,
+        new,
+        [
+            ("placed", start, end, quote, old[max(0, start - 32) : start], old[end : end + 32]),
+            ("detached", None, None, quote, old[max(0, start - 32) : start], old[end : end + 32]),
+        ],
+    )
     for placement in placements.values():
         if placement.state == DETACHED:
             assert placement.start is None and placement.end is None
             continue
         assert 0 <= placement.start < placement.end <= len(new)
-        passage = new[placement.start:placement.end]
+        passage = new[placement.start : placement.end]
         if placement.state == EXACT:
             assert passage == quote
         else:
@@ -317,7 +333,7 @@ def test_the_map_agrees_with_difflib(old, new):
     for old_start, new_start, length in blocks:
         assert length > 0
         assert old_start >= previous_old and new_start >= previous_new  # sorted, no overlap
-        assert old[old_start:old_start + length] == new[new_start:new_start + length]
+        assert old[old_start : old_start + length] == new[new_start : new_start + length]
         previous_old, previous_new = old_start + length, new_start + length
     mapped = {old_start + i: new_start + i for old_start, new_start, length in blocks for i in range(length)}
     # Every character difflib's line diff keeps is kept, at the same place.

@@ -2,6 +2,7 @@
 ``annotations.anchoring.selectors.resolve_selector``: how a quote and positions name one
 passage of a revision's text. Offsets count code points (Python indices).
 """
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -130,8 +131,9 @@ def test_quote_with_its_context_resolves_to_the_same_span_when_unique(case):
     exact = text[start:end]
     prefix, suffix = quote_context(text, start, end)
     fits = [
-        position for position in occurrences(text, exact)
-        if text[:position].endswith(prefix) and text[position + len(exact):].startswith(suffix)
+        position
+        for position in occurrences(text, exact)
+        if text[:position].endswith(prefix) and text[position + len(exact) :].startswith(suffix)
     ]
     if fits == [start]:
         assert resolve_selector(text, exact, prefix, suffix) == (start, end)

@@ -1,4 +1,5 @@
 """Each critique's place on any revision, through the API (``?document=…&revision=n``)."""
+
 import pytest
 
 from annotations.models import Action
@@ -10,9 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def carried(db):
+def carried(author, moderator):
     document = make_document(slug="letter", text="Intro line.\nThe army had 20,000 men.\nClosing words here.\n")
-    author, moderator = make_scholar("ada"), make_moderator("mona")
     kept = submit_critique(author, document.current_revision, passage="20,000 men")
     lost = submit_critique(author, document.current_revision, passage="Closing words here")
     for critique in (kept, lost):
@@ -32,8 +32,12 @@ def test_critiques_carry_their_place_on_each_revision(api_client, carried):
     text2 = document.revisions.get(number=2).text
     on_two = anchors(api_client, 2)
     assert on_two[kept.pk]["anchor"] == {
-        "revision": 2, "start": text2.index("20,000 men"), "end": text2.index("20,000 men") + len("20,000 men"),
-        "exact": "20,000 men", "state": "exact", "score": 1.0,
+        "revision": 2,
+        "start": text2.index("20,000 men"),
+        "end": text2.index("20,000 men") + len("20,000 men"),
+        "exact": "20,000 men",
+        "state": "exact",
+        "score": 1.0,
     }
     assert on_two[lost.pk]["anchor"]["state"] == "detached"
     assert on_two[lost.pk]["anchor"]["start"] is None and on_two[lost.pk]["anchor"]["exact"] is None

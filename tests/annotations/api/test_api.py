@@ -1,5 +1,5 @@
 """
-The critiques' REST API (annotations/api.py): listing and filters, filing,
+The critiques' REST API (annotations/api/): listing and filters, filing,
 editing, withdrawing, decisions, flags, history, the review queue and the
 ``has_critiques`` document filter, for every kind of caller: anonymous, the
 author, another scholar, a moderator and a superuser.
@@ -8,6 +8,7 @@ The visibility rule is checked everywhere a critique could leak: a marker
 planted in a pending critique must appear in no answer to anyone who may not
 see it, and counts must not give it away either.
 """
+
 from base64 import b64encode
 from urllib.parse import urlencode
 
@@ -82,6 +83,7 @@ def client_for():
         if user is not None:
             client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
         return client
+
     return make
 
 
@@ -97,8 +99,11 @@ def ids(response):
 
 def submission(**changes):
     data = {
-        "document": "commune", "revision": 1, "category": "unsourced_claim",
-        "body": "Which source gives this?", "evidence": [],
+        "document": "commune",
+        "revision": 1,
+        "category": "unsourced_claim",
+        "body": "Which source gives this?",
+        "evidence": [],
         "selector": {"exact": MARX},
     }
     data.update(changes)
@@ -107,6 +112,7 @@ def submission(**changes):
 
 # --- Listing and the visibility rule --------------------------------------------
 
+
 def test_anonymous_list_shows_published_critiques_only(anon, published, pending):
     response = anon.get(LIST)
     assert ids(response) == [published.pk]
@@ -114,14 +120,19 @@ def test_anonymous_list_shows_published_critiques_only(anon, published, pending)
     assert MARKER not in response.content.decode()
 
 
-@pytest.mark.parametrize("role, sees", [
-    ("anonymous", {"published"}),
-    ("ada", {"published", "ada_pending"}),
-    ("bela", {"published", "bela_pending"}),
-    ("mona", {"published", "ada_pending", "bela_pending"}),
-    ("root", {"published", "ada_pending", "bela_pending"}),
-])
-def test_each_caller_lists_what_it_may_see(role, sees, request, client_for, author, other, moderator, superuser, revision, published):
+@pytest.mark.parametrize(
+    "role, sees",
+    [
+        ("anonymous", {"published"}),
+        ("ada", {"published", "ada_pending"}),
+        ("bela", {"published", "bela_pending"}),
+        ("mona", {"published", "ada_pending", "bela_pending"}),
+        ("root", {"published", "ada_pending", "bela_pending"}),
+    ],
+)
+def test_each_caller_lists_what_it_may_see(
+    role, sees, request, client_for, author, other, moderator, superuser, revision, published
+):
     critiques = {
         "published": published,
         "ada_pending": submit_critique(author, revision, passage=VENDOME),
@@ -158,7 +169,9 @@ def test_a_pending_critique_reaches_no_one_who_may_not_see_it(role, request, cli
     assert MARKER in client_for(author).get(detail(pending)).content.decode()
 
 
-def test_readers_never_learn_of_a_pending_change_by_status_filter(client_for, anon, other, author, moderator, published):
+def test_readers_never_learn_of_a_pending_change_by_status_filter(
+    client_for, anon, other, author, moderator, published
+):
     services.critique_edit(published, user=author, category="unsourced_claim", body=f"Rewritten {MARKER}.")
     for client in (anon, client_for(other)):
         assert ids(client.get(LIST, {"status": "pending"})) == []
@@ -184,7 +197,9 @@ def test_category_filter_uses_the_wording_the_caller_is_shown(client_for, anon, 
 
 def test_document_revision_and_author_filters(anon, author, other, moderator, document, revision):
     first = approve(submit_critique(author, revision), moderator)
-    second_revision = revision_create(document, text=SAMPLE_TEXT + "\nA closing line.\n", summary="Add.", base_revision=1)
+    second_revision = revision_create(
+        document, text=SAMPLE_TEXT + "\nA closing line.\n", summary="Add.", base_revision=1
+    )
     on_second = approve(submit_critique(other, second_revision, passage="A closing line"), moderator)
     elsewhere = make_document("elsewhere", text="Another text entirely.\n")
     other_document = approve(submit_critique(author, elsewhere.current_revision, passage="Another text"), moderator)
@@ -253,7 +268,10 @@ def test_the_list_pages_by_cursor(anon, client_for, author, moderator, revision)
 
 def test_an_item_says_everything_about_the_critique(client_for, anon, author, revision):
     critique = submit_critique(
-        author, revision, category="factual_error", body="**Wrong**: <script>alert(1)</script>",
+        author,
+        revision,
+        category="factual_error",
+        body="**Wrong**: <script>alert(1)</script>",
         evidence=[{"url": "https://example.org/a", "title": "A source", "note": "p. 4"}],
     )
     item = client_for(author).get(detail(critique)).json()
@@ -270,8 +288,8 @@ def test_an_item_says_everything_about_the_critique(client_for, anon, author, re
         "evidence": [{"url": "https://example.org/a", "title": "A source", "note": "p. 4"}],
         "selector": {
             "exact": DEFAULT_PASSAGE,
-            "prefix": SAMPLE_TEXT[start - 32:start],
-            "suffix": SAMPLE_TEXT[start + len(DEFAULT_PASSAGE):start + len(DEFAULT_PASSAGE) + 32],
+            "prefix": SAMPLE_TEXT[start - 32 : start],
+            "suffix": SAMPLE_TEXT[start + len(DEFAULT_PASSAGE) : start + len(DEFAULT_PASSAGE) + 32],
             "start": start,
             "end": start + len(DEFAULT_PASSAGE),
         },
@@ -287,7 +305,9 @@ def test_an_item_says_everything_about_the_critique(client_for, anon, author, re
     assert anon.get(item["html_url"]).status_code == 404  # not public yet: its page hides it too
 
 
-def test_has_pending_change_is_only_for_the_author_and_moderators(client_for, anon, author, other, moderator, published):
+def test_has_pending_change_is_only_for_the_author_and_moderators(
+    client_for, anon, author, other, moderator, published
+):
     services.critique_edit(published, user=author, category="unsourced_claim", body="A proposed change.")
     assert client_for(author).get(detail(published)).json()["has_pending_change"] is True
     assert client_for(moderator).get(detail(published)).json()["has_pending_change"] is True
@@ -325,10 +345,20 @@ def test_the_list_runs_a_fixed_number_of_queries(role, request, author, moderato
 
 # --- One critique ---------------------------------------------------------------
 
-@pytest.mark.parametrize("role, status_code", [
-    ("anonymous", 404), ("bela", 404), ("ada", 200), ("mona", 200), ("root", 200),
-])
-def test_detail_of_a_pending_critique(role, status_code, request, client_for, author, other, moderator, superuser, pending):
+
+@pytest.mark.parametrize(
+    "role, status_code",
+    [
+        ("anonymous", 404),
+        ("bela", 404),
+        ("ada", 200),
+        ("mona", 200),
+        ("root", 200),
+    ],
+)
+def test_detail_of_a_pending_critique(
+    role, status_code, request, client_for, author, other, moderator, superuser, pending
+):
     client = client_for(caller(request, role))
     response = client.get(detail(pending))
     assert response.status_code == status_code
@@ -345,7 +375,9 @@ def test_detail_of_a_published_critique_varies_on_accept(anon, published):
     assert not_an_id.status_code == 404 and not_an_id.json()["status"] == 404  # the API's JSON, not a page
 
 
-def test_json_ld_is_handed_to_the_w3c_module_after_the_visibility_check(monkeypatch, anon, client_for, author, published, pending):
+def test_json_ld_is_handed_to_the_w3c_module_after_the_visibility_check(
+    monkeypatch, anon, client_for, author, published, pending
+):
     shown = []
 
     def representation(request, critique):
@@ -367,7 +399,9 @@ def test_json_ld_is_handed_to_the_w3c_module_after_the_visibility_check(monkeypa
     assert anon.get(detail(published)).json()["selector"]["exact"] == DEFAULT_PASSAGE
 
 
-def test_put_is_handed_to_the_w3c_module_after_the_visibility_check(monkeypatch, anon, client_for, author, other, pending):
+def test_put_is_handed_to_the_w3c_module_after_the_visibility_check(
+    monkeypatch, anon, client_for, author, other, pending
+):
     calls = []
 
     def put(request, critique):
@@ -387,14 +421,24 @@ def test_put_is_handed_to_the_w3c_module_after_the_visibility_check(monkeypatch,
 
 # --- Filing a critique ------------------------------------------------------------
 
+
 def test_submit_with_a_token(client_for, author, document):
     token = Token.objects.create(user=author)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     start = SAMPLE_TEXT.index(MARX)
-    response = client.post(LIST, submission(selector={
-        "exact": MARX, "prefix": "wrong context is replaced", "start": start, "end": start + len(MARX),
-    }), format="json")
+    response = client.post(
+        LIST,
+        submission(
+            selector={
+                "exact": MARX,
+                "prefix": "wrong context is replaced",
+                "start": start,
+                "end": start + len(MARX),
+            }
+        ),
+        format="json",
+    )
     assert response.status_code == 201, response.content
     data = response.json()
     critique = Critique.objects.get(pk=data["id"])
@@ -402,8 +446,11 @@ def test_submit_with_a_token(client_for, author, document):
     assert data["status"] == "pending"
     assert response["Location"] == data["url"] == f"http://testserver/api/annotations/{critique.pk}/"
     assert data["selector"] == {
-        "exact": MARX, "prefix": SAMPLE_TEXT[start - 32:start], "suffix": SAMPLE_TEXT[start + len(MARX):],
-        "start": start, "end": start + len(MARX),
+        "exact": MARX,
+        "prefix": SAMPLE_TEXT[start - 32 : start],
+        "suffix": SAMPLE_TEXT[start + len(MARX) :],
+        "start": start,
+        "end": start + len(MARX),
     }
     assert ModerationEvent.objects.get(critique=critique).action == "submit"
 
@@ -421,24 +468,27 @@ def test_anonymous_cannot_submit(anon, document):
     assert not Critique.objects.exists()
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"document": "no-such-document"}, "document", "No document"),
-    ({"revision": 7}, "revision", "no revision"),
-    ({"revision": None}, "revision", ""),
-    ({"revision": 10**20}, "revision", "no revision"),
-    ({"category": "opinion"}, "category", "Choose one of"),
-    ({"body": "   "}, "body", "Explain the critique"),
-    ({"evidence": [{"url": "ftp://example.org/x", "title": "T"}]}, "evidence", "web address"),
-    ({"evidence": "https://example.org"}, "evidence", "must be a list"),
-    ({"category": "factual_error", "evidence": []}, "evidence", "needs at least one source"),
-    ({"selector": {"exact": "Not in this text at all"}}, "selector", "not in this revision"),
-    ({"selector": {"exact": "1871"}}, "selector", "occurs 2 times"),
-    ({"selector": {"exact": "   "}}, "selector", "blank"),
-    ({"selector": {"exact": MARX, "start": 0, "end": len(MARX)}}, "selector", "is not the quoted passage"),
-    ({"selector": {"exact": MARX, "start": 5}}, "selector", "both start and end"),
-    ({"selector": MARX}, "selector", "Give the selector"),
-    ({"selector": {"exact": MARX, "start": "ten", "end": 20}}, "selector", "whole number"),
-])
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"document": "no-such-document"}, "document", "No document"),
+        ({"revision": 7}, "revision", "no revision"),
+        ({"revision": None}, "revision", ""),
+        ({"revision": 10**20}, "revision", "no revision"),
+        ({"category": "opinion"}, "category", "Choose one of"),
+        ({"body": "   "}, "body", "Explain the critique"),
+        ({"evidence": [{"url": "ftp://example.org/x", "title": "T"}]}, "evidence", "web address"),
+        ({"evidence": "https://example.org"}, "evidence", "must be a list"),
+        ({"category": "factual_error", "evidence": []}, "evidence", "needs at least one source"),
+        ({"selector": {"exact": "Not in this text at all"}}, "selector", "not in this revision"),
+        ({"selector": {"exact": "1871"}}, "selector", "occurs 2 times"),
+        ({"selector": {"exact": "   "}}, "selector", "blank"),
+        ({"selector": {"exact": MARX, "start": 0, "end": len(MARX)}}, "selector", "is not the quoted passage"),
+        ({"selector": {"exact": MARX, "start": 5}}, "selector", "both start and end"),
+        ({"selector": MARX}, "selector", "Give the selector"),
+        ({"selector": {"exact": MARX, "start": "ten", "end": 20}}, "selector", "whole number"),
+    ],
+)
 def test_submit_errors_name_the_field(changes, field, message, client_for, author, document):
     response = client_for(author).post(LIST, submission(**changes), format="json")
     assert response.status_code == 400, response.content
@@ -465,12 +515,15 @@ def test_submit_offsets_count_code_points_after_an_emoji(client_for, author, see
     assert by_quote.json()["selector"]["prefix"].endswith("😽😻\n\n")
 
     by_position = client.post(
-        LIST, {**data, "selector": {"exact": passage, "start": start, "end": start + len(passage)}}, format="json",
+        LIST,
+        {**data, "selector": {"exact": passage, "start": start, "end": start + len(passage)}},
+        format="json",
     )
     assert by_position.status_code == 201
     # UTF-16 code units (as a browser counts) are two more here: refused, not misplaced.
     utf16 = client.post(
-        LIST, {**data, "selector": {"exact": passage, "start": start + 2, "end": start + 2 + len(passage)}},
+        LIST,
+        {**data, "selector": {"exact": passage, "start": start + 2, "end": start + 2 + len(passage)}},
         format="json",
     )
     assert utf16.status_code == 400 and "selector" in utf16.json()["fields"]
@@ -489,9 +542,13 @@ def test_submitting_is_throttled(monkeypatch, client_for, author, document):
 
 # --- Editing and withdrawing --------------------------------------------------------
 
+
 def test_author_edits_a_pending_critique_keeping_unsent_fields(client_for, author, revision):
     critique = submit_critique(
-        author, revision, category="factual_error", body="Old words.",
+        author,
+        revision,
+        category="factual_error",
+        body="Old words.",
         evidence=[{"url": "https://example.org/s", "title": "S", "note": ""}],
     )
     response = client_for(author).patch(detail(critique), {"body": "New words."}, format="json")
@@ -522,9 +579,14 @@ def test_editing_after_changes_were_requested_goes_back_to_review(client_for, au
     assert response.json()["status"] == "pending" and response.json()["category"] == "missing_context"
 
 
-@pytest.mark.parametrize("field, value", [
-    ("selector", {"exact": MARX}), ("document", "elsewhere"), ("revision", 2),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("selector", {"exact": MARX}),
+        ("document", "elsewhere"),
+        ("revision", 2),
+    ],
+)
 def test_the_anchor_cannot_be_edited(field, value, client_for, author, pending):
     response = client_for(author).patch(detail(pending), {"body": "New.", field: value}, format="json")
     assert response.status_code == 400
@@ -577,6 +639,7 @@ def test_only_the_author_withdraws(role, status_code, request, client_for, other
 
 # --- Decisions ----------------------------------------------------------------------
 
+
 def decision(critique):
     return detail(critique) + "decision/"
 
@@ -584,7 +647,9 @@ def decision(critique):
 @pytest.mark.parametrize("role", ["mona", "root"])
 def test_a_moderator_approves(role, request, client_for, anon, pending):
     response = client_for(caller(request, role)).post(
-        decision(pending), {"action": "approve", "expected_status": "pending"}, format="json",
+        decision(pending),
+        {"action": "approve", "expected_status": "pending"},
+        format="json",
     )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "approved"
@@ -593,9 +658,13 @@ def test_a_moderator_approves(role, request, client_for, anon, pending):
 
 
 def test_a_decision_that_lost_the_race_is_a_conflict(client_for, moderator, other_moderator, pending):
-    client_for(other_moderator).post(decision(pending), {"action": "approve", "expected_status": "pending"}, format="json")
+    client_for(other_moderator).post(
+        decision(pending), {"action": "approve", "expected_status": "pending"}, format="json"
+    )
     response = client_for(moderator).post(
-        decision(pending), {"action": "reject", "reason": "Off topic.", "expected_status": "pending"}, format="json",
+        decision(pending),
+        {"action": "reject", "reason": "Off topic.", "expected_status": "pending"},
+        format="json",
     )
     assert response.status_code == 409
     assert "already decided" in response.json()["detail"]
@@ -617,14 +686,17 @@ def test_no_one_decides_on_their_own_critique(client_for, moderator, revision):
     assert own.status == Status.PENDING
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"action": "reject"}, "reason"),
-    ({"action": "request_changes", "reason": "  "}, "reason"),
-    ({"action": "hide"}, "reason"),
-    ({"action": "delete"}, "action"),
-    ({}, "action"),
-    ({"action": "approve", "expected_status": "maybe"}, "expected_status"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"action": "reject"}, "reason"),
+        ({"action": "request_changes", "reason": "  "}, "reason"),
+        ({"action": "hide"}, "reason"),
+        ({"action": "delete"}, "action"),
+        ({}, "action"),
+        ({"action": "approve", "expected_status": "maybe"}, "expected_status"),
+    ],
+)
 def test_decision_errors_name_the_field(payload, field, client_for, moderator, pending):
     response = client_for(moderator).post(decision(pending), payload, format="json")
     assert response.status_code == 400
@@ -654,6 +726,7 @@ def test_hiding_takes_a_critique_out_of_public_view(client_for, anon, moderator,
 
 
 # --- Flags ----------------------------------------------------------------------------
+
 
 def flags(critique):
     return detail(critique) + "flags/"
@@ -689,6 +762,7 @@ def test_flagging_is_throttled(monkeypatch, client_for, author, other, moderator
 
 
 # --- History ----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def reviewed(author, moderator, revision):
@@ -740,6 +814,7 @@ def test_history_of_a_critique_one_may_not_see(anon, client_for, other, pending)
 
 # --- The review queue ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role, status_code", [("anonymous", 401), ("ada", 403), ("bela", 403)])
 def test_the_queue_is_for_moderators(role, status_code, request, client_for, pending):
     client = client_for(caller(request, role))
@@ -748,7 +823,9 @@ def test_the_queue_is_for_moderators(role, status_code, request, client_for, pen
     assert MARKER not in response.content.decode()
 
 
-def test_the_queue_lists_what_needs_review_oldest_first(client_for, author, other, moderator, superuser, revision, published):
+def test_the_queue_lists_what_needs_review_oldest_first(
+    client_for, author, other, moderator, superuser, revision, published
+):
     flag_critique(published, other, reason="Misreads the source.")
     quiet = approve(submit_critique(other, revision, passage=MARX), moderator)
     rejected = submit_critique(author, revision, passage="The Commune was proclaimed")
@@ -770,8 +847,9 @@ def test_queue_filters(client_for, author, other, moderator, revision, published
     flag_critique(published, other)
     adas = submit_critique(author, revision, passage=VENDOME, category="missing_context")
     belas = submit_critique(other, revision, passage=MARX)
-    elsewhere = submit_critique(other, make_document("elsewhere", text="Another text.\n").current_revision,
-                                passage="Another text")
+    elsewhere = submit_critique(
+        other, make_document("elsewhere", text="Another text.\n").current_revision, passage="Another text"
+    )
     client = client_for(moderator)
     assert ids(client.get(QUEUE, {"status": "flagged"})) == [published.pk]
     assert ids(client.get(QUEUE, {"status": "pending"})) == [adas.pk, belas.pk, elsewhere.pk]
@@ -797,6 +875,7 @@ def test_the_queue_runs_a_fixed_number_of_queries(author, other, moderator):
 
 
 # --- Documents with critiques ------------------------------------------------------------------
+
 
 def test_has_critiques_counts_only_critiques_the_caller_may_see(client_for, anon, author, other, moderator, superuser):
     only_pending = make_document("only-pending", text="Quiet text.\n")
@@ -825,8 +904,14 @@ def test_the_schema_describes_the_critique_endpoints(anon):
     response = anon.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
-    for path in ("/api/annotations/", "/api/annotations/{id}/", "/api/annotations/{id}/decision/",
-                 "/api/annotations/{id}/flags/", "/api/annotations/{id}/events/", "/api/moderation/queue/"):
+    for path in (
+        "/api/annotations/",
+        "/api/annotations/{id}/",
+        "/api/annotations/{id}/decision/",
+        "/api/annotations/{id}/flags/",
+        "/api/annotations/{id}/events/",
+        "/api/moderation/queue/",
+    ):
         assert path in schema["paths"]
     critique = schema["components"]["schemas"]["Critique"]
     assert "has_pending_change" not in critique["required"]
@@ -834,7 +919,9 @@ def test_the_schema_describes_the_critique_endpoints(anon):
     assert "has_critiques" in [p["name"] for p in schema["paths"]["/api/documents/"]["get"]["parameters"]]
 
 
-def test_responses_match_the_schema(assert_matches_schema, client_for, anon, author, other, moderator, published, pending):
+def test_responses_match_the_schema(
+    assert_matches_schema, client_for, anon, author, other, moderator, published, pending
+):
     check = assert_matches_schema
     one, decide_path = "/api/annotations/{id}/", "/api/annotations/{id}/decision/"
     services.critique_edit(published, user=author, category="unsourced_claim", body="A proposed change.")
@@ -853,8 +940,11 @@ def test_responses_match_the_schema(assert_matches_schema, client_for, anon, aut
     check(client_for(moderator).post(decision(pending), approval, format="json"), decide_path, "post")
     check(client_for(moderator).post(decision(pending), approval, format="json"), decide_path, "post")
     check(client_for(moderator).post(decision(pending), {"action": "reject"}, format="json"), decide_path, "post")
-    check(client_for(other).post(flags(pending), {"reason": "Wrong."}, format="json"),
-          "/api/annotations/{id}/flags/", "post")
+    check(
+        client_for(other).post(flags(pending), {"reason": "Wrong."}, format="json"),
+        "/api/annotations/{id}/flags/",
+        "post",
+    )
     for user in (None, author, moderator):
         check(client_for(user).get(detail(published) + "events/"), "/api/annotations/{id}/events/")
     check(client_for(moderator).get(QUEUE), QUEUE)

@@ -3,6 +3,7 @@ Filing, reading, editing, withdrawing and flagging critiques through the
 pages, for each role; the errors a scholar gets; rate limits; and the rule
 that nobody but the author and moderators ever sees an unpublished critique.
 """
+
 import pytest
 from django.db import connection
 from django.test import Client, override_settings
@@ -22,10 +23,15 @@ SECRET = "UNPUBLISHED-MARKER-91c2"
 def critique_data(**changes):
     passage = "Some twenty thousand"
     data = {
-        "exact": passage, "start": SAMPLE_TEXT.index(passage), "end": SAMPLE_TEXT.index(passage) + len(passage),
-        "prefix": "", "suffix": "", "category": "disputed_figure",
+        "exact": passage,
+        "start": SAMPLE_TEXT.index(passage),
+        "end": SAMPLE_TEXT.index(passage) + len(passage),
+        "prefix": "",
+        "suffix": "",
+        "category": "disputed_figure",
         "body": "Between **10,000** and 20,000, depending on the source.",
-        "evidence_1_url": "https://example.org/tombs", "evidence_1_title": "Tombs, *The Paris Commune 1871*",
+        "evidence_1_url": "https://example.org/tombs",
+        "evidence_1_title": "Tombs, *The Paris Commune 1871*",
         "evidence_1_note": "Chapter 7.",
     }
     data.update(changes)
@@ -62,7 +68,7 @@ def test_a_typed_quote_is_found_by_the_server(client, document, author):
     assert response.status_code == 302
     critique = Critique.objects.get()
     assert critique.exact == "Bloody Week.\n\nThe Vendôme"
-    assert SAMPLE_TEXT[critique.start:critique.end] == critique.exact
+    assert SAMPLE_TEXT[critique.start : critique.end] == critique.exact
 
 
 def test_context_disambiguates_a_repeated_quote(client, document, author):
@@ -80,8 +86,11 @@ def test_context_disambiguates_a_repeated_quote(client, document, author):
         ({"exact": "  \r\n ", "start": "", "end": ""}, "exact", "The quoted passage is blank"),
         ({"start": 0, "end": 20}, "exact", "is not the quoted passage"),
         ({"start": 5, "end": ""}, "exact", "Give both start and end"),
-        ({"evidence_1_url": "", "evidence_1_title": "", "evidence_1_note": ""}, "evidence",
-         "A critique of this kind (disputed figure) needs at least one source."),
+        (
+            {"evidence_1_url": "", "evidence_1_title": "", "evidence_1_note": ""},
+            "evidence",
+            "A critique of this kind (disputed figure) needs at least one source.",
+        ),
         ({"evidence_1_url": "javascript:alert(1)"}, "evidence", "Source 1: give a web address starting with http"),
         ({"evidence_2_url": "https://example.org/b"}, "evidence", "Source 2: give the source&#x27;s title."),
         ({"body": "x" * 10_001}, "body", "Keep the explanation under 10,000 characters"),
@@ -92,7 +101,12 @@ def test_context_disambiguates_a_repeated_quote(client, document, author):
     ],
 )
 def test_bad_critiques_are_refused_with_the_reason_and_nothing_is_written(
-    client, document, author, changes, field, message,
+    client,
+    document,
+    author,
+    changes,
+    field,
+    message,
 ):
     client.force_login(author)
     response = client.post(CREATE, critique_data(**changes))
@@ -133,7 +147,9 @@ def test_filing_needs_a_login_a_post_and_a_csrf_token(client, document, author):
 def test_critiques_are_rate_limited_per_user(client, document, author, other):
     client.force_login(author)
     for passage in ("The Commune", "Karl Marx"):
-        data = critique_data(exact=passage, start=SAMPLE_TEXT.index(passage), end=SAMPLE_TEXT.index(passage) + len(passage))
+        data = critique_data(
+            exact=passage, start=SAMPLE_TEXT.index(passage), end=SAMPLE_TEXT.index(passage) + len(passage)
+        )
         assert client.post(CREATE, data).status_code == 302
     response = client.post(CREATE, critique_data())
     assert response.status_code == 429
@@ -149,8 +165,13 @@ def test_critiques_are_rate_limited_per_user(client, document, author, other):
 def test_permalink_shows_the_passage_in_context_and_the_public_history(client, revision, author, moderator):
     critique = submit_critique(author, revision, category="factual_error", body="Wrong *count*.")
     decide(critique, moderator, "request_changes", f"Say which source {SECRET}.")
-    services.critique_edit(critique, user=author, category="factual_error", body="Better.",
-                             evidence=[{"url": "https://example.org/a", "title": "A source", "note": ""}])
+    services.critique_edit(
+        critique,
+        user=author,
+        category="factual_error",
+        body="Better.",
+        evidence=[{"url": "https://example.org/a", "title": "A source", "note": ""}],
+    )
     approve(critique, moderator)
     page = page_of(client.get(f"/critiques/{critique.pk}/"))
     assert "The passage states something that the evidence shows to be false." in page
@@ -171,7 +192,7 @@ def test_author_sees_every_event_with_reasons_and_their_actions(client, revision
     page = page_of(client.get(f"/critiques/{critique.pk}/"))
     assert SECRET in page
     assert "Status:</strong> Rejected: Not about the passage." in page
-    assert "Rejected on" in page and "by a moderator: <q class=\"reason\">Not about the passage.</q>" in page
+    assert "Rejected on" in page and 'by a moderator: <q class="reason">Not about the passage.</q>' in page
     assert "mona" not in page
     # A rejected critique that was never published is closed to edits, but can still be withdrawn.
     assert "/edit/" not in page and f"/critiques/{critique.pk}/withdraw/" in page
@@ -182,7 +203,7 @@ def test_moderators_see_who_decided(client, revision, author, moderator):
     decide(critique, moderator, "request_changes", "Add a source.")
     client.force_login(make_moderator("otto"))
     page = page_of(client.get(f"/critiques/{critique.pk}/"))
-    assert SECRET in page and "Changes requested on" in page and "by mona: <q class=\"reason\">Add a source.</q>" in page
+    assert SECRET in page and "Changes requested on" in page and 'by mona: <q class="reason">Add a source.</q>' in page
 
 
 def test_unpublished_critiques_do_not_exist_for_others(client, revision, author, other):
@@ -190,7 +211,11 @@ def test_unpublished_critiques_do_not_exist_for_others(client, revision, author,
     for user in (None, other):
         if user:
             client.force_login(user)
-        for url in (f"/critiques/{critique.pk}/", f"/critiques/{critique.pk}/edit/", f"/critiques/{critique.pk}/withdraw/"):
+        for url in (
+            f"/critiques/{critique.pk}/",
+            f"/critiques/{critique.pk}/edit/",
+            f"/critiques/{critique.pk}/withdraw/",
+        ):
             response = client.get(url)
             if user is None and url != f"/critiques/{critique.pk}/":
                 assert response.status_code == 302  # log in first
@@ -231,7 +256,9 @@ def test_editing_an_approved_critique_keeps_readers_on_the_approved_wording(clie
 def test_edit_errors_are_shown_and_nothing_changes(client, revision, author):
     critique = submit_critique(author, revision)
     client.force_login(author)
-    response = client.post(f"/critiques/{critique.pk}/edit/", critique_data(category="factual_error", evidence_1_url=""))
+    response = client.post(
+        f"/critiques/{critique.pk}/edit/", critique_data(category="factual_error", evidence_1_url="")
+    )
     assert response.status_code == 400
     assert "Source 1: give a web address" in page_of(response)
     critique.refresh_from_db()
@@ -346,7 +373,7 @@ def test_my_critiques_lists_everything_i_filed_with_status_and_reason(client, re
     assert "Rejected: Off topic." in page and "Changes requested: Which source?" in page
     assert "Awaiting review" in page and "Approved" in page
     assert SECRET not in page and "The Commune" not in page
-    assert f'/critiques/{sent_back.pk}/edit/' in page and f'/critiques/{rejected.pk}/edit/' not in page
+    assert f"/critiques/{sent_back.pk}/edit/" in page and f"/critiques/{rejected.pk}/edit/" not in page
 
 
 def test_my_critiques_needs_a_login(client):
@@ -383,17 +410,30 @@ def test_an_unpublished_critique_appears_on_no_page_others_can_open(client, docu
     from archive.services import revision_create
 
     revision = document.current_revision
-    critique = submit_critique(author, revision, passage="Karl Marx", body=SECRET, evidence=[
-        {"url": f"https://example.org/{SECRET}", "title": SECRET, "note": SECRET},
-    ])
+    critique = submit_critique(
+        author,
+        revision,
+        passage="Karl Marx",
+        body=SECRET,
+        evidence=[
+            {"url": f"https://example.org/{SECRET}", "title": SECRET, "note": SECRET},
+        ],
+    )
     published = submit_critique(author, revision)
     approve(published, moderator)
     services.critique_edit(published, user=author, category="unsourced_claim", body=f"Change {SECRET}")
     revision_create(document, text=SAMPLE_TEXT + "\nMore.\n", summary="Add", base_revision=1)
     urls = [
-        "/", "/documents/", "/documents/?q=commune", "/documents/commune/", "/documents/commune/revisions/1/",
-        "/documents/commune/revisions/2/", "/documents/commune/history/", "/documents/commune/diff/?from=1&to=2",
-        f"/critiques/{critique.pk}/", f"/critiques/{published.pk}/",
+        "/",
+        "/documents/",
+        "/documents/?q=commune",
+        "/documents/commune/",
+        "/documents/commune/revisions/1/",
+        "/documents/commune/revisions/2/",
+        "/documents/commune/history/",
+        "/documents/commune/diff/?from=1&to=2",
+        f"/critiques/{critique.pk}/",
+        f"/critiques/{published.pk}/",
     ]
     for user in (None, other):
         if user:

@@ -3,6 +3,7 @@ The moderation queue (``/moderation/``) and its decisions through the web:
 who may use it, what each item shows, the actions and their rules, bulk
 decisions, races between moderators, and a fixed number of SQL queries.
 """
+
 import re
 from datetime import timedelta
 
@@ -30,8 +31,14 @@ pytestmark = pytest.mark.django_db
 QUEUE = "/moderation/"
 DECIDE = "/moderation/decide/"
 PASSAGES = [
-    "The Commune was proclaimed", "on 28 March 1871", "at the Hôtel de Ville", "Some twenty thousand",
-    "Communards were killed", "during the Bloody Week", "The Vendôme Column", "was pulled down",
+    "The Commune was proclaimed",
+    "on 28 March 1871",
+    "at the Hôtel de Ville",
+    "Some twenty thousand",
+    "Communards were killed",
+    "during the Bloody Week",
+    "The Vendôme Column",
+    "was pulled down",
 ]
 
 
@@ -41,6 +48,7 @@ def client_for():
         client = Client()
         client.force_login(user)
         return client
+
     return login
 
 
@@ -51,13 +59,15 @@ def mod_client(client_for, moderator):
 
 def listed(response):
     """The critique ids on a queue page, in order."""
-    return [int(pk) for pk in re.findall(r'<article class="queue-item[^"]*" id="critique-(\d+)"', response.content.decode())]
+    return [
+        int(pk) for pk in re.findall(r'<article class="queue-item[^"]*" id="critique-(\d+)"', response.content.decode())
+    ]
 
 
 def item_html(response, critique):
     html = response.content.decode()
     start = html.index(f'id="critique-{critique.pk}"')
-    return html[start:html.index("</article>", start)]
+    return html[start : html.index("</article>", start)]
 
 
 def messages_of(response):
@@ -65,8 +75,13 @@ def messages_of(response):
 
 
 def post_decision(client, critique, action, reason="", expected=None, **extra):
-    data = {"critique": critique.pk, "action": action, "reason": reason,
-            "expected_status": expected or Critique.objects.get(pk=critique.pk).status, **extra}
+    data = {
+        "critique": critique.pk,
+        "action": action,
+        "reason": reason,
+        "expected_status": expected or Critique.objects.get(pk=critique.pk).status,
+        **extra,
+    }
     return client.post(DECIDE, data)
 
 
@@ -75,6 +90,7 @@ def statuses(*critiques):
 
 
 # Who may use it
+
 
 def test_anonymous_users_are_sent_to_log_in(client, critique):
     response = client.get(QUEUE + "?category=factual_error")
@@ -126,12 +142,17 @@ def test_decide_takes_only_posts(mod_client):
 
 # What the queue lists
 
+
 @pytest.fixture
-def assorted(author, moderator, revision):
+def assorted(author, moderator, other_moderator, revision):
     """Critiques in many states; returns them by name."""
-    other = make_moderator("otto")
-    made = {name: submit_critique(author, revision, passage=passage) for name, passage in zip(
-        ["pending", "approved", "flagged", "rejected", "withdrawn", "hidden", "changes", "dismissed"], PASSAGES)}
+    other = other_moderator
+    made = {
+        name: submit_critique(author, revision, passage=passage)
+        for name, passage in zip(
+            ["pending", "approved", "flagged", "rejected", "withdrawn", "hidden", "changes", "dismissed"], PASSAGES
+        )
+    }
     approve(made["approved"], other)
     approve(made["flagged"], other)
     flag_critique(Critique.objects.get(pk=made["flagged"].pk), make_scholar("fred"), reason="Wrong date.")
@@ -152,16 +173,19 @@ def test_needs_review_is_pending_and_flagged_by_default(mod_client, assorted):
     assert listed(mod_client.get(QUEUE + "?status=needs_review")) == expected
 
 
-@pytest.mark.parametrize("status, names", [
-    ("pending", ["pending"]),
-    ("approved", ["approved", "flagged", "dismissed"]),
-    ("rejected", ["rejected"]),
-    ("withdrawn", ["withdrawn"]),
-    ("hidden", ["hidden"]),
-    ("changes_requested", ["changes"]),
-    ("flagged", ["flagged"]),
-    ("all", ["pending", "approved", "flagged", "rejected", "withdrawn", "hidden", "changes", "dismissed"]),
-])
+@pytest.mark.parametrize(
+    "status, names",
+    [
+        ("pending", ["pending"]),
+        ("approved", ["approved", "flagged", "dismissed"]),
+        ("rejected", ["rejected"]),
+        ("withdrawn", ["withdrawn"]),
+        ("hidden", ["hidden"]),
+        ("changes_requested", ["changes"]),
+        ("flagged", ["flagged"]),
+        ("all", ["pending", "approved", "flagged", "rejected", "withdrawn", "hidden", "changes", "dismissed"]),
+    ],
+)
 def test_filter_by_status(mod_client, assorted, status, names):
     assert listed(mod_client.get(QUEUE, {"status": status})) == [assorted[name].pk for name in names]
 
@@ -251,6 +275,7 @@ def test_a_page_deep_in_the_queue_costs_the_queries_of_the_first(mod_client, aut
 
 # What each item shows
 
+
 def test_an_item_shows_the_passage_in_context(mod_client, author):
     text = "a" * 400 + "THE PASSAGE" + "b" * 400
     revision = make_document("ctx", text=text).current_revision
@@ -273,7 +298,10 @@ def test_context_counts_code_points_and_is_escaped(mod_client, author):
 
 def test_an_item_shows_note_evidence_category_and_status(mod_client, author, revision):
     critique = submit_critique(
-        author, revision, category="factual_error", body="The figure is *disputed*.",
+        author,
+        revision,
+        category="factual_error",
+        body="The figure is *disputed*.",
         evidence=[{"url": "https://example.org/tombs", "title": "Tombs 1871", "note": "p. 12"}],
     )
     html = item_html(mod_client.get(QUEUE), critique)
@@ -307,13 +335,16 @@ def test_a_pending_change_shows_the_published_wording_too(mod_client, author, cr
     assert "Casualty figures vary widely between sources." in html
 
 
-@pytest.mark.parametrize("setup, buttons", [
-    ([], ["approve", "request_changes", "reject"]),
-    (["approve"], ["hide", "reopen"]),
-    (["approve", "flag"], ["dismiss_flags", "hide", "reopen"]),
-    (["reject"], ["reopen"]),
-    (["approve", "hide"], ["reopen"]),
-])
+@pytest.mark.parametrize(
+    "setup, buttons",
+    [
+        ([], ["approve", "request_changes", "reject"]),
+        (["approve"], ["hide", "reopen"]),
+        (["approve", "flag"], ["dismiss_flags", "hide", "reopen"]),
+        (["reject"], ["reopen"]),
+        (["approve", "hide"], ["reopen"]),
+    ],
+)
 def test_only_the_allowed_actions_are_offered(mod_client, critique, setup, buttons):
     for step in setup:
         if step == "flag":
@@ -333,6 +364,7 @@ def test_own_critiques_offer_no_decision(mod_client, moderator, revision):
 
 
 # Deciding
+
 
 def csrf_client(user):
     client = Client(enforce_csrf_checks=True)
@@ -362,14 +394,17 @@ def test_approve_through_the_web(mod_client, critique, moderator):
     assert listed(mod_client.get(QUEUE)) == []
 
 
-@pytest.mark.parametrize("setup, action, status", [
-    ([], "reject", "rejected"),
-    ([], "request_changes", "changes_requested"),
-    (["approve"], "hide", "hidden"),
-    (["approve"], "reopen", "pending"),
-    (["reject"], "reopen", "pending"),
-    (["approve"], "dismiss_flags", "approved"),
-])
+@pytest.mark.parametrize(
+    "setup, action, status",
+    [
+        ([], "reject", "rejected"),
+        ([], "request_changes", "changes_requested"),
+        (["approve"], "hide", "hidden"),
+        (["approve"], "reopen", "pending"),
+        (["reject"], "reopen", "pending"),
+        (["approve"], "dismiss_flags", "approved"),
+    ],
+)
 def test_each_action_through_the_web_records_its_reason(mod_client, critique, moderator, setup, action, status):
     for step in setup:
         decide(critique, make_moderator(f"m-{step}"), step)
@@ -377,7 +412,11 @@ def test_each_action_through_the_web_records_its_reason(mod_client, critique, mo
     assert response.status_code == 302
     event = ModerationEvent.objects.filter(critique=critique).last()
     assert (event.action, event.to_status, event.actor, event.reason) == (
-        action, status, moderator, "Checked against the archive.")
+        action,
+        status,
+        moderator,
+        "Checked against the archive.",
+    )
     assert statuses(critique) == [status]
 
 
@@ -387,10 +426,17 @@ def test_a_missing_reason_is_an_error_and_changes_nothing(mod_client, critique, 
     for step in setup:
         decide(critique, make_moderator(f"m-{step}"), step)
     before = list(ModerationEvent.objects.values_list("pk", flat=True))
-    response = mod_client.post(DECIDE, {
-        "critique": critique.pk, "action": action, "reason": reason,
-        "expected_status": statuses(critique)[0], "next": QUEUE,
-    }, follow=True)
+    response = mod_client.post(
+        DECIDE,
+        {
+            "critique": critique.pk,
+            "action": action,
+            "reason": reason,
+            "expected_status": statuses(critique)[0],
+            "next": QUEUE,
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     assert f"Reason: Give a reason to {action.replace('_', ' ')}." in response.content.decode()
     assert list(ModerationEvent.objects.values_list("pk", flat=True)) == before
@@ -422,12 +468,15 @@ def test_an_action_no_longer_allowed_is_reported(mod_client, critique):
     assert statuses(critique) == ["pending"]
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"action": "delete"}, "Choose a decision"),
-    ({"action": "approve"}, "Select at least one critique"),
-    ({"action": "approve", "critique": "x1"}, "not understood"),
-    ({"action": "approve", "critique": "999999", "expected_status": "pending"}, "not found"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"action": "delete"}, "Choose a decision"),
+        ({"action": "approve"}, "Select at least one critique"),
+        ({"action": "approve", "critique": "x1"}, "not understood"),
+        ({"action": "approve", "critique": "999999", "expected_status": "pending"}, "not found"),
+    ],
+)
 def test_bad_requests_are_reported(mod_client, critique, data, message):
     response = mod_client.post(DECIDE, data)
     assert response.status_code == 302
@@ -460,6 +509,7 @@ def test_the_author_is_emailed_the_decision_and_reason(mod_client, critique, dja
 
 # Bulk decisions
 
+
 def bulk(client, critiques, action, reason="", expected=None, **extra):
     data = {"critique": [c.pk for c in critiques], "action": action, "reason": reason, "next": QUEUE, **extra}
     for critique in critiques:
@@ -486,8 +536,10 @@ def test_bulk_approve_records_one_event_per_item(mod_client, moderator, three, d
 def test_bulk_reject_gives_each_item_the_one_reason(mod_client, three):
     bulk(mod_client, three, "reject", reason="Duplicates of an approved critique.")
     assert statuses(*three) == ["rejected"] * 3
-    assert list(ModerationEvent.objects.filter(action="reject").values_list("reason", flat=True)) == [
-        "Duplicates of an approved critique."] * 3
+    assert (
+        list(ModerationEvent.objects.filter(action="reject").values_list("reason", flat=True))
+        == ["Duplicates of an approved critique."] * 3
+    )
 
 
 def test_bulk_reject_without_a_reason_changes_nothing(mod_client, three):
@@ -517,6 +569,7 @@ def test_the_bulk_form_carries_the_status_each_item_was_seen_in(mod_client, thre
 
 
 # SQL queries
+
 
 def queue_queries(client, django_assert_num_queries, count):
     with django_assert_num_queries(count) as captured:

@@ -3,6 +3,7 @@ The highlighted text HTML (annotations.reading.highlighting): every code point i
 exactly one [data-o] element, highlights exactly on their passages, markers
 after them, everything escaped.
 """
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,7 +49,11 @@ def test_overlapping_critiques_list_every_id_on_the_shared_part():
     assert rebuilt_text(html) == text
     pieces, markers = text_pieces(html)
     assert [(p["text"], p["critiques"]) for p in pieces] == [
-        ("ab", []), ("cd", [1]), ("ef", [1, 2]), ("gh", [2]), ("ij", []),
+        ("ab", []),
+        ("cd", [1]),
+        ("ef", [1, 2]),
+        ("gh", [2]),
+        ("ij", []),
     ]
     shared = pieces[2]
     assert "hl-many" in shared["classes"]
@@ -63,7 +68,9 @@ def test_nested_and_identical_spans():
     assert rebuilt_text(html) == text
     pieces, markers = text_pieces(html)
     assert [(p["text"], p["critiques"]) for p in pieces] == [
-        ("one ", [5]), ("two", [5, 6, 7]), (" three", [5]),
+        ("one ", [5]),
+        ("two", [5, 6, 7]),
+        (" three", [5]),
     ]
     assert sorted(m[0] for m in markers) == [5, 6, 7]
 
@@ -87,7 +94,7 @@ def test_a_critique_spanning_lines_and_paragraphs_is_cut_at_each_break():
     # Line breaks and gaps are never marks: they stay plain structure.
     assert all(p["tag"] in {"br", "span"} and not p["critiques"] for p in pieces if p["text"].strip() == "")
     assert len(markers) == 1
-    assert "Another</mark><a class=\"marker" in html
+    assert 'Another</mark><a class="marker' in html
 
 
 def test_a_critique_ending_in_blank_lines_gets_its_marker_at_the_paragraph_end():
@@ -101,7 +108,9 @@ def test_a_critique_ending_in_blank_lines_gets_its_marker_at_the_paragraph_end()
 def test_code_points_not_utf16_units():
     text = "Lucky 😽😻 cats, café and cafe\u0301.\n"
     start = text.index("cats")
-    html = highlighted_text_html(text, [span(1, start, start + 4), span(2, text.index("cafe\u0301"), text.index("cafe\u0301") + 5)])
+    html = highlighted_text_html(
+        text, [span(1, start, start + 4), span(2, text.index("cafe\u0301"), text.index("cafe\u0301") + 5)]
+    )
     assert rebuilt_text(html) == text
     pieces, _ = text_pieces(html)
     marks = [(p["offset"], p["text"]) for p in pieces if p["critiques"]]
@@ -110,8 +119,8 @@ def test_code_points_not_utf16_units():
 
 
 def test_text_and_attributes_are_escaped():
-    text = 'a <script>alert("x")</script> & \'q\'\n\n<b>\n'
-    html = highlighted_text_html(text, [span(1, 2, 10, 'cat-x" onmouseover="evil', '<s>', 'L<i>')])
+    text = "a <script>alert(\"x\")</script> & 'q'\n\n<b>\n"
+    html = highlighted_text_html(text, [span(1, 2, 10, 'cat-x" onmouseover="evil', "<s>", "L<i>")])
     assert "<script>" not in html and "<b>" not in html and "<s>" not in html and "<i>" not in html
     assert '" onmouseover="evil' not in html
     assert "&lt;script&gt;" in html

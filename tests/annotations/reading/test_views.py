@@ -3,6 +3,7 @@ The annotated reading page: who sees which critiques, where they are
 highlighted, how the margin labels them, the critique form, and a fixed
 number of SQL queries whatever the number of critiques.
 """
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -32,8 +33,9 @@ def test_text_rebuilds_exactly_for_every_seed_document(client, seed_collection):
 
 def test_readers_see_approved_critiques_highlighted_on_their_passage(client, document, people):
     revision = document.current_revision
-    approved = submit_critique(people["author"], revision, category="disputed_figure",
-                               body="Estimates range from *10,000* to 20,000.")
+    approved = submit_critique(
+        people["author"], revision, category="disputed_figure", body="Estimates range from *10,000* to 20,000."
+    )
     approve(approved, people["moderator"])
     submit_critique(people["author"], revision, passage="Vendôme Column", body=SECRET)
 
@@ -42,8 +44,8 @@ def test_readers_see_approved_critiques_highlighted_on_their_passage(client, doc
     # Category by sign and words, not colour alone.
     assert f'<span class="visually-hidden">Disputed figure, critique {approved.pk}</span>' in page
     assert f'href="#critique-{approved.pk}"' in page
-    note = page[page.index(f'id="critique-{approved.pk}"'):]
-    note = note[:note.index("</p>\n        </li>")]
+    note = page[page.index(f'id="critique-{approved.pk}"') :]
+    note = note[: note.index("</p>\n        </li>")]
     assert "Disputed figure" in note and "<em>10,000</em>" in note
     assert 'href="https://example.org/tombs" rel="nofollow noopener"' in note
     assert f'href="/critiques/{approved.pk}/"' in note
@@ -82,8 +84,13 @@ def test_author_sees_own_unpublished_critiques_dashed_with_their_status(client, 
 
 def test_others_never_see_unpublished_critiques_but_moderators_see_all(client, document, people):
     revision = document.current_revision
-    pending = submit_critique(people["author"], revision, passage="Karl Marx", body=SECRET,
-                              evidence=[{"url": "https://example.org/x", "title": SECRET + "-title", "note": ""}])
+    pending = submit_critique(
+        people["author"],
+        revision,
+        passage="Karl Marx",
+        body=SECRET,
+        evidence=[{"url": "https://example.org/x", "title": SECRET + "-title", "note": ""}],
+    )
     for user in (None, people["other"]):
         if user:
             client.force_login(user)
@@ -174,9 +181,13 @@ def _fill(document, people, count):
     passages = ["The Commune", "Some twenty", "Vendôme Column", "Karl Marx", "Bloody Week"]
     for number in range(count):
         author = people["author"] if number % 2 else people["other"]
-        critique = submit_critique(author, revision, passage=passages[number % 5],
-                                   category=["factual_error", "unsourced_claim"][number % 2],
-                                   start=SAMPLE_TEXT.index(passages[number % 5]))
+        critique = submit_critique(
+            author,
+            revision,
+            passage=passages[number % 5],
+            category=["factual_error", "unsourced_claim"][number % 2],
+            start=SAMPLE_TEXT.index(passages[number % 5]),
+        )
         step = number % 4
         if step == 0:
             approve(critique, people["moderator"])

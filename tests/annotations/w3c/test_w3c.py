@@ -6,6 +6,7 @@ Web Annotation Protocol container at /api/documents/{slug}/annotations/.
 Every representation we emit is checked against every MUST assertion of the
 W3C test suite's manifests (tests/w3c_schemas.py, schemas vendored in tests/w3c/).
 """
+
 import json
 
 import pytest
@@ -49,9 +50,14 @@ def get_ld(client, url, **headers):
     return client.get(url, HTTP_ACCEPT=LD, **headers)
 
 
-def w3c_annotation(source="http://testserver/documents/commune/revisions/1/", exact=DEFAULT_PASSAGE,
-                   category="unsourced_claim", text="Estimates range from 10,000 to 20,000.", evidence=(),
-                   start=None):
+def w3c_annotation(
+    source="http://testserver/documents/commune/revisions/1/",
+    exact=DEFAULT_PASSAGE,
+    category="unsourced_claim",
+    text="Estimates range from 10,000 to 20,000.",
+    evidence=(),
+    start=None,
+):
     """A W3C annotation as a client would send it."""
     selectors = [{"type": "TextQuoteSelector", "exact": exact}]
     if start is not None:
@@ -63,8 +69,10 @@ def w3c_annotation(source="http://testserver/documents/commune/revisions/1/", ex
         "body": [
             {"type": "TextualBody", "purpose": "classifying", "value": category},
             {"type": "TextualBody", "purpose": "commenting", "value": text, "format": "text/markdown"},
-            *({"type": "SpecificResource", "purpose": "linking", "source": {"id": url, "label": title}}
-              for url, title in evidence),
+            *(
+                {"type": "SpecificResource", "purpose": "linking", "source": {"id": url, "label": title}}
+                for url, title in evidence
+            ),
         ],
         "target": {"source": source, "selector": selectors},
     }
@@ -75,8 +83,7 @@ def post_ld(client, data, url=CONTAINER, content_type="application/ld+json"):
 
 
 def put_ld(client, pk, data, **headers):
-    return client.put(detail(pk), json.dumps(data), content_type="application/ld+json", HTTP_ACCEPT=LD,
-                      **headers)
+    return client.put(detail(pk), json.dumps(data), content_type="application/ld+json", HTTP_ACCEPT=LD, **headers)
 
 
 def error_fields(response):
@@ -87,14 +94,18 @@ def error_fields(response):
 
 # The schemas themselves: they must be able to fail.
 
-@pytest.mark.parametrize("broken, assertion", [
-    ({"@context": "http://example.org/other.jsonld"}, "3.1-annotationContextValidated"),
-    ({"body": [{"id": "https://example.org/source", "purpose": "linking"}]}, "3.3.5-bodyEWRNoPurpose"),
-    ({"created": "2024-05-01 12:00"}, "3.3.1-annotationCreatedValidated"),
-    ({"id": "not a uri"}, "3.1-annotationIdValidated"),
-    ({"bodyValue": "also a body"}, "3.2.5-notBodyBodyValue"),
-    ({"motivation": "critiquing"}, None),  # not a MUST: the harness must not invent failures
-])
+
+@pytest.mark.parametrize(
+    "broken, assertion",
+    [
+        ({"@context": "http://example.org/other.jsonld"}, "3.1-annotationContextValidated"),
+        ({"body": [{"id": "https://example.org/source", "purpose": "linking"}]}, "3.3.5-bodyEWRNoPurpose"),
+        ({"created": "2024-05-01 12:00"}, "3.3.1-annotationCreatedValidated"),
+        ({"id": "not a uri"}, "3.1-annotationIdValidated"),
+        ({"bodyValue": "also a body"}, "3.2.5-notBodyBodyValue"),
+        ({"motivation": "critiquing"}, None),  # not a MUST: the harness must not invent failures
+    ],
+)
 def test_the_schema_checks_catch_invalid_annotations(api_client, published, broken, assertion):
     data = {**get_ld(api_client, detail(published.pk)).json(), **broken}
     failures = failed_assertions("annotation", data)
@@ -120,8 +131,7 @@ CATEGORY_CASES = [(category, True) for category in Category.values] + [
 
 
 @pytest.mark.parametrize("category, with_evidence", CATEGORY_CASES)
-def test_every_category_is_a_valid_w3c_annotation(api_client, author, revision, moderator, category,
-                                                  with_evidence):
+def test_every_category_is_a_valid_w3c_annotation(api_client, author, revision, moderator, category, with_evidence):
     citation = {"url": "https://example.org/tombs", "title": "Tombs, 1871", "note": "Chapter 4, p. 412."}
     evidence = [citation] if with_evidence else []
     critique = submit_critique(author, revision, category=category, evidence=evidence)
@@ -133,11 +143,14 @@ def test_every_category_is_a_valid_w3c_annotation(api_client, author, revision, 
     assert [body["value"] for body in classifying] == [category]
     assert data["motivation"] == "assessing"
     if with_evidence:
-        assert linking == [{
-            "type": "SpecificResource", "purpose": "linking",
-            "source": {"id": "https://example.org/tombs", "label": "Tombs, 1871"},
-            "schema:description": "Chapter 4, p. 412.",
-        }]
+        assert linking == [
+            {
+                "type": "SpecificResource",
+                "purpose": "linking",
+                "source": {"id": "https://example.org/tombs", "label": "Tombs, 1871"},
+                "schema:description": "Chapter 4, p. 412.",
+            }
+        ]
     else:
         assert linking == []
 
@@ -163,15 +176,22 @@ def test_the_annotation_names_its_passage_author_and_explanation(api_client, pub
     assert data["type"] == "Annotation"
     assert data["creator"] == {"type": "Person", "nickname": "ada"}  # never the email address
     assert data["created"].endswith("Z") and data["modified"].endswith("Z")
-    assert {"type": "TextualBody", "purpose": "commenting", "format": "text/markdown",
-            "value": "Casualty figures vary widely between sources."} in data["body"]
+    assert {
+        "type": "TextualBody",
+        "purpose": "commenting",
+        "format": "text/markdown",
+        "value": "Casualty figures vary widely between sources.",
+    } in data["body"]
     start = SAMPLE_TEXT.index(DEFAULT_PASSAGE)
     assert data["target"] == {
         "source": "http://testserver/documents/commune/revisions/1/",
         "selector": [
-            {"type": "TextQuoteSelector", "exact": DEFAULT_PASSAGE,
-             "prefix": SAMPLE_TEXT[start - 32:start],
-             "suffix": SAMPLE_TEXT[start + len(DEFAULT_PASSAGE):][:32]},
+            {
+                "type": "TextQuoteSelector",
+                "exact": DEFAULT_PASSAGE,
+                "prefix": SAMPLE_TEXT[start - 32 : start],
+                "suffix": SAMPLE_TEXT[start + len(DEFAULT_PASSAGE) :][:32],
+            },
             {"type": "TextPositionSelector", "start": start, "end": start + len(DEFAULT_PASSAGE)},
         ],
     }
@@ -184,7 +204,7 @@ def test_positions_count_code_points(api_client, author, moderator):
     approve(critique, moderator)
     selectors = get_ld(api_client, detail(critique.pk)).json()["target"]["selector"]
     assert selectors[1]["start"] == text.index("barricades fell")  # a Python index, not a UTF-16 one
-    assert text[selectors[1]["start"]:selectors[1]["end"]] == selectors[0]["exact"]
+    assert text[selectors[1]["start"] : selectors[1]["end"]] == selectors[0]["exact"]
 
 
 @pytest.mark.parametrize("accept", [LD, "application/ld+json", "application/ld+json, */*;q=0.1"])
@@ -202,8 +222,7 @@ def test_plain_json_stays_the_critiques_api(api_client, published):
     assert "Accept" in response["Vary"]
 
 
-def test_readers_see_the_published_wording_and_the_author_the_latest(api_client, token_client, published,
-                                                                     author):
+def test_readers_see_the_published_wording_and_the_author_the_latest(api_client, token_client, published, author):
     client = token_client(author)
     before = get_ld(client, detail(published.pk))
     data = before.json()
@@ -217,6 +236,7 @@ def test_readers_see_the_published_wording_and_the_author_the_latest(api_client,
 
 
 # The container
+
 
 def test_the_container_is_a_valid_collection_with_protocol_headers(api_client, published):
     response = api_client.get(CONTAINER)
@@ -240,15 +260,19 @@ def test_the_container_is_a_valid_collection_with_protocol_headers(api_client, p
     assert_w3c_valid("annotation", {"@context": data["@context"], **data["first"]["items"][0]})
 
 
-@pytest.mark.parametrize("prefer, first_is_page, items_are_iris, applied", [
-    (None, True, False, None),
-    (PREFER.format(w3c.PREFER_DESCRIPTIONS), True, False, PREFER.format(w3c.PREFER_DESCRIPTIONS)),
-    (PREFER.format(w3c.PREFER_IRIS), True, True, PREFER.format(w3c.PREFER_IRIS)),
-    (PREFER.format(w3c.PREFER_MINIMAL), False, None, PREFER.format(w3c.PREFER_MINIMAL)),
-    ("return=minimal", False, None, "return=minimal"),
-])
-def test_prefer_chooses_what_the_container_embeds(api_client, published, prefer, first_is_page,
-                                                  items_are_iris, applied):
+@pytest.mark.parametrize(
+    "prefer, first_is_page, items_are_iris, applied",
+    [
+        (None, True, False, None),
+        (PREFER.format(w3c.PREFER_DESCRIPTIONS), True, False, PREFER.format(w3c.PREFER_DESCRIPTIONS)),
+        (PREFER.format(w3c.PREFER_IRIS), True, True, PREFER.format(w3c.PREFER_IRIS)),
+        (PREFER.format(w3c.PREFER_MINIMAL), False, None, PREFER.format(w3c.PREFER_MINIMAL)),
+        ("return=minimal", False, None, "return=minimal"),
+    ],
+)
+def test_prefer_chooses_what_the_container_embeds(
+    api_client, published, prefer, first_is_page, items_are_iris, applied
+):
     headers = {"HTTP_PREFER": prefer} if prefer else {}
     response = api_client.get(CONTAINER, **headers)
     data = response.json()
@@ -299,10 +323,16 @@ def test_pages_link_to_each_other(api_client, author, revision, moderator):
     assert_w3c_valid("page", iris)
 
 
-@pytest.mark.parametrize("query, status, field", [
-    ({"page": 1}, 404, None), ({"page": "abc"}, 400, "page"), ({"page": -1}, 400, "page"),
-    ({"page": "1.5"}, 400, "page"), ({"page": 0, "iris": "yes"}, 400, "iris"),
-])
+@pytest.mark.parametrize(
+    "query, status, field",
+    [
+        ({"page": 1}, 404, None),
+        ({"page": "abc"}, 400, "page"),
+        ({"page": -1}, 400, "page"),
+        ({"page": "1.5"}, 400, "page"),
+        ({"page": 0, "iris": "yes"}, 400, "iris"),
+    ],
+)
 def test_bad_pages_are_refused(api_client, published, query, status, field):
     response = api_client.get(CONTAINER, query)
     assert response.status_code == status
@@ -328,8 +358,7 @@ def test_unknown_documents_have_no_container(api_client, db):
     assert api_client.get("/api/documents/nowhere/annotations/").status_code == 404
 
 
-def test_conditional_get_answers_304_until_the_container_changes(api_client, published, author, revision,
-                                                                 moderator):
+def test_conditional_get_answers_304_until_the_container_changes(api_client, published, author, revision, moderator):
     etag = api_client.get(CONTAINER)["ETag"]
     response = api_client.get(CONTAINER, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304 and response["ETag"] == etag and not response.content
@@ -360,8 +389,10 @@ def test_head_and_options(api_client, published):
 
 # Visibility
 
-def test_pending_critiques_stay_out_of_other_peoples_containers(api_client, token_client, published, author,
-                                                                other, moderator, revision):
+
+def test_pending_critiques_stay_out_of_other_peoples_containers(
+    api_client, token_client, published, author, other, moderator, revision
+):
     pending = submit_critique(author, revision, body=f"Not yet reviewed: {PENDING_MARKER}.")
     for client in (api_client, token_client(other)):
         response = client.get(CONTAINER)
@@ -377,6 +408,7 @@ def test_pending_critiques_stay_out_of_other_peoples_containers(api_client, toke
 
 # Creating through the protocol
 
+
 def test_post_files_a_pending_critique(api_client, token_client, author, other, document):
     client = token_client(author)
     data = w3c_annotation(evidence=[("https://example.org/tombs", "Tombs, 1871")])
@@ -387,8 +419,10 @@ def test_post_files_a_pending_critique(api_client, token_client, author, other, 
     assert created.version.evidence == [
         {"url": "https://example.org/tombs", "title": "Tombs, 1871", "note": ""},
     ]
-    assert (created.start, created.end) == (SAMPLE_TEXT.index(DEFAULT_PASSAGE),
-                                            SAMPLE_TEXT.index(DEFAULT_PASSAGE) + len(DEFAULT_PASSAGE))
+    assert (created.start, created.end) == (
+        SAMPLE_TEXT.index(DEFAULT_PASSAGE),
+        SAMPLE_TEXT.index(DEFAULT_PASSAGE) + len(DEFAULT_PASSAGE),
+    )
     location = f"http://testserver/api/annotations/{created.pk}/"
     assert response["Location"] == location
     assert response["ETag"] == w3c.annotation_etag(created)
@@ -402,10 +436,13 @@ def test_post_files_a_pending_critique(api_client, token_client, author, other, 
     assert get_ld(token_client(other), location).status_code == 404
 
 
-@pytest.mark.parametrize("source", [
-    "/documents/commune/revisions/1/",  # relative
-    "http://testserver/documents/commune/",  # the reading page: the current revision
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "/documents/commune/revisions/1/",  # relative
+        "http://testserver/documents/commune/",  # the reading page: the current revision
+    ],
+)
 def test_post_accepts_relative_sources_and_the_reading_page(token_client, author, document, source):
     response = post_ld(token_client(author), w3c_annotation(source=source), content_type="application/json")
     assert response.status_code == 201, response.content
@@ -413,8 +450,9 @@ def test_post_accepts_relative_sources_and_the_reading_page(token_client, author
 
 
 def test_post_on_the_reading_page_means_the_current_revision(token_client, author, document, archivist):
-    revision_create(document, text=SAMPLE_TEXT + "A new closing line.\n", summary="Added a line.",
-                    user=archivist, base_revision=1)
+    revision_create(
+        document, text=SAMPLE_TEXT + "A new closing line.\n", summary="Added a line.", user=archivist, base_revision=1
+    )
     response = post_ld(token_client(author), w3c_annotation(source="/documents/commune/"))
     assert response.status_code == 201, response.content
     assert response.json()["target"]["source"] == "http://testserver/documents/commune/revisions/2/"
@@ -439,27 +477,34 @@ def with_selectors(data, selectors):
     return data
 
 
-@pytest.mark.parametrize("change, field", [
-    (without_classifying, "body"),
-    (lambda data: w3c_annotation(category="propaganda"), "body"),
-    (lambda data: w3c_annotation(category="factual_error"), "body"),  # needs evidence
-    (lambda data: w3c_annotation(text="   "), "body"),
-    (lambda data: w3c_annotation(evidence=[("ftp://example.org/x", "A title")]), "body"),
-    (lambda data: {**data, "body": "just a string"}, "body"),
-    (lambda data: {**data, "type": "Note"}, "type"),
-    (lambda data: {**data, "target": "http://testserver/documents/commune/revisions/1/"}, "target"),
-    (lambda data: w3c_annotation(source="http://testserver/documents/other/revisions/1/"), "target.source"),
-    (lambda data: w3c_annotation(source="http://testserver/documents/commune/revisions/9/"), "target.source"),
-    (lambda data: w3c_annotation(source="http://elsewhere.example/documents/commune/revisions/1/"),
-     "target.source"),
-    (lambda data: w3c_annotation(source="http://testserver/documents/commune/history/"), "target.source"),
-    (lambda data: with_selectors(data, []), "target.selector"),
-    (lambda data: with_selectors(data, [{"type": "TextPositionSelector", "start": 0, "end": 3}]),
-     "target.selector"),
-    (lambda data: w3c_annotation(exact="Not in the text at all"), "target.selector"),
-    (lambda data: w3c_annotation(start=3), "target.selector"),  # positions that don't hold the quote
-    (lambda data: w3c_annotation(exact="1871"), "target.selector"),  # ambiguous
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (without_classifying, "body"),
+        (lambda data: w3c_annotation(category="propaganda"), "body"),
+        (lambda data: w3c_annotation(category="factual_error"), "body"),  # needs evidence
+        (lambda data: w3c_annotation(text="   "), "body"),
+        (lambda data: w3c_annotation(evidence=[("ftp://example.org/x", "A title")]), "body"),
+        (lambda data: {**data, "body": "just a string"}, "body"),
+        (lambda data: {**data, "type": "Note"}, "type"),
+        (lambda data: {**data, "target": "http://testserver/documents/commune/revisions/1/"}, "target"),
+        (lambda data: w3c_annotation(source="http://testserver/documents/other/revisions/1/"), "target.source"),
+        (lambda data: w3c_annotation(source="http://testserver/documents/commune/revisions/9/"), "target.source"),
+        (
+            lambda data: w3c_annotation(source="http://elsewhere.example/documents/commune/revisions/1/"),
+            "target.source",
+        ),
+        (lambda data: w3c_annotation(source="http://testserver/documents/commune/history/"), "target.source"),
+        (lambda data: with_selectors(data, []), "target.selector"),
+        (
+            lambda data: with_selectors(data, [{"type": "TextPositionSelector", "start": 0, "end": 3}]),
+            "target.selector",
+        ),
+        (lambda data: w3c_annotation(exact="Not in the text at all"), "target.selector"),
+        (lambda data: w3c_annotation(start=3), "target.selector"),  # positions that don't hold the quote
+        (lambda data: w3c_annotation(exact="1871"), "target.selector"),  # ambiguous
+    ],
+)
 def test_post_errors_name_the_field(token_client, author, document, change, field):
     response = post_ld(token_client(author), change(w3c_annotation()))
     assert response.status_code == 400, response.content
@@ -467,18 +512,30 @@ def test_post_errors_name_the_field(token_client, author, document, change, fiel
     assert not Critique.objects.exists()
 
 
-@pytest.mark.parametrize("odd", [
-    {"body": None, "target": None}, {"body": [None, 3, []], "target": [1, 2]},
-    {"body": [{"purpose": ["classifying"], "value": ["unsourced_claim"]}]},
-    {"body": [{"purpose": {"x": 1}, "value": {}}], "target": {"source": {"id": []}, "selector": "x"}},
-    {"body": [{"purpose": "linking", "source": [1], "label": {"a": 1}, "schema:description": 5}]},
-    {"body": [{"purpose": "commenting", "value": "x", "format": ["text/html"]}]},
-    {"target": {"source": "http://[::1/documents/commune/revisions/1/",
-                "selector": {"type": ["TextQuoteSelector"]}}},
-    {"target": {"source": "", "selector": [{"type": "TextQuoteSelector", "exact": 5, "prefix": 1}]}},
-    {"target": {"source": "/documents/commune/revisions/1/",
-                "selector": [{"type": "TextPositionSelector", "start": True, "end": "9"}]}},
-])
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"body": None, "target": None},
+        {"body": [None, 3, []], "target": [1, 2]},
+        {"body": [{"purpose": ["classifying"], "value": ["unsourced_claim"]}]},
+        {"body": [{"purpose": {"x": 1}, "value": {}}], "target": {"source": {"id": []}, "selector": "x"}},
+        {"body": [{"purpose": "linking", "source": [1], "label": {"a": 1}, "schema:description": 5}]},
+        {"body": [{"purpose": "commenting", "value": "x", "format": ["text/html"]}]},
+        {
+            "target": {
+                "source": "http://[::1/documents/commune/revisions/1/",
+                "selector": {"type": ["TextQuoteSelector"]},
+            }
+        },
+        {"target": {"source": "", "selector": [{"type": "TextQuoteSelector", "exact": 5, "prefix": 1}]}},
+        {
+            "target": {
+                "source": "/documents/commune/revisions/1/",
+                "selector": [{"type": "TextPositionSelector", "start": True, "end": "9"}],
+            }
+        },
+    ],
+)
 def test_odd_shapes_are_400_never_500(token_client, author, document, odd):
     response = post_ld(token_client(author), {**w3c_annotation(), **odd})
     assert response.status_code == 400, response.content
@@ -513,6 +570,7 @@ def test_posting_is_rate_limited_but_reading_is_not(token_client, author, docume
 
 
 # Replacing through the protocol
+
 
 @pytest.fixture
 def read(token_client, author, published):
@@ -563,11 +621,14 @@ def test_put_by_someone_else_is_403(token_client, other, read, published):
     assert published.versions.count() == 1
 
 
-@pytest.mark.parametrize("change", [
-    lambda target: target.update(source="http://testserver/documents/commune/"),  # current revision 2
-    lambda target: target.update(selector=[{"type": "TextQuoteSelector", "exact": "The Vendôme Column"}]),
-    lambda target: target["selector"][1].update(start=target["selector"][1]["start"] + 1),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda target: target.update(source="http://testserver/documents/commune/"),  # current revision 2
+        lambda target: target.update(selector=[{"type": "TextQuoteSelector", "exact": "The Vendôme Column"}]),
+        lambda target: target["selector"][1].update(start=target["selector"][1]["start"] + 1),
+    ],
+)
 def test_put_cannot_move_the_target(read, published, document, archivist, change):
     revision_create(document, text=SAMPLE_TEXT + "More.\n", summary="More.", user=archivist, base_revision=1)
     client, data, etag = read

@@ -217,9 +217,7 @@ def test_search_is_ranked_and_quotes_the_match(api_client, seed_collection):
 
 def test_search_reads_the_current_text_only(api_client, archivist):
     document = make_document("rewritten", "Old wording.\n")
-    revision_create(
-        document, text="New wording.\n", summary="Reworded.", base_revision=1, user=archivist
-    )
+    revision_create(document, text="New wording.\n", summary="Reworded.", base_revision=1, user=archivist)
 
     assert slugs(api_client.get("/api/documents/", {"q": "new wording"})) == ["rewritten"]
     assert slugs(api_client.get("/api/documents/", {"q": "old wording"})) == []
@@ -229,9 +227,7 @@ def test_search_reads_the_current_text_only(api_client, archivist):
     "query, field",
     [({"kind": "pamphlet"}, "kind"), ({"ordering": "text"}, "ordering"), ({"q": "a\x00b"}, "q")],
 )
-def test_invalid_filters_are_400_naming_the_field(
-    api_client, varied_documents, query, field, assert_matches_schema
-):
+def test_invalid_filters_are_400_naming_the_field(api_client, varied_documents, query, field, assert_matches_schema):
     response = api_client.get("/api/documents/", query)
 
     assert_error(response, 400, field)
@@ -297,7 +293,7 @@ def test_pagination(api_client, db):
     assert [item["slug"] for item in first["results"]] == listed[:2]
     assert first["previous"] is None
     assert first["next"] == "http://testserver/api/documents/?page=2&page_size=2"
-    assert [item["slug"] for item in last["results"]] == listed[2 * (last_page - 1):]
+    assert [item["slug"] for item in last["results"]] == listed[2 * (last_page - 1) :]
     assert last["next"] is None
 
 
@@ -336,9 +332,7 @@ def test_document_list_runs_two_queries_and_never_loads_texts(
     assert all(revision_text not in query["sql"] for query in captured.captured_queries)
 
 
-def test_document_detail_runs_one_query(
-    api_client, seed_collection, django_assert_num_queries, request_queries
-):
+def test_document_detail_runs_one_query(api_client, seed_collection, django_assert_num_queries, request_queries):
     with django_assert_num_queries(request_queries + 1):
         assert api_client.get(f"/api/documents/{COMMUNE}/").status_code == 200
 
@@ -411,9 +405,7 @@ def test_unknown_revisions_are_404(api_client, seed_collection, url):
 
 
 @pytest.mark.parametrize("page_size", [1, 50])
-def test_revision_list_runs_three_queries(
-    api_client, archivist, django_assert_num_queries, request_queries, page_size
-):
+def test_revision_list_runs_three_queries(api_client, archivist, django_assert_num_queries, request_queries, page_size):
     document = make_document("long-history", text="Version 1.\n")
     for number in range(2, 61):
         revision_create(
@@ -440,9 +432,7 @@ def post_revision(client, slug, **body):
 
 
 @pytest.mark.parametrize("role", ["archivist", "superuser"])
-def test_archivists_and_superusers_record_a_revision(
-    client_as, seed_collection, request, role, assert_matches_schema
-):
+def test_archivists_and_superusers_record_a_revision(client_as, seed_collection, request, role, assert_matches_schema):
     user = request.getfixturevalue(role)
     document = seed_collection[COMMUNE]
 
@@ -470,9 +460,7 @@ def test_archivists_and_superusers_record_a_revision(
 
 
 def test_the_new_revision_is_served_at_its_location(archivist_client, api_client, seed_collection):
-    location = post_revision(archivist_client, COMMUNE, text="New.\n", summary="New.", base_revision=2)[
-        "Location"
-    ]
+    location = post_revision(archivist_client, COMMUNE, text="New.\n", summary="New.", base_revision=2)["Location"]
 
     assert api_client.get(location).json()["text"] == "New.\n"
     assert api_client.get(f"/api/documents/{COMMUNE}/").json()["current_revision"] == 3
@@ -501,9 +489,7 @@ def test_the_permission_alone_is_enough(token_client, author, seed_collection):
 
     author.user_permissions.add(Permission.objects.get(codename="add_revision"))
 
-    response = post_revision(
-        token_client(author), COMMUNE, text="New.\n", summary="New.", base_revision=2
-    )
+    response = post_revision(token_client(author), COMMUNE, text="New.\n", summary="New.", base_revision=2)
 
     assert response.status_code == 201
 
@@ -514,9 +500,7 @@ def test_a_stale_base_revision_is_a_409_and_writes_nothing(
 ):
     document = seed_collection[COMMUNE]
 
-    response = post_revision(
-        archivist_client, COMMUNE, text="Mine.\n", summary="Mine.", base_revision=base_revision
-    )
+    response = post_revision(archivist_client, COMMUNE, text="Mine.\n", summary="Mine.", base_revision=base_revision)
 
     body = assert_error(response, 409)
     assert body["code"] == "conflict"
@@ -531,9 +515,7 @@ def test_the_second_of_two_writers_from_the_same_base_gets_409(
     archivist_client, superuser, token_client, seed_collection
 ):
     first = post_revision(archivist_client, COMMUNE, text="First.\n", summary="First.", base_revision=2)
-    second = post_revision(
-        token_client(superuser), COMMUNE, text="Second.\n", summary="Second.", base_revision=2
-    )
+    second = post_revision(token_client(superuser), COMMUNE, text="Second.\n", summary="Second.", base_revision=2)
 
     assert first.status_code == 201
     assert "at revision 3" in assert_error(second, 409)["detail"]
@@ -597,18 +579,14 @@ def test_every_bad_field_is_named_at_once(archivist_client, seed_collection):
 
 
 def test_recording_into_an_unknown_document_is_404(archivist_client, seed_collection):
-    assert_error(
-        post_revision(archivist_client, "no-such-document", text="T.", summary="S.", base_revision=1), 404
-    )
+    assert_error(post_revision(archivist_client, "no-such-document", text="T.", summary="S.", base_revision=1), 404)
 
 
 @pytest.mark.parametrize(
     "content_type, data",
     [("application/x-www-form-urlencoded", "text=T.&summary=S.&base_revision=2"), ("text/plain", "T.")],
 )
-def test_non_json_bodies_are_415(
-    archivist_client, seed_collection, content_type, data, assert_matches_schema
-):
+def test_non_json_bodies_are_415(archivist_client, seed_collection, content_type, data, assert_matches_schema):
     response = archivist_client.post(revisions_url(COMMUNE), data, content_type=content_type)
 
     assert_error(response, 415)
@@ -648,10 +626,7 @@ def test_revisions_cannot_be_changed_or_deleted(archivist_client, seed_collectio
     ]:
         assert_error(response, 405)
         assert response["Allow"].startswith("GET")
-    assert (
-        seed_collection[COMMUNE].revisions.get(number=2).text
-        == seed_collection[COMMUNE].current_revision.text
-    )
+    assert seed_collection[COMMUNE].revisions.get(number=2).text == seed_collection[COMMUNE].current_revision.text
 
 
 def test_unsupported_accept_is_406(api_client, seed_collection):
@@ -679,9 +654,7 @@ def test_diff_of_a_seed_document(api_client, seed_collection, assert_matches_sch
 
 def test_diff_rows(api_client, archivist):
     document = make_document("letters", text="a\nb\nc\nd\ne\nf\ng\nh\ni")
-    revision_create(
-        document, text="a\nb\nc\nd\ne\nf\ng\nH x\ni\nj", summary="Edit.", base_revision=1, user=archivist
-    )
+    revision_create(document, text="a\nb\nc\nd\ne\nf\ng\nH x\ni\nj", summary="Edit.", base_revision=1, user=archivist)
 
     body = api_client.get("/api/documents/letters/diff/", {"from": 1, "to": 2}).json()
 
@@ -729,18 +702,14 @@ def test_diff_of_a_revision_with_itself_is_all_equal(api_client, seed_collection
         ({"from": 1, "to": 2**31}, ["to"]),
     ],
 )
-def test_bad_diff_requests_are_400_naming_the_field(
-    api_client, seed_collection, query, fields, assert_matches_schema
-):
+def test_bad_diff_requests_are_400_naming_the_field(api_client, seed_collection, query, fields, assert_matches_schema):
     response = api_client.get(f"/api/documents/{COMMUNE}/diff/", query)
 
     assert_error(response, 400, *fields)
     assert_matches_schema(response, "/api/documents/{slug}/diff/", strict=True)
 
 
-@pytest.mark.parametrize(
-    "slug, query", [(COMMUNE, {"from": 1, "to": 3}), ("no-such-document", {"from": 1, "to": 2})]
-)
+@pytest.mark.parametrize("slug, query", [(COMMUNE, {"from": 1, "to": 3}), ("no-such-document", {"from": 1, "to": 2})])
 def test_diff_with_an_unknown_revision_or_document_is_404(
     api_client, seed_collection, slug, query, assert_matches_schema
 ):
@@ -799,10 +768,7 @@ def test_a_subclass_registered_first_adds_a_filter(api_client, varied_documents)
         "five-year-plan"
     ]
     assert_error(api_client.get("/api/documents/", {"kind": "pamphlet"}), 400, "kind")
-    assert (
-        api_client.get("/api/documents/kronstadt/").json()["url"]
-        == "http://testserver/api/documents/kronstadt/"
-    )
+    assert api_client.get("/api/documents/kronstadt/").json()["url"] == "http://testserver/api/documents/kronstadt/"
 
 
 def test_revision_texts_stay_immutable_through_the_api(archivist_client, seed_collection):
@@ -816,9 +782,7 @@ def test_revision_texts_stay_immutable_through_the_api(archivist_client, seed_co
 
 
 def test_json_bodies_may_be_sent_as_utf8_with_a_charset(archivist_client, seed_collection):
-    body = json.dumps(
-        {"text": "Café — «Commune».\n", "summary": "Accents.", "base_revision": 2}, ensure_ascii=False
-    )
+    body = json.dumps({"text": "Café — «Commune».\n", "summary": "Accents.", "base_revision": 2}, ensure_ascii=False)
 
     response = archivist_client.post(
         revisions_url(COMMUNE), body.encode(), content_type="application/json; charset=utf-8"

@@ -6,6 +6,7 @@ other database is ever touched), runs the comparisons (a)–(e) of
 query counts. A missed target is reported, not an error: the command fails
 only when something breaks. ``--quick`` scales everything down.
 """
+
 import os
 import random
 import tempfile
@@ -22,16 +23,32 @@ from tests.bench import benchmarks as b
 from tests.bench.anchoring import benchmark_carry_forward
 
 FULL = {
-    "reading_counts": (0, 200, 2000), "wrk_seconds": 5, "wrk_rounds": 3,
-    "carry_bytes": 1_000_000, "carry_critiques": 10_000,
-    "search_documents": 100_000, "critiques": 100_000, "critique_documents": 500, "pages_deep": 1000,
-    "import_documents": 10_000, "import_checkpoints": (1000, 5000, 10_000), "scholars": 1000,
+    "reading_counts": (0, 200, 2000),
+    "wrk_seconds": 5,
+    "wrk_rounds": 3,
+    "carry_bytes": 1_000_000,
+    "carry_critiques": 10_000,
+    "search_documents": 100_000,
+    "critiques": 100_000,
+    "critique_documents": 500,
+    "pages_deep": 1000,
+    "import_documents": 10_000,
+    "import_checkpoints": (1000, 5000, 10_000),
+    "scholars": 1000,
 }
 QUICK = {
-    "reading_counts": (0, 200, 2000), "wrk_seconds": 2, "wrk_rounds": 1,
-    "carry_bytes": 200_000, "carry_critiques": 2000,
-    "search_documents": 5000, "critiques": 6000, "critique_documents": 100, "pages_deep": 50,
-    "import_documents": 500, "import_checkpoints": (100, 250, 500), "scholars": 100,
+    "reading_counts": (0, 200, 2000),
+    "wrk_seconds": 2,
+    "wrk_rounds": 1,
+    "carry_bytes": 200_000,
+    "carry_critiques": 2000,
+    "search_documents": 5000,
+    "critiques": 6000,
+    "critique_documents": 100,
+    "pages_deep": 50,
+    "import_documents": 500,
+    "import_checkpoints": (100, 250, 500),
+    "scholars": 100,
 }
 
 
@@ -44,7 +61,7 @@ class Command(BaseCommand):
             "--database-url",
             default=os.environ.get("APPARATUS_BENCH_DATABASE_URL", b.DEFAULT_DATABASE_URL),
             help="The benchmark's own database; its name must start with apparatus_bench. "
-                 "It is dropped and created again.",
+            "It is dropped and created again.",
         )
         parser.add_argument("--only", default="abcde", help="Which comparisons to run, e.g. --only ac.")
         parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
@@ -105,18 +122,33 @@ class Command(BaseCommand):
         for count in slugs:
             ratio = rates[count] / bare
             target = "≥ 0.5" if count == 200 else "—"
-            self.add(f"(a) reading page, {count:,} critiques vs bare view", f"{rates[count]:.0f} req/s",
-                     f"{bare:.0f} req/s", f"{ratio:.2f}", target, ratio >= 0.5 if count == 200 else None)
+            self.add(
+                f"(a) reading page, {count:,} critiques vs bare view",
+                f"{rates[count]:.0f} req/s",
+                f"{bare:.0f} req/s",
+                f"{ratio:.2f}",
+                target,
+                ratio >= 0.5 if count == 200 else None,
+            )
         same = len(set(counts.values())) == 1
-        self.add("(a) SQL queries per reading page", " / ".join(str(counts[c]) for c in slugs),
-                 "—", "—", "identical at " + " / ".join(f"{c:,}" for c in slugs), same)
+        self.add(
+            "(a) SQL queries per reading page",
+            " / ".join(str(counts[c]) for c in slugs),
+            "—",
+            "—",
+            "identical at " + " / ".join(f"{c:,}" for c in slugs),
+            same,
+        )
         if 200 in rates and rates[200] / bare < 0.5:
             empty = rates.get(0)
             self.notes.append(
                 "(a) Missed: every request renders the whole page (no server-side cache): the seed's 32 KB text "
                 "cut into highlighted runs, the margin and the base template, from 3 SQL queries. "
-                + (f"Without any critique the page already runs at {empty / bare:.2f} of the bare view; "
-                   if empty else "")
+                + (
+                    f"Without any critique the page already runs at {empty / bare:.2f} of the bare view; "
+                    if empty
+                    else ""
+                )
                 + f"200 critiques bring it to {rates[200] / bare:.2f}. Reaching 0.5 would take caching the "
                 "rendered apparatus per revision and change counter, which this run does not do."
             )
@@ -129,18 +161,34 @@ class Command(BaseCommand):
         result = benchmark_carry_forward(size_bytes=sizes["carry_bytes"], critiques=sizes["carry_critiques"])
         ours, naive = result["carry_forward"], result["naive"]
         sampled = f" (naive timed on {naive['sample_size']} and scaled)" if naive["sampled"] else ""
-        self.add(f"(b) carry {result['critiques']:,} critiques, {result['text_characters']:,} chars: time",
-                 b.ms(ours["seconds"]), f"{naive['seconds']:.1f} s naive{sampled}",
-                 f"{result['speedup']:.0f}× faster", "≥ 20× faster", result["speedup"] >= 20)
+        self.add(
+            f"(b) carry {result['critiques']:,} critiques, {result['text_characters']:,} chars: time",
+            b.ms(ours["seconds"]),
+            f"{naive['seconds']:.1f} s naive{sampled}",
+            f"{result['speedup']:.0f}× faster",
+            "≥ 20× faster",
+            result["speedup"] >= 20,
+        )
 
         def shares(score):
-            return (f"{score['placed_correctly']:.1%} / {score['placed_wrongly']:.1%} / "
-                    f"{score['detached']:.1%}")
+            return f"{score['placed_correctly']:.1%} / {score['placed_wrongly']:.1%} / {score['detached']:.1%}"
 
-        self.add("(b) placed correctly / wrongly / detached", shares(ours), shares(naive) + " naive", "—",
-                 "0 wrongly", ours["wrong_count"] == 0)
-        self.add("(b) untouched passages placed exact", f"{ours['untouched_exact']:.2%}",
-                 f"{ours['untouched']:,} untouched", "—", "≥ 99 %", ours["untouched_exact"] >= 0.99)
+        self.add(
+            "(b) placed correctly / wrongly / detached",
+            shares(ours),
+            shares(naive) + " naive",
+            "—",
+            "0 wrongly",
+            ours["wrong_count"] == 0,
+        )
+        self.add(
+            "(b) untouched passages placed exact",
+            f"{ours['untouched_exact']:.2%}",
+            f"{ours['untouched']:,} untouched",
+            "—",
+            "≥ 99 %",
+            ours["untouched_exact"] >= 0.99,
+        )
         self.notes.append(
             f"(b) {result['edits']:,} scattered edits touching {result['changed_share']:.2%} of the text and "
             f"{result['paragraphs_moved']} paragraph(s) moved; naive = each quote searched alone with fuzzy "
@@ -161,32 +209,51 @@ class Command(BaseCommand):
         for result in b.measure_search(words):
             label = f"'{result['word']}' ({result['matches']:,} matches)"
             ratio = result["api"] / result["bare"]
-            self.add(f"(c) search API {label} vs its bare SQL", b.ms(result["api"]), b.ms(result["bare"]),
-                     f"{ratio:.2f}", "≤ 2", ratio <= 2)
+            self.add(
+                f"(c) search API {label} vs its bare SQL",
+                b.ms(result["api"]),
+                b.ms(result["bare"]),
+                f"{ratio:.2f}",
+                "≤ 2",
+                ratio <= 2,
+            )
             speedup = result["scan"] / result["api_beside_scan"]
-            self.add(f"(c) search API {label} vs ILIKE scan", b.ms(result["api_beside_scan"]), b.ms(result["scan"]),
-                     f"{speedup:.0f}× faster", "≥ 50× faster", speedup >= 50)
+            self.add(
+                f"(c) search API {label} vs ILIKE scan",
+                b.ms(result["api_beside_scan"]),
+                b.ms(result["scan"]),
+                f"{speedup:.0f}× faster",
+                "≥ 50× faster",
+                speedup >= 50,
+            )
             self.queries.append(f"search API ?q={result['word']}: {result['queries']} queries")
 
     # (d) --------------------------------------------------------------------
 
     def bench_d(self):
         sizes = self.sizes
-        if not connection.introspection.table_names() or not b.Revision.objects.filter(
-                document__slug__startswith="generated-").exists():
+        if (
+            not connection.introspection.table_names()
+            or not b.Revision.objects.filter(document__slug__startswith="generated-").exists()
+        ):
             b.build_search_documents(sizes["critique_documents"], self.rng)
         self.say(f"(d) Writing {sizes['critiques']:,} critiques…")
         began = time.monotonic()
-        b.build_many_critiques(sizes["critiques"], sizes["critique_documents"], self.scholars, self.moderator,
-                               self.rng)
+        b.build_many_critiques(sizes["critiques"], sizes["critique_documents"], self.scholars, self.moderator, self.rng)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.say(f"(d) … written in {time.monotonic() - began:.0f} s; paging…")
         deep = sizes["pages_deep"]
         for result in b.measure_pagination(self.moderator, pages_deep=deep):
             ratio = result["deep"] / result["first"]
-            self.add(f"(d) {result['name']}: page {deep:,} vs page 1", b.ms(result["deep"]), b.ms(result["first"]),
-                     f"{ratio:.2f}", "≤ 1.5", ratio <= 1.5)
+            self.add(
+                f"(d) {result['name']}: page {deep:,} vs page 1",
+                b.ms(result["deep"]),
+                b.ms(result["first"]),
+                f"{ratio:.2f}",
+                "≤ 1.5",
+                ratio <= 1.5,
+            )
             self.queries.append(
                 f"{result['name']}: page 1 {result['queries_first']} queries ({result['first_items']} items), "
                 f"page {deep:,} {result['queries_deep']} queries ({result['deep_items']} items)"
@@ -210,15 +277,26 @@ class Command(BaseCommand):
             self.say("(e) Importing again with tracemalloc…")
             traced = b.measure_import(folder / "traced", count, checkpoints, trace_memory=True)
         rate = timed["per_second"]
-        self.add(f"(e) import {count:,} documents", f"{rate:.0f} docs/s", "500 docs/s", f"{rate / 500:.2f}",
-                 "≥ 500 docs/s", rate >= 500)
+        self.add(
+            f"(e) import {count:,} documents",
+            f"{rate:.0f} docs/s",
+            "500 docs/s",
+            f"{rate / 500:.2f}",
+            "≥ 500 docs/s",
+            rate >= 500,
+        )
         peaks = [traced["peaks"][c] for c in checkpoints]
         growth = peaks[-1] / peaks[0]
         # Flat: ten times the documents, about the same memory (a cache filling up is not growth).
         flat = growth <= 1.2 or peaks[-1] - peaks[0] < 2**20
-        self.add("(e) peak memory (tracemalloc) at " + " / ".join(f"{c:,}" for c in checkpoints) + " docs",
-                 " / ".join(f"{p / 2**20:.1f}" for p in peaks) + " MiB", "—", f"{growth:.2f}",
-                 "flat (≤ 1.2× or < +1 MiB)", flat)
+        self.add(
+            "(e) peak memory (tracemalloc) at " + " / ".join(f"{c:,}" for c in checkpoints) + " docs",
+            " / ".join(f"{p / 2**20:.1f}" for p in peaks) + " MiB",
+            "—",
+            f"{growth:.2f}",
+            "flat (≤ 1.2× or < +1 MiB)",
+            flat,
+        )
         self.notes.append(
             f"(e) Documents of 250 to 1,250 words with TOML sidecars, each file in its own transaction "
             f"({timed['seconds']:.0f} s for {count:,}); memory measured on a second run of as many files."
@@ -229,8 +307,10 @@ class Command(BaseCommand):
     def print_report(self, seconds, quick):
         out = self.stdout.write
         out("")
-        out(f"Apparatus benchmark, {timezone.now():%Y-%m-%d}{' (--quick)' if quick else ''}: "
-            f"{os.cpu_count()} cores, PostgreSQL {self.postgresql}, {seconds / 60:.0f} min")
+        out(
+            f"Apparatus benchmark, {timezone.now():%Y-%m-%d}{' (--quick)' if quick else ''}: "
+            f"{os.cpu_count()} cores, PostgreSQL {self.postgresql}, {seconds / 60:.0f} min"
+        )
         out("")
         out(b.format_table(self.measures))
         if self.queries:

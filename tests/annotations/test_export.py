@@ -4,6 +4,7 @@ database and dumped again is the same dump, byte for byte after its header
 (hence the same checksum); passwords never leave; a damaged dump, or a
 database that isn't empty, is refused with nothing written.
 """
+
 import hashlib
 import io
 import json
@@ -58,10 +59,16 @@ def archive(seed_collection):
     services.critique_withdraw(submit_critique(bela, first, "“quote”"), user=bela)
     services.critique_edit(approved, user=ada, category="missing_context", body="Better *wording*.")
     submit_critique(ada, first, "Some twenty thousand")  # pending
-    revision_create(document, text=SAMPLE_TEXT.replace("Karl Marx wrote", "Marx penned"), summary="Edit.",
-                    base_revision=1, user=archivist)
-    revision_create(document, text="Preface.\n\n" + SAMPLE_TEXT, summary="Revert, with a preface.",
-                    base_revision=2, user=archivist)
+    revision_create(
+        document,
+        text=SAMPLE_TEXT.replace("Karl Marx wrote", "Marx penned"),
+        summary="Edit.",
+        base_revision=1,
+        user=archivist,
+    )
+    revision_create(
+        document, text="Preface.\n\n" + SAMPLE_TEXT, summary="Revert, with a preface.", base_revision=2, user=archivist
+    )
     # A critique of a seed capture (revision 1), carried to its reading text.
     capture = seed_collection["paris-commune-of-1871"].revisions.get(number=1)
     approve(submit_critique(ada, capture, unique_passage(capture.text)), mona)
@@ -78,7 +85,7 @@ def empty_database():
 
 def unique_passage(text, length=40):
     for start in range(0, len(text) - length):
-        passage = text[start:start + length]
+        passage = text[start : start + length]
         if passage.strip() == passage and "\n" not in passage and text.count(passage) == 1:
             return passage
     raise AssertionError("no unique passage")
@@ -105,7 +112,9 @@ def test_a_restored_dump_dumps_again_identically(archive, client):
     assert counts["document"] == 6 and counts["revision"] == 13 and counts["critique"] == 8
     assert counts["flag"] == 2 and counts["anchor"] > counts["critique"]
     assert {anchor["state"] for c in records(first, "critique") for anchor in c["anchors"]} >= {
-        AnchorState.EXACT, AnchorState.DETACHED}
+        AnchorState.EXACT,
+        AnchorState.DETACHED,
+    }
 
     empty_database()
     assert not Document.objects.exists() and not get_user_model().objects.exists()
@@ -118,8 +127,11 @@ def test_a_restored_dump_dumps_again_identically(archive, client):
     # The restored archive works: pages, search, the API, and new writes (ids continue after the restored ones).
     assert "Marx" in client.get(f"/documents/{archive.slug}/").content.decode()
     assert archive.slug in client.get("/documents/", {"q": "Communards"}).content.decode()
-    public = [c["id"] for c in records(first, "critique")
-              if c["published_version"] and c["status"] not in ("hidden", "withdrawn")]
+    public = [
+        c["id"]
+        for c in records(first, "critique")
+        if c["published_version"] and c["status"] not in ("hidden", "withdrawn")
+    ]
     assert len(public) == 3
     assert len(client.get("/api/annotations/", {"page_size": 200}).json()["results"]) == len(public)
     assert sorted(c.pk for c in search_critiques(AnonymousUser(), "casualty figures")) == public
@@ -189,22 +201,28 @@ def replace_in_revision(lines):
 
 def rehashed(change):
     """``change``, then the end line's checksum recomputed, as a careful forger would."""
+
     def apply(lines):
         lines = change(lines)
         end = json.loads(lines[-1])
         end["sha256"] = hashlib.sha256("".join(lines[1:-1]).encode()).hexdigest()
         return lines[:-1] + [json.dumps(end, sort_keys=True) + "\n"]
+
     return apply
 
 
-@pytest.mark.parametrize("change, message", [
-    (rehashed(replace_in_revision), "does not match its SHA-256"),
-    (retitle, "checksum or counts do not match"),
-    (lambda lines: lines[:-1], "without its end line"),
-    (lambda lines: lines[:-2] + lines[-1:], "checksum or counts do not match"),
-    (lambda lines: [lines[0].replace('"version": 1', '"version": 2')] + lines[1:], "version 2"),
-    (lambda lines: ["not json\n"] + lines[1:], "not JSON"),
-], ids=["revision-text", "any-line", "truncated", "record-missing", "version", "not-a-dump"])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (rehashed(replace_in_revision), "does not match its SHA-256"),
+        (retitle, "checksum or counts do not match"),
+        (lambda lines: lines[:-1], "without its end line"),
+        (lambda lines: lines[:-2] + lines[-1:], "checksum or counts do not match"),
+        (lambda lines: [lines[0].replace('"version": 1', '"version": 2')] + lines[1:], "version 2"),
+        (lambda lines: ["not json\n"] + lines[1:], "not JSON"),
+    ],
+    ids=["revision-text", "any-line", "truncated", "record-missing", "version", "not-a-dump"],
+)
 def test_a_damaged_dump_is_refused_and_nothing_is_written(archive, change, message):
     text = damaged(dump(), change)
     empty_database()
@@ -215,12 +233,16 @@ def test_a_damaged_dump_is_refused_and_nothing_is_written(archive, change, messa
 
 
 def test_statuses_versions_and_events_survive(archive):
-    before = {a.pk: (a.status, a.version.number, a.published_version_id, a.events.count(), a.flags.count())
-              for a in Critique.objects.all()}
+    before = {
+        a.pk: (a.status, a.version.number, a.published_version_id, a.events.count(), a.flags.count())
+        for a in Critique.objects.all()
+    }
     text = dump()
     empty_database()
     import_archive(io.StringIO(text))
-    after = {a.pk: (a.status, a.version.number, a.published_version_id, a.events.count(), a.flags.count())
-             for a in Critique.objects.all()}
+    after = {
+        a.pk: (a.status, a.version.number, a.published_version_id, a.events.count(), a.flags.count())
+        for a in Critique.objects.all()
+    }
     assert after == before
     assert {status for status, *_ in after.values()} == set(Status.values)

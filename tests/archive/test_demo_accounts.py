@@ -1,4 +1,5 @@
 """The demo accounts can log in at once: their addresses are verified."""
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command

@@ -1,4 +1,5 @@
 """``/healthz``: 200 when the database answers, 503 when it doesn't; no login, never cached."""
+
 import pytest
 from django.db import OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -20,8 +21,9 @@ def refuse(*args, **kwargs):
     raise OperationalError("connection refused")
 
 
-@pytest.mark.parametrize("failing", [(CursorWrapper, "execute"), (BaseDatabaseWrapper, "ensure_connection")],
-                         ids=["query", "connection"])
+@pytest.mark.parametrize(
+    "failing", [(CursorWrapper, "execute"), (BaseDatabaseWrapper, "ensure_connection")], ids=["query", "connection"]
+)
 def test_unreachable_database_answers_503(client, monkeypatch, failing):
     monkeypatch.setattr(*failing, refuse)
     response = client.get("/healthz")

@@ -94,7 +94,7 @@ def test_without_https_no_hsts_and_no_redirect(tmp_path):
 
 def test_production_responses_say_nosniff_referrer_policy_and_deny_frames(tmp_path):
     answers = probe(tmp_path)
-    for status, headers in (answers["secure"], answers["probe"]):
+    for _status, headers in (answers["secure"], answers["probe"]):
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
         assert headers["X-Frame-Options"] == "DENY"

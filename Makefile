@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-e2e fuzz migrate seed clean bench lint
+.PHONY: run dev test test-e2e fuzz migrate seed clean bench lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,18 @@ seed: migrate
 	$(BIN)/python manage.py create_demo_accounts
 	$(BIN)/python manage.py load_demo_critiques
 
+# The embedded default as a real server: gunicorn (one process, THREADS threads) on SQLite in WAL mode,
+# with the task worker beside it (the decision emails); Ctrl-C stops both. Debug settings, no autoreload.
+THREADS ?= 8
 run: seed
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	APPARATUS_BIND=$(HOST):$(PORT) APPARATUS_WORKERS=1 APPARATUS_THREADS=$(THREADS) \
+	  $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
+
+# Development: Django's runserver with autoreload, emails on the console, tasks run in the request.
+dev: seed
+	APPARATUS_TASKS_BACKEND=immediate $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite. DATABASE_URL=postgres://… runs it on PostgreSQL.
 test: $(VENV)/.installed
@@ -53,6 +63,12 @@ serve: $(VENV)/.installed
 loadtest: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=tests.bench.settings $(BIN)/python -m tests.bench.loadtest $(LOADTEST_ARGS)
 
+# 60 concurrent writers of every kind against `make run` itself, on SQLite (a temporary file) and on
+# PostgreSQL (database apparatus_concurrency, replaced); prints both side by side. Not part of CI.
+.PHONY: concurrency
+concurrency: $(VENV)/.installed
+	$(BIN)/python -m tests.bench.concurrency $(CONCURRENCY_ARGS)
+
 # Benchmarks, apart from the tests: builds its own PostgreSQL database (apparatus_bench, dropped and
 # created again; DATABASE_URL is not used) and prints one table. BENCH_ARGS=--quick for a short run.
 bench: $(VENV)/.installed
@@ -64,4 +80,4 @@ fuzz: $(VENV)/.installed
 	$(BIN)/pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm

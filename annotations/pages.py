@@ -8,7 +8,7 @@ critique the viewer may not see).
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from annotations.lifecycle import ACTIONS_NEEDING_REASON, REASONED_STATUSES, Status
 from annotations.models import Critique, ModerationEvent
@@ -60,7 +60,8 @@ def forbidden_page(request, error, critique):
 def critique_or_404(request, pk):
     """The critique if the user may see it; otherwise it does not exist for them."""
     critiques = Critique.objects.select_related("document", "revision", "author", "version", "published_version")
-    critique = get_object_or_404(critiques, pk=pk)
-    if not can_see(request.user, critique):
+    critique = critiques.filter(pk=pk).first()
+    # One answer for missing and hidden, down to the message a debug page shows.
+    if critique is None or not can_see(request.user, critique):
         raise Http404("No critique here.")
     return critique

@@ -3,19 +3,23 @@ The rules for writing critiques: submitting, editing, withdrawing, moderator
 decisions and flags. Each runs in one transaction, locks the critique it
 changes and records an append-only ModerationEvent; views and API views only
 parse input, call these and render.
+
+Rows are locked ``FOR NO KEY UPDATE`` (``no_key=True``): writers of one row
+still queue behind each other, but a transaction that only refers to the row
+(PostgreSQL checks foreign keys at commit with ``FOR KEY SHARE``: anchors
+carried onto a new revision, flags) is not blocked by it, so two writers can't
+deadlock on a critique one locks and the other points at.
 """
 
 import logging
+from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from annotations import lifecycle
+from annotations import lifecycle, tasks
 from annotations.anchoring.selectors import SelectorError, quote_context, resolve_selector
 from annotations.lifecycle import DECISIONS, Action, ModerationConflict, Status
 from annotations.models import (
@@ -31,7 +35,7 @@ from annotations.models import (
 from annotations.receivers import anchor_on_later_revisions
 from annotations.rendering import render_markdown
 from annotations.search import reindex_critique
-from annotations.visibility import is_moderator
+from annotations.visibility import is_moderator, readers_view
 from archive.changes import note_public_change
 from archive.models import Document
 
@@ -160,8 +164,6 @@ def _write_version(critique, number, content):
 
 
 def _record(critique, actor, action, from_status, to_status, reason="", version=None):
-    # Every transition may change what readers see: let anonymous caches and the search index know.
-    note_public_change()
     reindex_critique(critique.pk)
     return ModerationEvent.objects.create(
         critique=critique,
@@ -177,12 +179,17 @@ def _record(critique, actor, action, from_status, to_status, reason="", version=
 def _move(critique, from_status, **changes):
     """Apply ``changes`` only if the critique is still in ``from_status``: one writer wins."""
     changes.setdefault("modified", timezone.now())
+    seen_before = readers_view(critique)
     moved = Critique.objects.filter(pk=critique.pk, status=from_status).update(**changes)
     if not moved:
         critique.refresh_from_db()
         raise AlreadyDecided(critique)
     for field, value in changes.items():
         setattr(critique, field, value)
+    if readers_view(critique) != seen_before:
+        # Anonymous pages hang on the change counter: only what readers can see may move it,
+        # or a submission or a pending edit would show in every reader's ETag.
+        note_public_change()
 
 
 def critique_submit(
@@ -194,7 +201,7 @@ def critique_submit(
     with transaction.atomic():
         # Queue behind revision_create (it locks the document too): a revision
         # recorded meanwhile would otherwise miss this critique's anchor.
-        document = Document.objects.select_for_update().only("current_revision").get(pk=revision.document_id)
+        document = Document.objects.select_for_update(no_key=True).only("current_revision").get(pk=revision.document_id)
         critique = Critique.objects.create(
             document_id=revision.document_id,
             revision=revision,
@@ -236,8 +243,10 @@ def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
         raise ValidationError({"revision": ["That revision belongs to another document."]})
     start, end, _, _ = locate_passage(revision, exact, start=start, end=end)
     with transaction.atomic():
-        document = Document.objects.select_for_update().only("current_revision").get(pk=revision.document_id)
-        locked = Critique.objects.select_for_update(of=("self",)).select_related("version").get(pk=critique.pk)
+        document = Document.objects.select_for_update(no_key=True).only("current_revision").get(pk=revision.document_id)
+        locked = (
+            Critique.objects.select_for_update(of=("self",), no_key=True).select_related("version").get(pk=critique.pk)
+        )
         if document.current_revision_id != revision.pk:
             raise ModerationConflict(locked, "A newer revision was recorded since: re-attach the critique there.")
         anchor = Anchor.objects.select_for_update().filter(critique=locked, revision=revision).first()
@@ -248,6 +257,8 @@ def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
         anchor.start, anchor.end, anchor.state, anchor.score = start, end, AnchorState.REATTACHED, 1.0
         anchor.quote = "" if exact == locked.exact else exact
         anchor.save()
+        if locked.is_public:
+            note_public_change()  # readers see the critique on its new passage
         _record(
             locked,
             user,
@@ -266,7 +277,9 @@ def critique_edit(critique, *, user, category, body, evidence=None):
         raise PermissionDenied("Only the author can edit a critique.")
     content = clean_critique_content(category, body, evidence)
     with transaction.atomic():
-        locked = Critique.objects.select_for_update(of=("self",)).select_related("version").get(pk=critique.pk)
+        locked = (
+            Critique.objects.select_for_update(of=("self",), no_key=True).select_related("version").get(pk=critique.pk)
+        )
         if not locked.is_editable:
             raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be edited.")
         version = _write_version(locked, locked.version.number + 1, content)
@@ -281,7 +294,7 @@ def critique_withdraw(critique, *, user):
     if critique.author_id != user.pk:
         raise PermissionDenied("Only the author can withdraw a critique.")
     with transaction.atomic():
-        locked = Critique.objects.select_for_update().get(pk=critique.pk)
+        locked = Critique.objects.select_for_update(no_key=True).get(pk=critique.pk)
         if not locked.is_withdrawable:
             raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be withdrawn.")
         from_status, to_status = locked.status, lifecycle.MOVES[Action.WITHDRAW].target
@@ -303,7 +316,7 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
         raise ValidationError({"expected_status": [f"Choose one of: {', '.join(Status.values)}."]})
     reason = clean_decision_reason(action, reason)
     with transaction.atomic():
-        locked = Critique.objects.select_for_update().get(pk=critique.pk)
+        locked = Critique.objects.select_for_update(no_key=True).get(pk=critique.pk)
         if locked.author_id == moderator.pk:
             raise PermissionDenied("You can't decide on your own critique; another moderator must.")
         if expected_status is not None and locked.status != expected_status:
@@ -320,13 +333,15 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
         event = _record(locked, moderator, action, from_status, to_status, reason, version=locked.version)
         if move.resolves_flags:
             Flag.objects.filter(critique=locked, resolved__isnull=True).update(resolved=event.created)
-        transaction.on_commit(lambda: send_decision_email(event.pk))
-        transaction.on_commit(lambda: log_decision(event, moderator))
+        # The audit line goes with the decision, in its transaction; the email waits for the commit and
+        # runs as a task, so nothing after the commit can fail the request (or skip the line).
+        log_decision(event, moderator)
+        transaction.on_commit(partial(tasks.send_decision_email.enqueue, event.pk), robust=True)
     return locked
 
 
 def log_decision(event, moderator):
-    """The structured log line of a committed decision."""
+    """The structured log line of a decision, written in its transaction: no decision without its line."""
     moderation_log.info(
         "moderation decision",
         extra={
@@ -351,43 +366,9 @@ def critique_flag(critique, *, user, reason):
     try:
         with transaction.atomic():
             # Read the status afresh: the page the reader flagged from may be stale.
-            current = Critique.objects.select_for_update().get(pk=critique.pk)
+            current = Critique.objects.select_for_update(no_key=True).get(pk=critique.pk)
             if not current.is_public:
                 raise ModerationConflict(current, "Only published critiques can be flagged.")
             return Flag.objects.create(critique=current, user=user, reason=reason)
     except IntegrityError:
         raise AlreadyFlagged("You have already flagged this critique.") from None
-
-
-DECISION_MESSAGES = {
-    Action.APPROVE: "was approved and is now published",
-    Action.REJECT: "was rejected",
-    Action.REQUEST_CHANGES: "needs changes before it can be published",
-    Action.HIDE: "was hidden from readers",
-    Action.REOPEN: "was reopened for review",
-    Action.DISMISS_FLAGS: "was reviewed after readers flagged it, and stays published",
-}
-
-
-def send_decision_email(event_id):
-    """Tell the author what a moderator decided, and why."""
-    event = ModerationEvent.objects.select_related("critique__author", "critique__document").get(pk=event_id)
-    critique = event.critique
-    author = critique.author
-    if not author.email:
-        return
-    url = settings.SITE_URL.rstrip("/") + reverse("annotations:critique", args=[critique.pk])
-    lines = [
-        f"Hello {author.get_username()},",
-        "",
-        f"Your critique of “{critique.exact[:80]}” in {critique.document.title} {DECISION_MESSAGES[event.action]}.",
-    ]
-    if event.reason:
-        lines += ["", "The moderator's reason:", event.reason]
-    lines += ["", f"See it here: {url}"]
-    send_mail(
-        subject=f"{settings.EMAIL_SUBJECT_PREFIX}Your critique {DECISION_MESSAGES[event.action].split(' and ')[0]}",
-        message="\n".join(lines),
-        from_email=None,
-        recipient_list=[author.email],
-    )

@@ -61,6 +61,18 @@ def shown_version(user, critique, latest=None):
     return critique.version if latest else critique.published_version
 
 
+def shown_modified(user, critique):
+    """When the wording ``user`` reads last changed: readers are not told of a pending edit."""
+    if sees_latest_wording(user, critique):
+        return critique.modified
+    return critique.published_version.created
+
+
+def readers_view(critique):
+    """What readers see of ``critique``: its published wording, or nothing (None)."""
+    return critique.published_version_id if critique.is_public else None
+
+
 def shown_status(user, critique):
     """Readers are told a public critique is approved, whatever change awaits review."""
     return critique.status if sees_latest_wording(user, critique) else Status.APPROVED
@@ -134,12 +146,21 @@ def etag_parts(user, critique, latest=None):
     """
     if latest is None:
         latest = sees_latest_wording(user, critique)
+    return _etag_fields(
+        latest, critique.pk, critique.status, critique.version_id, critique.published_version_id, critique.modified
+    )
+
+
+def collection_etag_parts(user, critiques):
+    """``etag_parts`` of each of ``critiques`` (already visible to ``user``), from one query."""
+    moderator = is_moderator(user)
+    rows = critiques.order_by("pk").values_list(
+        "pk", "author_id", "status", "version_id", "published_version_id", "modified"
+    )
+    return [_etag_fields(moderator or author_id == user.pk, pk, *fields) for pk, author_id, *fields in rows]
+
+
+def _etag_fields(latest, pk, status, version_id, published_version_id, modified):
     if latest:
-        return (
-            critique.pk,
-            critique.status,
-            critique.version_id,
-            critique.published_version_id,
-            critique.modified.isoformat(),
-        )
-    return (critique.pk, Status.APPROVED, critique.published_version_id)
+        return (pk, status, version_id, published_version_id, modified.isoformat())
+    return (pk, Status.APPROVED, published_version_id)

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from .former_slugs import document_named
 from .models import Document
 from .services import METADATA_FIELDS, document_create, document_update
 
@@ -35,7 +36,7 @@ def load_seed_collection(seed_dir=SEED_DIR, user=None):
     recorded = 0
     for entry in read_collection(seed_dir):
         with transaction.atomic():
-            document = Document.objects.select_related("current_revision").filter(slug=entry["slug"]).first()
+            document = document_named(Document.objects.select_related("current_revision"), entry["slug"])
             revisions = entry["revisions"]
             if document is None:
                 metadata = {field: entry.get(field, "") for field in METADATA_FIELDS}

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
+from .former_slugs import document_named
 from .html_text import reduce_html
 from .models import Document
 from .services import METADATA_FIELDS, RevisionConflict, clean_revision_text, document_create, document_update
@@ -104,7 +105,9 @@ def import_document_file(path, *, user=None, dry_run=False):
             # A crash of the server may lose the last instant's files; importing again brings them in.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        document = Document.objects.select_for_update().filter(slug=metadata["slug"]).first()
+        document = document_named(Document.objects.select_for_update(), metadata["slug"])
+        if document is not None:
+            metadata["slug"] = document.slug  # a file naming a former slug doesn't undo the rename
         if document is None:
             metadata = {field: metadata.get(field, "") for field in METADATA_FIELDS}
             document_create(text=text, summary=summary, user=user, **metadata)

@@ -10,6 +10,7 @@ revisions are written only through ``archive.services`` (``document_create``,
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -86,10 +87,42 @@ class Document(models.Model):
     def get_absolute_url(self):
         return reverse("document", args=[self.slug])  # named by the site's URLconf (config.urls)
 
+    def clean(self):
+        # A former slug's addresses lead to its document (archive.former_slugs): no other may take it.
+        holders = FormerSlug.objects.filter(slug=self.slug).exclude(document_id=self.pk)
+        holder = holders.values_list("document__title", flat=True).first()
+        if holder is not None:
+            raise ValidationError(
+                {
+                    "slug": ValidationError(
+                        f"{self.slug} is a former slug of “{holder}”: its old addresses lead "
+                        "there. Choose another slug.",
+                        code="former_slug",
+                    )
+                }
+            )
+
     @property
     def revision_count(self):
         # Revisions are numbered 1..n and never deleted, so the current number is the count.
         return self.current_revision.number if self.current_revision_id else 0
+
+
+class FormerSlug(models.Model):
+    """
+    A slug a document was once published under. Its addresses stay permanent:
+    they answer with a 301 to the document's current slug.
+    """
+
+    slug = models.SlugField(max_length=80, unique=True)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="former_slugs")
+    retired = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-retired"]
+
+    def __str__(self):
+        return f"{self.slug} → {self.document.slug}"
 
 
 class RevisionImmutable(Exception):
@@ -163,3 +196,26 @@ class ChangeCounter(models.Model):
 
     def __str__(self):
         return f"change {self.value}"
+
+
+class IdempotencyKey(models.Model):
+    """
+    A client's ``Idempotency-Key`` for one API write, stored in the write's
+    transaction with the answer it got, so a retry is given that answer again
+    instead of writing twice (``archive.idempotency``).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, the path and the body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField(null=True)
+    headers = models.JSONField(default=dict)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self):
+        return f"{self.key} ({self.status})"

@@ -47,6 +47,10 @@ SNIPPET_WORDS = 24
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
+# Offsets are 64-bit in SQLite and PostgreSQL: a larger one is a database error, not an empty page.
+MAX_OFFSET = 2**63 - 1
+
+
 class SearchPaginator(Paginator):
     """
     Pages of search results that count the matches in the page's own query
@@ -69,6 +73,8 @@ class SearchPaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
+        if bottom + self.per_page > MAX_OFFSET:
+            raise EmptyPage(self.error_messages["no_results"])  # past every row a database can hold
         rows = list(self.object_list.annotate(search_total=Window(Count("*")))[bottom : bottom + self.per_page])
         if not rows and number > 1:
             raise EmptyPage(self.error_messages["no_results"])

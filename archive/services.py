@@ -13,9 +13,10 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from .former_slugs import slug_changed
 from .models import Document, Revision
 from .signals import revision_recorded
-from .text import normalize_text, text_sha256
+from .text import invalid_text_reason, normalize_text, text_sha256
 
 MAX_TEXT_LENGTH = 5_000_000
 MAX_SUMMARY_LENGTH = Revision._meta.get_field("summary").max_length
@@ -55,8 +56,8 @@ def clean_revision_text(text):
     if not isinstance(text, str):
         raise ValidationError("The text must be a string.", code="invalid")
     text = normalize_text(text)
-    if "\x00" in text:
-        raise ValidationError("The text contains a null character.", code="null_character")
+    if reason := invalid_text_reason(text):
+        raise ValidationError(reason, code="unstorable_character")
     if not text.strip():
         raise ValidationError("The text is empty.", code="blank")
     if len(text) > MAX_TEXT_LENGTH:
@@ -70,6 +71,8 @@ def clean_summary(summary):
         raise ValidationError("An edit summary is required.", code="required")
     if len(summary) > MAX_SUMMARY_LENGTH:
         raise ValidationError(f"The edit summary is longer than {MAX_SUMMARY_LENGTH} characters.", code="too_long")
+    if reason := invalid_text_reason(summary):
+        raise ValidationError(reason, code="unstorable_character")
     return summary
 
 
@@ -188,6 +191,9 @@ def document_update(document, *, user=None, base_revision=None, text=None, summa
     normalised) records no revision and needs no ``summary``; a new revision
     needs one.
 
+    A new slug keeps the old one's addresses: it becomes a former slug, which
+    redirects (``archive.former_slugs``), in the same transaction.
+
     Readers' caches follow as for every write: saving the metadata sends
     ``post_save`` and a new revision ``revision_recorded``, each of which
     notes a public change (``archive.changes``) and reindexes the document.
@@ -204,10 +210,13 @@ def document_update(document, *, user=None, base_revision=None, text=None, summa
                 raise RevisionConflict(locked, base_revision, locked.revision_count)
             changed = tuple(field for field, value in metadata.items() if getattr(locked, field) != value)
             if changed:
+                former_slug = locked.slug
                 for field in changed:
                     setattr(locked, field, metadata[field])
                 locked.full_clean(exclude=["current_revision"])
                 locked.save(update_fields=[*changed, "updated"])
+                if "slug" in changed:
+                    slug_changed(locked, former_slug)
             revision = None
             if text is not None:
                 recording = True

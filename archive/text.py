@@ -6,6 +6,22 @@ indices), so nothing here ever re-encodes text.
 """
 
 import hashlib
+import re
+
+# Characters no stored text may hold: NUL (PostgreSQL refuses it) and lone
+# surrogates (not encodable as UTF-8; SQLite would store them and every page
+# showing the row would fail afterwards).
+UNSTORABLE_CHARACTER_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def invalid_text_reason(value):
+    """Why ``value`` cannot be stored as text, or ``None`` when it can."""
+    found = UNSTORABLE_CHARACTER_RE.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "Text may not contain a NUL character."
+    return f"Text may not contain a lone surrogate (U+{ord(found.group()):04X})."
 
 
 def normalize_text(text):

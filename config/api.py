@@ -8,28 +8,96 @@ exceptions say their own HTTP status with an ``http_status`` attribute (a
 conflict is 409), so no view needs to translate them.
 
 ``ErrorSerializer`` describes that shape in the OpenAPI schema:
-``extend_schema(responses={200: …, **error_responses(400, 404)})``.
+``extend_schema(responses={200: …, **error_responses(400, 404)})``;
+``error_response`` writes it outside DRF (unknown addresses, server errors,
+the site's edge).
+
+Text in a JSON body is valid or refused: invalid UTF-8, a NUL or a lone
+surrogate (a ``\ud800`` escape decodes to one) anywhere in it is a 400 naming
+the field's path, ``evidence[0].title``. Write serializers derive from
+``InputSerializer``: a field they don't declare is a 400 naming it, never
+silently dropped.
 """
+
+from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, pagination, parsers, serializers
 from rest_framework.response import Response
+from rest_framework.utils import json
+
+from archive.text import invalid_text_reason
 
 NON_FIELD = "non_field_errors"
+NOT_UTF8 = "Text must be UTF-8: this is not valid UTF-8."
+# What strict UTF-8 decoding can't read becomes U+DC80–U+DCFF under "surrogateescape".
+ESCAPED_BYTE_RANGE = range(0xDC80, 0xDD00)
+
+
+def is_api_request(request):
+    return request.path.startswith("/api/")
+
+
+def error_response(status, code, detail, fields=None):
+    """The error shape, outside DRF's views."""
+    body = {"status": status, "code": code, "detail": detail}
+    if fields is not None:
+        body["fields"] = fields
+    return JsonResponse(body, status=status)
+
+
+def invalid_text_fields(value, path="", escaped=False):
+    """``{path: [reason]}`` for every string (or key) in decoded JSON that can't be stored as text."""
+    found = {}
+    if isinstance(value, str):
+        reason = invalid_text_reason(value)
+        if reason and escaped and any(ord(char) in ESCAPED_BYTE_RANGE for char in value):
+            reason = NOT_UTF8
+        if reason:
+            found[path or NON_FIELD] = [reason]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if invalid_text_reason(key):
+                label = key.encode("unicode_escape").decode("ascii")
+                found.update(invalid_text_fields(key, f"{path}.{label}" if path else label, escaped))
+            else:
+                found.update(invalid_text_fields(item, f"{path}.{key}" if path else key, escaped))
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            found.update(invalid_text_fields(item, f"{path}[{number}]", escaped))
+    return found
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, refusing documents nested too deeply to decode instead of crashing."""
+    """
+    JSON in UTF-8 whose every string can be stored, or a ParseError or
+    ValidationError naming the bad field. Documents nested too deeply to
+    decode are refused instead of crashing. (A declared charset other than
+    UTF-8 never gets here: ``config.edge`` answers 415.)
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read()
         try:
-            return super().parse(stream, media_type, parser_context)
+            text, escaped = raw.decode("utf-8"), False
+        except UnicodeDecodeError:
+            # Decoded anyway, to tell which field holds the bytes that are not UTF-8.
+            text, escaped = raw.decode("utf-8", "surrogateescape"), True
+        try:
+            data = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
+        except ValueError as error:
+            if escaped:
+                raise exceptions.ParseError(f"JSON parse error - {NOT_UTF8}") from None
+            raise exceptions.ParseError(f"JSON parse error - {error}") from None
+        if bad := invalid_text_fields(data, escaped=escaped):
+            raise exceptions.ValidationError(bad)
+        return data
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -48,6 +116,31 @@ class CursorPagination(pagination.CursorPagination):
     ordering = ("created", "pk")
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class InputSerializer(serializers.Serializer):
+    """
+    A request body. Every field it does not declare (or declares read-only)
+    is an error naming it, reported with the body's other errors: a field the
+    caller thinks it set and the server dropped would change something else
+    than asked (``{"status": "approved"}`` in an edit would resubmit it).
+    """
+
+    def unknown_field_message(self, name):
+        return "Unknown field: this request does not take it."
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        errors = {name: [self.unknown_field_message(name)] for name in data if name not in writable}
+        try:
+            value = super().to_internal_value(data)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({**error.detail, **errors}) from None
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return value
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -87,6 +180,30 @@ ERROR_DESCRIPTIONS = {
 def error_responses(*statuses):
     """OpenAPI responses for the given error statuses, all in the one error shape."""
     return {status: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[status]) for status in statuses}
+
+
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def document_edge_errors(result, generator, request, public):
+    """
+    drf-spectacular postprocessing hook: ``config.edge`` may refuse any
+    request's query string (400) and any body's charset (415) before a view
+    runs, so every operation documents those answers.
+    """
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
+                continue
+            for status in [400, 415] if "requestBody" in operation else [400]:
+                operation.setdefault("responses", {}).setdefault(
+                    str(status),
+                    {
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                        "description": ERROR_DESCRIPTIONS[status],
+                    },
+                )
+    return result
 
 
 def _field_messages(detail):

@@ -4,23 +4,28 @@ token authentication.
 
 Clients authenticate with a session (browsers; writes need the CSRF token)
 or with a token from ``POST /api/auth/token/``, sent as
-``Authorization: Token <token>``.
+``Authorization: Token <token>``. Tokens, their storage and their revocation
+are ``config.accounts.tokens``'.
 """
 
 from allauth.account.utils import has_verified_email
-from django.contrib.auth import authenticate
-from django.http import JsonResponse
 from django.views import defaults
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.authtoken.models import Token
+from rest_framework import exceptions, serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from .api import JSONParser, error_responses
+from config.accounts.tokens import LockedOut, token_credentials_check, token_issue
+
+from .api import InputSerializer, JSONParser, error_response, error_responses, is_api_request
+
+# How long a client locked out of an account is told to wait: allauth's login_failed window.
+LOCKOUT_SECONDS = 300
 
 # What GET /api/ lists: key → URL name. Each app names its own endpoints.
 ROOT_ENDPOINTS = {
@@ -46,13 +51,28 @@ def api_root(request):
     return Response({key: reverse(name, request=request) for key, name in ROOT_ENDPOINTS.items()})
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The schema keeps calling token authentication ``tokenAuth``, whichever library checks the tokens."""
+
+    target_class = "knox.auth.TokenAuthentication"
+    name = "tokenAuth"
+    priority = 1
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
+
+
+class TokenSerializer(InputSerializer):
     username = serializers.CharField(write_only=True, max_length=150, help_text="Username or email address.")
     password = serializers.CharField(write_only=True, max_length=4096, trim_whitespace=False)
     token = serializers.CharField(read_only=True)
 
     def validate(self, attrs):
-        user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
+        try:
+            user = token_credentials_check(self.context["request"], attrs["username"], attrs["password"])
+        except LockedOut as error:
+            # The site's login lockout, per account: wrong passwords here and on the login form count together.
+            raise exceptions.Throttled(wait=LOCKOUT_SECONDS, detail=str(error)) from error
         if user is None:
             # One message for an unknown user and a wrong password: don't reveal who is registered.
             raise serializers.ValidationError(
@@ -69,8 +89,8 @@ class TokenSerializer(serializers.Serializer):
 
 class ObtainToken(APIView):
     """
-    Exchange a username and password for the user's API token (the same
-    token on every call). JSON only: a form can't be posted here cross-site,
+    Exchange a username and password for a new API token (each call issues
+    another; the database keeps only its digest). JSON only: a form can't be posted here cross-site,
     so no CSRF token is needed, and no session is consulted.
     """
 
@@ -88,8 +108,7 @@ class ObtainToken(APIView):
     def post(self, request):
         serializer = TokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        return Response({"token": token_issue(serializer.validated_data["user"])})
 
 
 obtain_token = ObtainToken.as_view()
@@ -97,6 +116,13 @@ obtain_token = ObtainToken.as_view()
 
 def page_not_found(request, exception):
     """Unknown addresses: the API's JSON error under /api/, the site's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"status": 404, "code": "not_found", "detail": "No endpoint at this address."}, status=404)
+    if is_api_request(request):
+        return error_response(404, "not_found", "No endpoint at this address.")
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """An unexpected failure: the API's JSON error under /api/, the site's page elsewhere."""
+    if is_api_request(request):
+        return error_response(500, "server_error", "The server failed to answer this request; try again later.")
+    return defaults.server_error(request)

@@ -9,6 +9,8 @@ is served from the server's cache under the same ETag when the page was
 rendered before, so the change counter decides both. Responses for logged-in
 users (or anything that sets a cookie or shows a message) are private.
 The ETag and the 304 come from ``archive.http``, like every other response's.
+The ETag names the full address, host included, and is made only after the
+host is validated, so a forged ``Host`` can neither fill nor read the cache.
 """
 
 import os
@@ -44,10 +46,13 @@ def is_shared_request(request):
 
 
 def shared_etag(request):
+    # The host and scheme are part of the page (its permalinks, canonical links, W3C IRIs):
+    # a page rendered for one host is never served to another. ``build_absolute_uri`` reads the
+    # host through ``get_host``, which refuses one not in ALLOWED_HOSTS before any cache is read.
     return strong_etag(
         RELEASE,
         current_change(),
-        request.get_full_path(),
+        request.build_absolute_uri(),
         request.META.get("HTTP_ACCEPT", ""),
         request.META.get("HTTP_PREFER", ""),
     )

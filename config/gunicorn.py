@@ -1,11 +1,16 @@
 """
-Gunicorn settings for ``make serve`` (``gunicorn -c config/gunicorn.py config.wsgi``).
+Gunicorn settings for ``make serve`` and ``make run`` (``gunicorn -c config/gunicorn.py config.wsgi``).
 
 Every value can be changed from the environment:
 
 - ``APPARATUS_BIND``: address to listen on, default ``127.0.0.1:8000`` (a
   reverse proxy in front terminates HTTPS and sets ``X-Forwarded-Proto``);
 - ``APPARATUS_WORKERS``: worker processes, default 2 × cores + 1, at most 12;
+- ``APPARATUS_THREADS``: threads per worker, default 1 (sync workers); more
+  than 1 runs gthread workers. ``make run`` serves from one process with 8
+  threads: SQLite takes one writer at a time whatever the number of
+  processes, and one process keeps the in-memory cache (rate-limit counts,
+  rendered pages) whole without Redis;
 - ``APPARATUS_TIMEOUT``: seconds before a silent worker is killed, default 30;
 - ``APPARATUS_MAX_REQUESTS``: recycle a worker after this many requests
   (with 10 % jitter), default 0 = never;
@@ -20,7 +25,8 @@ import os
 
 bind = os.environ.get("APPARATUS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("APPARATUS_WORKERS") or min(2 * multiprocessing.cpu_count() + 1, 12))
-worker_class = "sync"
+threads = int(os.environ.get("APPARATUS_THREADS") or 1)
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("APPARATUS_TIMEOUT", "30"))
 graceful_timeout = 30
 # Load the application once in the master: workers share its memory and its
@@ -32,6 +38,10 @@ forwarded_allow_ips = os.environ.get("APPARATUS_FORWARDED_ALLOW_IPS", "127.0.0.1
 # Requests larger than these are refused before Django sees them.
 limit_request_line = 8190
 limit_request_fields = 100
+
+# No control socket: it lives at one path per user, so a second server on the machine (a test, the
+# load test) would take it over; nothing here uses it.
+control_socket_disable = True
 
 accesslog = os.environ.get("APPARATUS_ACCESS_LOG", "-") or None
 errorlog = "-"

@@ -52,14 +52,18 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "archive",
     "annotations",
+    "config.accounts",
 ]
 
 MIDDLEWARE = [
@@ -71,9 +75,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Text that can't be stored (invalid UTF-8, NUL, lone surrogates) is refused here, naming the field.
+    "config.edge.InputTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "archive.former_slugs.FormerSlugRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,11 +107,24 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        # A connection the database dropped (a restart, a failover, an idle timeout) is replaced
+        # before the request uses it, instead of failing the request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A test database name that cannot collide with a real one.
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_DB_NAME", "test_apparatus")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default under concurrent writers: WAL lets readers go on while one writer
+    # writes; BEGIN IMMEDIATE takes the write lock when a transaction starts, so a writer waits
+    # its turn (up to ``timeout`` seconds) instead of failing with "database is locked" when a
+    # read transaction tries to become a write one.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": int(os.environ.get("APPARATUS_SQLITE_TIMEOUT", "20")),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -181,8 +201,8 @@ if os.environ.get("DJANGO_REDIS_URL"):
         }
     }
 
-# Accounts (django-allauth). The admin keeps Django's own backend; the site's
-# login goes through allauth's, which takes a username or an email address.
+# Accounts (django-allauth). Every login, the admin's too (config.urls), goes through allauth's
+# backend, which takes a username or an email address; Django's answers permission checks.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -200,8 +220,29 @@ ACCOUNT_USERNAME_MIN_LENGTH = 3
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Apparatus] "
 # Links in emails (verification, password reset) use the scheme the site is served on.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
-# ACCOUNT_RATE_LIMITS keeps allauth's defaults, among them login_failed:
-# 5 failed logins per login name in 5 minutes, 10 per minute per IP address.
+# ACCOUNT_RATE_LIMITS keeps allauth's defaults, among them login_failed: 5 failed logins per
+# account in 5 minutes, 10 per minute per IP address. The adapter counts them per account, whatever
+# identifier is typed, and checks usernames (NFKC, case, look-alikes, reserved names).
+ACCOUNT_ADAPTER = "config.accounts.adapter.AccountAdapter"
+# Two-factor authentication (allauth.mfa), optional, offered on the account pages: an authenticator
+# app (TOTP) with recovery codes. Once on, every login (the admin's too) asks for a code.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Apparatus"
+# One period either side of the current one: a phone whose clock is some seconds off still works.
+MFA_TOTP_TOLERANCE = 1
+
+# Side effects of committed writes (the decision emails, annotations.tasks) run as tasks (django-tasks):
+# stored in the database and run by a worker beside the web server (`manage.py db_worker`, which
+# `make run` starts), or APPARATUS_TASKS_BACKEND=immediate to run them in the request after the
+# commit, as `make dev` does.
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = os.environ.get("APPARATUS_TASKS_BACKEND") or "database"
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise ImproperlyConfigured(f"APPARATUS_TASKS_BACKEND must be one of: {', '.join(TASKS_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
 
 # Email: printed on the console in development, SMTP in production.
 # Tests replace the backend with Django's in-memory outbox.
@@ -228,13 +269,16 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
-        # One JSON line per moderation decision (annotations.services.log_decision).
+        # One JSON line per moderation decision, written with it (annotations.services.log_decision).
         "apparatus.moderation": {"handlers": ["json"], "level": "INFO", "propagate": False},
     },
 }
 
 # Absolute links in emails.
 SITE_URL = os.environ.get("APPARATUS_SITE_URL", "http://127.0.0.1:8000")
+# The key that signs archive dumps (annotations.export): export_archive, import_archive and
+# verify_archive refuse to run without it. Keep it apart from DJANGO_SECRET_KEY and from the dumps.
+ARCHIVE_KEY = os.environ.get("APPARATUS_ARCHIVE_KEY", "")
 EMAIL_SUBJECT_PREFIX = "[Apparatus] "
 
 # Critiques and flags a user may file, per user (django-ratelimit, counted in the cache).
@@ -253,7 +297,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous write a 401
     # (with session authentication first, DRF would have to answer 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -275,6 +319,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# API tokens (django-rest-knox): stored as SHA-512 digests, sent as "Authorization: Token <token>",
+# valid until revoked (a password change, deactivation, or the account's 11th token: config.accounts.tokens).
+REST_KNOX = {"TOKEN_TTL": None, "AUTH_HEADER_PREFIX": "Token"}
 # Reverse proxies in front of gunicorn that append to X-Forwarded-For. Per-address limits (allauth's
 # and the API's) take the client's address that many hops from the right; with 0 they ignore the
 # header, which a client could otherwise forge to get a fresh allowance on every request.
@@ -293,6 +340,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # One name for the critique statuses wherever a field takes them.
     "ENUM_NAME_OVERRIDES": {"CritiqueStatusEnum": "annotations.models.Status"},
+    # The edge (config.edge) may answer 400 or 415 for any operation.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api.document_edge_errors"],
 }
 # Larger request bodies are refused with 413 (config.api.exception_handler).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("APPARATUS_MAX_REQUEST_BYTES", str(8 * 1024 * 1024)))

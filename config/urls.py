@@ -8,11 +8,15 @@ as ``document`` and ``revision``, which is what the archive's permalinks
 (``Document.get_absolute_url``, ``Revision.get_absolute_url``) reverse.
 """
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from annotations.reading.views import reading_current, reading_revision
 from config.health import healthz
+
+# The admin's login is the site's (allauth): its rate limits, lockout and two-factor step apply there too.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -26,3 +30,4 @@ urlpatterns = [
 ]
 
 handler404 = "config.api_views.page_not_found"
+handler500 = "config.api_views.server_error"

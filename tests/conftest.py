@@ -66,6 +66,9 @@ def pytest_configure(config):
 
     # Real password hashing makes every login in the suite slow; its strength is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks (the decision emails) run in the test's own thread once its transaction commits, so
+    # mail.outbox holds them; tests/ops/test_tasks.py runs the database backend and its worker.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture(autouse=True)
@@ -238,13 +241,13 @@ def api_client():
 @pytest.fixture
 def token_client(db):
     """``token_client(user)``: a client that sends ``user``'s API token."""
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
+
+    from config.accounts.tokens import token_issue
 
     def make(user):
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user)}")
         return client
 
     return make

@@ -11,8 +11,9 @@ from rest_framework.exceptions import ValidationError
 
 from annotations.lifecycle import DECISIONS, Action, Status
 from annotations.models import Category
-from annotations.visibility import sees_latest_wording, shown_status, shown_version
+from annotations.visibility import sees_latest_wording, shown_modified, shown_status, shown_version
 from archive.models import Revision
+from config.api import InputSerializer
 
 CATEGORY_CHOICES_MESSAGE = f"Choose one of: {', '.join(Category.values)}."
 ANCHOR_FIELDS = ("document", "revision", "selector")
@@ -93,7 +94,9 @@ class CritiqueSerializer(serializers.Serializer):
     )
     author = serializers.CharField(source="author.username")
     created = serializers.DateTimeField()
-    modified = serializers.DateTimeField()
+    modified = serializers.DateTimeField(
+        source="shown_modified", help_text="When the wording shown last changed (readers: the published one)."
+    )
     has_pending_change = serializers.BooleanField(
         required=False,
         help_text="A change to the published wording awaits review (author and moderators).",
@@ -107,6 +110,7 @@ class CritiqueSerializer(serializers.Serializer):
         full = sees_latest_wording(user, critique)
         critique.shown = shown_version(user, critique)
         critique.shown_status = shown_status(user, critique)
+        critique.shown_modified = shown_modified(user, critique)
         data = super().to_representation(critique)
         if not full:
             del data["has_pending_change"]
@@ -134,7 +138,7 @@ class CritiqueSerializer(serializers.Serializer):
         return self.context["request"].build_absolute_uri(critique.get_absolute_url())
 
 
-class CritiqueCreateSerializer(serializers.Serializer):
+class CritiqueCreateSerializer(InputSerializer):
     document = serializers.CharField(max_length=80, help_text="The document's slug.")
     revision = serializers.IntegerField(min_value=1, help_text="The number of the revision quoted.")
     category = serializers.ChoiceField(
@@ -159,7 +163,7 @@ class CritiqueCreateSerializer(serializers.Serializer):
         return data
 
 
-class CritiqueEditSerializer(serializers.Serializer):
+class CritiqueEditSerializer(InputSerializer):
     """What an author may change: the wording. Fields left out keep their latest values."""
 
     category = serializers.ChoiceField(
@@ -170,18 +174,13 @@ class CritiqueEditSerializer(serializers.Serializer):
     body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     evidence = EvidenceField(required=False)
 
-    def validate(self, data):
-        fixed = {
-            name: ["A critique stays anchored where it was written; this can't change."]
-            for name in ANCHOR_FIELDS
-            if name in self.initial_data
-        }
-        if fixed:
-            raise ValidationError(fixed)
-        return data
+    def unknown_field_message(self, name):
+        if name in ANCHOR_FIELDS:
+            return "A critique stays anchored where it was written; this can't change."
+        return super().unknown_field_message(name)
 
 
-class DecisionSerializer(serializers.Serializer):
+class DecisionSerializer(InputSerializer):
     action = serializers.ChoiceField(
         choices=[(action.value, action.label) for action in DECISIONS],
         error_messages={"invalid_choice": f"Choose one of: {', '.join(DECISIONS)}."},
@@ -201,7 +200,7 @@ class DecisionSerializer(serializers.Serializer):
     )
 
 
-class FlagCreateSerializer(serializers.Serializer):
+class FlagCreateSerializer(InputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -37,6 +37,7 @@ from annotations.visibility import is_moderator, visible_critiques, visible_hist
 from annotations.w3c import protocol as w3c_protocol
 from annotations.w3c import representation as w3c
 from archive.api import views as archive_api
+from archive.idempotency import idempotent
 from config.api import CursorPagination, ErrorSerializer, error_responses
 
 
@@ -114,6 +115,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         request=CritiqueCreateSerializer,
         responses={201: CritiqueSerializer, **error_responses(400, *WRITE_ERRORS)},
     )
+    @idempotent
     def create(self, request):
         form = CritiqueCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -188,6 +190,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         request=DecisionSerializer,
         responses={200: CritiqueSerializer, **error_responses(400, 404, 409, *WRITE_ERRORS)},
     )
+    @idempotent
     def decision(self, request, pk):
         critique = self.get_object()
         if not is_moderator(request.user):  # before reading the input, as for edits
@@ -203,6 +206,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         request=FlagCreateSerializer,
         responses={201: FlagSerializer, **error_responses(400, 404, 409, *WRITE_ERRORS)},
     )
+    @idempotent
     def flags(self, request, pk):
         critique = self.get_object()
         form = FlagCreateSerializer(data=request.data)

@@ -5,17 +5,20 @@ The moderators' review queue and the one endpoint that records their decisions.
 time from a keyset cursor (``?after=`` / ``?before=`` a ``created,pk``), each with its
 passage in context, its wording, evidence, open flags and the author's record,
 in a fixed number of SQL queries. ``decide`` parses a POST (one critique or a
-bulk selection), calls ``critique_decide`` once per critique and redirects
-back to the queue with a message: a decision that lost a race is reported as
+bulk selection), calls ``critique_decide`` once per critique (each in its
+own transaction: one that fails leaves the others decided) and redirects
+back to the queue with each critique's outcome: a decision that lost a race is reported as
 "already decided" rather than answered with a 409, so the moderator lands on
 the fresh queue (Post/Redirect/Get).
 """
 
+import logging
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,6 +46,8 @@ from annotations.moderation.queue import (
 )
 from annotations.visibility import is_moderator
 from archive.models import Document
+
+logger = logging.getLogger(__name__)
 
 
 def _moderators_only(view):
@@ -186,6 +191,10 @@ def decide(request):
             refused.append(pk)
         except ValidationError as error:
             errors.append(f"Critique {pk}: {_error_text(error)}")
+        except DatabaseError:
+            # Each critique is decided in its own transaction: this one is rolled back, the others stand.
+            logger.exception("decision on critique %s failed", pk)
+            errors.append(f"Critique {pk} could not be decided just now; nothing was changed. Try it again.")
         else:
             decided.append(pk)
 
@@ -194,7 +203,7 @@ def decide(request):
         if len(decided) == 1:
             messages.success(request, f"Critique {decided[0]}: {label}.")
         else:
-            messages.success(request, f"{len(decided)} critiques {label}.")
+            messages.success(request, f"{len(decided)} critiques {label}: {', '.join(map(str, decided))}.")
     for text in already:
         messages.warning(request, f"{text} Another moderator got there first; nothing was changed.")
     if refused:

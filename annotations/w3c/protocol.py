@@ -28,6 +28,7 @@ from annotations.w3c.representation import (
     annotation_headers,
     annotation_representation,
 )
+from archive.former_slugs import is_former_slug_of
 from archive.http import conditional_response, if_match_missing
 from archive.models import Revision
 
@@ -137,7 +138,11 @@ def _revision_of(request, document, source):
         match = resolve(parts.path)
     except Resolver404:
         match = None
-    if not match or match.url_name not in {"revision", "document"} or match.kwargs["slug"] != document.slug:
+    if (
+        not match
+        or match.url_name not in {"revision", "document"}
+        or (match.kwargs["slug"] != document.slug and not is_former_slug_of(document, match.kwargs["slug"]))
+    ):
         raise ValueError(
             f"The source must be a revision of this document: {reverse('revision', args=[document.slug, 1])} and on."
         )

@@ -10,7 +10,6 @@ critiques API (``annotations.api.views``), which uses
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -21,7 +20,7 @@ from rest_framework.views import APIView
 
 from annotations import services
 from annotations.models import Critique
-from annotations.visibility import visible_critiques
+from annotations.visibility import collection_etag_parts, visible_critiques
 from annotations.w3c.protocol import _fetch, _query_number, conditional_get, parse_annotation, parse_prefer, w3c_errors
 from annotations.w3c.representation import (
     CONTAINER_HEADERS,
@@ -39,6 +38,7 @@ from annotations.w3c.representation import (
     container_iri,
 )
 from archive.http import strong_etag
+from archive.idempotency import idempotent
 from archive.models import Document
 from config.api import JSONParser, error_responses
 
@@ -104,16 +104,13 @@ class AnnotationContainerView(APIView):
             minimal, applied = False, ""
             iris = _query_number(request, "iris", maximum=1) == 1
         visible = visible_critiques(request.user, Critique.objects.filter(document=document))
-        # Cheap: one aggregate. Every write moves an annotation's ``modified``; the count catches removals.
-        stats = visible.aggregate(total=Count("pk"), latest=Max("modified"))
-        total, last = stats["total"], max(0, (stats["total"] - 1) // PAGE_SIZE)
+        # One query: what the requester can see of each critique, and nothing more (a reader's tag
+        # must not move when a pending edit is proposed or refused).
+        seen = collection_etag_parts(request.user, visible)
+        total, last = len(seen), max(0, (len(seen) - 1) // PAGE_SIZE)
         if page is not None and page > last:
             raise exceptions.NotFound(f"There is no page {page}: pages run from 0 to {last}.")
-        headers = {
-            "ETag": strong_etag(
-                document.pk, document.updated, total, stats["latest"], request.user.pk, page, minimal, iris
-            )
-        }
+        headers = {"ETag": strong_etag(document.pk, document.updated, seen, request.user.pk, page, minimal, iris)}
         if applied:
             headers["Preference-Applied"] = applied
         if (not_modified := conditional_get(request, headers)) is not None:
@@ -141,6 +138,7 @@ class AnnotationContainerView(APIView):
             **error_responses(400, 401, 404, 406, 413, 415, 429),
         },
     )
+    @idempotent
     def post(self, request, slug):
         document = get_object_or_404(Document, slug=slug)
         content, target = parse_annotation(request, document)

@@ -11,6 +11,7 @@ from rest_framework.reverse import reverse
 from archive.diffing import diff_texts
 from archive.models import Document, Revision
 from archive.services import MAX_SUMMARY_LENGTH, clean_revision_text
+from config.api import InputSerializer
 
 # Revision numbers are 32-bit in the database: a larger one can't exist.
 MAX_REVISION_NUMBER = 2**31 - 1
@@ -133,7 +134,7 @@ class RevisionRecordedSerializer(RevisionDetailSerializer):
         fields = ["recorded"] + RevisionDetailSerializer.Meta.fields
 
 
-class RevisionCreateSerializer(serializers.Serializer):
+class RevisionCreateSerializer(InputSerializer):
     # The service's text rules run here too, so their errors name the field.
     text = serializers.CharField(trim_whitespace=False, help_text="The full new text; line ends become \\n.")
     summary = serializers.CharField(max_length=MAX_SUMMARY_LENGTH, help_text="What changed and why.")

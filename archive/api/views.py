@@ -48,6 +48,7 @@ from archive.api.serializers import (
     RevisionSerializer,
     diff_as_data,
 )
+from archive.idempotency import idempotent
 from archive.models import Document
 from archive.search import SearchPaginator, document_snippets
 from archive.services import document_update
@@ -154,6 +155,7 @@ class RevisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_serializer_class(self):
         return RevisionDetailSerializer if self.action == "retrieve" else RevisionSerializer
 
+    @idempotent
     def create(self, request, slug):
         document = self.document  # an unknown document is a 404 whatever the body
         data = RevisionCreateSerializer(data=request.data)

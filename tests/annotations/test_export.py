@@ -1,13 +1,17 @@
 """
-``export_archive`` and ``import_archive``: a dump restored into an empty
-database and dumped again is the same dump, byte for byte after its header
-(hence the same checksum); passwords never leave; a damaged dump, or a
-database that isn't empty, is refused with nothing written.
+``export_archive``, ``verify_archive`` and ``import_archive``: a dump restored
+into an empty database and dumped again is the same dump, byte for byte
+between its header and its end line; every account and the change counter
+come back, staff and superuser flags never; passwords never leave; a damaged
+dump, or a database that isn't empty, is refused with nothing written. The
+tampered dumps are in tests/security/test_archive_dumps.py.
 """
 
-import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,12 +20,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from annotations import services
-from annotations.export import DumpError, export_archive, import_archive
+from annotations.export import DumpError, export_archive, import_archive, verify_archive
 from annotations.models import Anchor, AnchorState, Critique, Status
 from annotations.search import critiques_index, search_critiques
-from archive.models import Document, Revision
+from archive.changes import current_change, note_public_change
+from archive.models import Document, FormerSlug, Revision
 from archive.search import documents_index
-from archive.services import revision_create
+from archive.services import document_update, revision_create
 from tests.factories import (
     PASSWORD,
     SAMPLE_TEXT,
@@ -38,6 +43,12 @@ from tests.factories import (
 
 # Real transactions: the import commits (or rolls back) as it would in production.
 pytestmark = pytest.mark.django_db(transaction=True)
+KEY = "archive-key-for-the-tests-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def archive_key(settings):
+    settings.ARCHIVE_KEY = KEY
 
 
 @pytest.fixture
@@ -45,7 +56,10 @@ def archive(seed_collection):
     """Seed documents and a small document whose critiques are in every state, across three revisions."""
     ada, bela, mona = make_scholar("ada"), make_scholar("bela"), make_moderator("mona")
     archivist = make_archivist("archie")
-    make_user("idle")  # names nothing: not in the dump
+    make_user("idle")  # names nothing, and is kept all the same
+    root = make_user("root")
+    root.is_staff = root.is_superuser = True
+    root.save()
     document = make_document(text=SAMPLE_TEXT + "\nEmoji 😽 and a “quote”.\n")
     first = document.current_revision
     approved = approve(submit_critique(ada, first, "Karl Marx wrote"), mona)
@@ -98,8 +112,20 @@ def dump(**options):
 
 
 def body(text):
-    """A dump without its header, the one line that says when it was made."""
-    return text.split("\n", 1)[1]
+    """A dump without its header (when it was made, the change counter) and its end line (their signature)."""
+    return "".join(text.splitlines(keepends=True)[1:-1])
+
+
+def as_restored(text):
+    """What a restore gives back of a dump's body: the same, but no account with staff or superuser flags."""
+    lines = []
+    for line in body(text).splitlines(keepends=True):
+        record = json.loads(line)
+        if record["type"] == "user" and (record["is_staff"] or record["is_superuser"]):
+            record.update(is_staff=False, is_superuser=False)
+            line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+        lines.append(line)
+    return "".join(lines)
 
 
 def records(text, kind):
@@ -121,8 +147,7 @@ def test_a_restored_dump_dumps_again_identically(archive, client):
     import_archive(io.StringIO(first))
     second = dump()
 
-    assert body(second) == body(first)
-    assert hashlib.sha256(body(second).encode()).hexdigest() == hashlib.sha256(body(first).encode()).hexdigest()
+    assert body(second) == as_restored(first)
 
     # The restored archive works: pages, search, the API, and new writes (ids continue after the restored ones).
     assert "Marx" in client.get(f"/documents/{archive.slug}/").content.decode()
@@ -149,7 +174,7 @@ def test_accounts_come_back_without_passwords_and_with_their_groups(archive):
     import_archive(io.StringIO(text))
 
     users = get_user_model().objects.all()
-    assert sorted(users.values_list("username", flat=True)) == ["ada", "archie", "bela", "mona"]
+    assert sorted(users.values_list("username", flat=True)) == ["ada", "archie", "bela", "idle", "mona", "root"]
     assert all(not user.has_usable_password() for user in users)
     assert list(users.get(username="mona").groups.values_list("name", flat=True)) == ["Moderators"]
     assert not users.get(username="ada").check_password(PASSWORD)
@@ -172,7 +197,7 @@ def test_the_command_writes_a_file_and_reads_it_back(archive, tmp_path):
     assert json.loads(first.splitlines()[0])["format"] == "apparatus-archive"
     empty_database()
     call_command("import_archive", str(path), stderr=io.StringIO())
-    assert body(dump()) == body(first)
+    assert body(dump()) == as_restored(first)
 
 
 def test_importing_into_a_database_that_is_not_empty_is_refused(archive):
@@ -186,50 +211,125 @@ def damaged(text, change):
     return "".join(change(lines))
 
 
-def retitle(lines):
-    return [line.replace('"title": "Commune"', '"title": "Kommune"') for line in lines]
-
-
-def replace_in_revision(lines):
-    for index, line in enumerate(lines):
-        record = json.loads(line)
-        if record["type"] == "revision":
-            record["text"] = record["text"].replace("Commune", "Kommune")
-            lines[index] = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
-            return lines
-
-
-def rehashed(change):
-    """``change``, then the end line's checksum recomputed, as a careful forger would."""
-
-    def apply(lines):
-        lines = change(lines)
-        end = json.loads(lines[-1])
-        end["sha256"] = hashlib.sha256("".join(lines[1:-1]).encode()).hexdigest()
-        return lines[:-1] + [json.dumps(end, sort_keys=True) + "\n"]
-
-    return apply
-
-
 @pytest.mark.parametrize(
     "change, message",
     [
-        (rehashed(replace_in_revision), "does not match its SHA-256"),
-        (retitle, "checksum or counts do not match"),
         (lambda lines: lines[:-1], "without its end line"),
-        (lambda lines: lines[:-2] + lines[-1:], "checksum or counts do not match"),
-        (lambda lines: [lines[0].replace('"version": 1', '"version": 2')] + lines[1:], "version 2"),
+        (lambda lines: lines[:-1] + [lines[-1].rstrip("\n")], "cut off"),
+        (lambda lines: lines[:-2] + lines[-1:], "signature does not match"),
+        (lambda lines: [lines[0].replace('"version": 2', '"version": 3')] + lines[1:], "version 3"),
+        (lambda lines: [lines[0].replace('"version": 2', '"version": 1')] + lines[1:], "version 1 is not signed"),
         (lambda lines: ["not json\n"] + lines[1:], "not JSON"),
+        (lambda lines: lines + ["{}\n"], "nothing may follow"),
+        (lambda lines: [], "empty"),
     ],
-    ids=["revision-text", "any-line", "truncated", "record-missing", "version", "not-a-dump"],
+    ids=["truncated", "cut-off", "record-missing", "version", "unsigned-version", "not-a-dump", "trailing", "empty"],
 )
 def test_a_damaged_dump_is_refused_and_nothing_is_written(archive, change, message):
     text = damaged(dump(), change)
     empty_database()
     with pytest.raises(DumpError, match=message):
+        verify_archive(io.StringIO(text))
+    with pytest.raises(DumpError, match=message):
         import_archive(io.StringIO(text))
     assert not Document.objects.exists() and not Revision.objects.exists()
     assert not Critique.objects.exists() and not get_user_model().objects.exists()
+
+
+def test_without_a_key_nothing_is_exported_or_imported(archive, settings, tmp_path):
+    text = dump()
+    settings.ARCHIVE_KEY = ""
+    path = tmp_path / "archive.jsonl"
+    with pytest.raises(CommandError, match="Set APPARATUS_ARCHIVE_KEY"):
+        call_command("export_archive", "--output", str(path), stderr=io.StringIO())
+    assert not path.exists() and not (tmp_path / "archive.jsonl.partial").exists()
+    settings.ARCHIVE_KEY = "too short"
+    with pytest.raises(CommandError, match="32 characters or more"):
+        call_command("verify_archive", "-", stdin=io.StringIO(text))
+    empty_database()
+    with pytest.raises(CommandError, match="Set APPARATUS_ARCHIVE_KEY"):
+        call_command("import_archive", "-", stdin=io.StringIO(text))
+    assert not get_user_model().objects.exists()
+
+
+def test_a_dump_signed_with_another_key_is_refused_as_such(archive, settings):
+    text = dump()
+    settings.ARCHIVE_KEY = KEY.upper()
+    with pytest.raises(CommandError, match="signed with another key"):
+        call_command("verify_archive", "-", stdin=io.StringIO(text))
+
+
+def test_verify_archive_checks_a_dump_without_importing_it(archive, tmp_path):
+    path = tmp_path / "archive.jsonl"
+    call_command("export_archive", "--output", str(path), stderr=io.StringIO())
+    out = io.StringIO()
+    users_before = get_user_model().objects.count()
+    call_command("verify_archive", str(path), stdout=out)
+    assert "It verifies" in out.getvalue() and "6 documents" in out.getvalue()
+    assert get_user_model().objects.count() == users_before  # nothing imported (the database isn't even empty)
+
+    path.write_text(path.read_text(encoding="utf-8").replace("Communards", "Kommunards", 1), encoding="utf-8")
+    with pytest.raises(CommandError, match="does not verify. The dump's signature does not match"):
+        call_command("verify_archive", str(path))
+
+
+def test_the_verify_command_exits_non_zero_on_a_bad_dump(archive, tmp_path, settings):
+    good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
+    good.write_text(dump(), encoding="utf-8")
+    bad.write_text(good.read_text(encoding="utf-8").replace("Communards", "Kommunards", 1), encoding="utf-8")
+    environment = {**os.environ, "APPARATUS_ARCHIVE_KEY": KEY}
+
+    def verify(path):
+        command = [sys.executable, "manage.py", "verify_archive", str(path)]
+        return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=settings.BASE_DIR)
+
+    assert verify(good).returncode == 0
+    result = verify(bad)
+    assert result.returncode == 1
+    assert "signature does not match" in result.stderr
+
+
+def test_every_account_comes_back_and_flags_are_reported_not_restored(archive):
+    text = dump()
+    assert {user["username"] for user in records(text, "user")} >= {"idle", "root"}
+    empty_database()
+    err = io.StringIO()
+    call_command("import_archive", "-", stdin=io.StringIO(text), stderr=err)
+
+    users = get_user_model().objects.all()
+    assert users.filter(username="idle").exists()
+    assert not users.filter(is_staff=True).exists() and not users.filter(is_superuser=True).exists()
+    assert "Not restored: the staff or superuser flags of archie (staff), root (superuser and staff)." in (
+        err.getvalue()
+    )
+
+
+def test_the_change_counter_goes_on_from_the_dump(archive):
+    for _ in range(5):
+        note_public_change()
+    exported = current_change()
+    text = dump()
+    assert json.loads(text.splitlines()[0])["changes"] == exported
+    empty_database()
+    assert current_change() == 0
+    import_archive(io.StringIO(text))
+    assert current_change() == exported + 1  # the restore is one more change
+
+
+def test_former_slugs_travel_with_their_document(archive, client):
+    original = archive.slug
+    document_update(archive, slug="renamed-once")
+    document_update(archive, slug="renamed-twice")
+    text = dump()
+    empty_database()
+    import_archive(io.StringIO(text))
+    assert sorted(FormerSlug.objects.values_list("slug", "document__slug")) == [
+        (original, "renamed-twice"),
+        ("renamed-once", "renamed-twice"),
+    ]
+    response = client.get(f"/documents/{original}/revisions/1/")
+    assert response.status_code == 301 and response["Location"] == "/documents/renamed-twice/revisions/1/"
+    assert body(dump()) == as_restored(text)
 
 
 def test_statuses_versions_and_events_survive(archive):

@@ -7,6 +7,7 @@ import pytest
 
 from archive.collection import SEED_DIR, load_seed_collection, read_collection
 from archive.models import Document, Revision
+from archive.services import document_update
 
 # The SHA-256 of each seed file exactly as it was received (the shared seed folder's
 # files, named by ``source_file``): the captures in fixtures/seed must never drift from them.
@@ -49,6 +50,13 @@ def test_loading_twice_changes_nothing(seed_collection):
     assert load_seed_collection() == 0
     assert list(Revision.objects.values_list("pk", "sha256")) == before
     assert Document.objects.count() == 5
+
+
+def test_loading_again_after_a_slug_change_finds_the_renamed_document(seed_collection):
+    document_update(seed_collection["paris-commune-of-1871"], slug="the-paris-commune")
+    assert load_seed_collection() == 0
+    assert Document.objects.count() == 5
+    assert not Document.objects.filter(slug="paris-commune-of-1871").exists()
 
 
 def test_revision_one_is_the_capture_byte_for_byte(seed_collection):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from archive.html_text import reduce_html
 from archive.management.commands import import_documents as import_command
 from archive.models import Document, Revision
+from archive.services import document_update
 from archive.signals import revision_recorded
 from tests.factories import make_user, seed_slugs
 
@@ -444,3 +445,17 @@ def test_reducer_title_prefers_title_element_then_first_h1_outside_furniture():
 
 def test_reducer_survives_unclosed_furniture_inside_furniture():
     assert reduce_html("<nav><button>x</nav><p>Kept</p>").text == "Kept\n"
+
+
+def test_a_file_naming_a_former_slug_revises_the_renamed_document(tmp_path):
+    write(tmp_path, "a.txt", "First version.\n")
+    write(tmp_path, "a.toml", 'title = "A"\nkind = "essay"\n')
+    run_import(tmp_path)
+    document_update(imported().get(), slug="a-renamed")
+    write(tmp_path, "a.txt", "Second version.\n")
+
+    stdout, _, error = run_import(tmp_path)
+
+    assert error is None and summary_line(revised=1) in stdout
+    document = imported().get()  # found under its former slug: not made again, and not renamed back
+    assert document.slug == "a-renamed" and document.current_revision.text == "Second version.\n"

@@ -83,7 +83,9 @@ def test_revert_records_a_new_revision_equal_to_the_old_one(document):
     [
         ("", "Empty", "empty"),
         ("  \n\n ", "Blank", "empty"),
-        ("Null\x00byte", "Null", "null character"),
+        ("Null\x00byte", "Null", "NUL character"),
+        ("Lone \ud800 surrogate", "Surrogate", "lone surrogate (U+D800)"),
+        ("Fine text", "Null\x00summary", "NUL character"),
         ("Fine text", "", "edit summary is required"),
         ("Fine text", "x" * 501, "longer than 500"),
     ],

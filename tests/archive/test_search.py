@@ -145,3 +145,12 @@ def test_search_api_counts_its_matches_with_the_page(client, db):
     assert last["count"] == 5 and [d["slug"] for d in last["results"]] == ["doc-4"] and last["next"] is None
     assert client.get("/api/documents/", {"q": "omnibuses", "page": 4, "page_size": 2}).status_code == 404
     assert client.get("/api/documents/", {"q": "absent", "page": 1}).json()["count"] == 0
+
+
+@pytest.mark.parametrize("page", [2**40, 10**21])
+def test_a_search_page_past_any_offset_a_database_holds_is_404(client, seed_collection, page):
+    # Such an offset overflowed the database's 64-bit integers: a 500 on SQLite.
+    response = client.get("/api/documents/", {"q": "commune", "page": page})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -115,10 +115,10 @@ def prepare(env):
     from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connections
-    from rest_framework.authtoken.models import Token
 
     from annotations.models import Critique
     from archive.models import Document
+    from config.accounts.tokens import token_issue
 
     quiet = {"stdout": io.StringIO(), "verbosity": 0}
     logging.getLogger("apparatus.moderation").disabled = True  # the demo's decisions: not the server's log
@@ -134,7 +134,7 @@ def prepare(env):
         user = User.objects.create(username=name)
         if moderator:
             user.groups.add(moderators)
-        return Token.objects.create(user=user).key
+        return token_issue(user)
 
     plan = {
         "scholars": [token(f"load-scholar-{n:02}") for n in range(SCHOLARS)],

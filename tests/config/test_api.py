@@ -11,7 +11,8 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import override_settings
 from drf_spectacular.validation import validate_schema
-from rest_framework.authtoken.models import Token
+from knox.crypto import hash_token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -63,7 +64,9 @@ def test_token_round_trip(api_client, archivist):
 
     assert response.status_code == 200
     token = response.json()["token"]
-    assert token == Token.objects.get(user=archivist).key
+    # Stored as its digest only: the database holds nothing that could be sent as the token.
+    stored = AuthToken.objects.get(user=archivist)
+    assert stored.digest == hash_token(token) and token not in {stored.digest, stored.token_key}
     # The token authenticates: an archivist-only write gets past authentication and permissions.
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -71,27 +74,32 @@ def test_token_round_trip(api_client, archivist):
     assert api_client.post("/api/documents/nowhere/revisions/", {}, format="json").status_code == 401
 
 
-def test_token_is_the_same_on_repeat_calls(api_client, author):
+def test_each_call_issues_a_new_token_and_both_work(api_client, author):
     credentials = {"username": author.username, "password": PASSWORD}
 
     first = api_client.post(TOKEN_URL, credentials, format="json").json()["token"]
     second = api_client.post(TOKEN_URL, credentials, format="json").json()["token"]
 
-    assert first == second
-    assert Token.objects.filter(user=author).count() == 1
+    assert first != second
+    assert AuthToken.objects.filter(user=author).count() == 2
+    for token in (first, second):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        assert client.get("/api/annotations/?mine=true").status_code == 200
+        assert client.post("/api/annotations/", {}, format="json").status_code == 400  # past authentication
 
 
 def test_token_login_by_email_address(api_client, author):
     response = request_token(api_client, author.email)
 
-    assert response.json()["token"] == Token.objects.get(user=author).key
+    assert AuthToken.objects.get(user=author).digest == hash_token(response.json()["token"])
 
 
 def test_wrong_password_is_400_naming_password(api_client, author):
     response = request_token(api_client, author.username, "wrong")
 
     assert_error(response, 400, "password")
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_unknown_user_gets_the_same_answer_as_a_wrong_password(api_client, author):
@@ -119,7 +127,7 @@ def test_no_token_before_the_email_address_is_verified(api_client, author):
     response = request_token(api_client, author.username)
 
     assert_error(response, 400, "username")
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 @pytest.mark.parametrize("format", ["multipart", "urlencoded"])
@@ -131,7 +139,7 @@ def test_token_endpoint_is_json_only(api_client, author, format):
         response = api_client.post(TOKEN_URL, urlencode(credentials), content_type="application/x-www-form-urlencoded")
 
     assert_error(response, 415)
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_token_endpoint_ignores_the_session(author):
@@ -227,7 +235,7 @@ def test_body_over_the_limit_is_413(api_client, author):
     body = json.dumps({"username": author.username, "password": "x" * 1000})
 
     assert_error(api_client.post(TOKEN_URL, body, content_type="application/json"), 413)
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)

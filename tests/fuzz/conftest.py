@@ -34,10 +34,13 @@ UNLIMITED = "1000000/min"
 class FuzzStats:
     def __init__(self):
         self.statuses = Counter()
+        self.unstorable = Counter()  # the requests carrying text that can't be stored, by status
         self.server_errors = []
 
-    def record(self, case, status):
+    def record(self, case, status, unstorable=False):
         self.statuses[f"{status // 100}xx"] += 1
+        if unstorable:
+            self.unstorable[str(status)] += 1
         if status >= 500:
             self.server_errors.append(f"{status} {case.method} {case.formatted_path}")
 
@@ -47,7 +50,11 @@ class FuzzStats:
 
     def summary(self):
         classes = ", ".join(f"{name} {count}" for name, count in sorted(self.statuses.items()))
-        return f"API fuzz: {self.total} requests ({classes})"
+        unstorable = ", ".join(f"{name} {count}" for name, count in sorted(self.unstorable.items()))
+        summary = f"API fuzz: {self.total} requests ({classes})"
+        if unstorable:
+            summary += f"; {sum(self.unstorable.values())} with text that can't be stored ({unstorable})"
+        return summary
 
 
 FUZZ_STATS = FuzzStats()
@@ -81,10 +88,10 @@ def connection_kept_open():
 
 def seed():
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from annotations.demo import load_demo_critiques
     from archive.collection import load_seed_collection
+    from config.accounts.tokens import token_issue
 
     load_seed_collection()
     call_command("create_demo_accounts", force=True, verbosity=0)
@@ -94,8 +101,8 @@ def seed():
     load_demo_critiques(author_name="archivist", moderator_name="moderator")
     headers = {"anonymous": {}}
     for role in TOKEN_USERS:
-        token, _ = Token.objects.get_or_create(user=get_user_model().objects.get(username=role))
-        headers[role] = {"Authorization": f"Token {token.key}"}
+        token = token_issue(get_user_model().objects.get(username=role))
+        headers[role] = {"Authorization": f"Token {token}"}
     return headers
 
 

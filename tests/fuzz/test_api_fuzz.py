@@ -9,7 +9,10 @@ Schemathesis generates valid and invalid requests from the schema. A
 filters name real documents, revisions and critiques of the seeded data, and
 about half of the writes that need consistent input (filing a critique, a W3C
 POST or PUT with its If-Match, recording a revision, a decision, a token) get
-a body built from that data, so writes really happen. Every response is
+a body built from that data, so writes really happen. One case in five then
+gets text that can't be stored (``unstorable``): lone surrogates and NUL as
+JSON escapes, bytes that are not UTF-8 in a string or a query parameter, or a
+body in another charset; each of those must be refused with a 4xx. Every response is
 checked: never a 5xx, a documented status and content type, a body that
 matches the schema. ``conftest`` counts the requests and fails the session
 if any answer was a 5xx or if fewer than ``MIN_REQUESTS`` were sent.
@@ -226,10 +229,77 @@ def realistic(draw, case):
     return case
 
 
+# Text that can't be stored, as a client can send it: JSON escapes (lone surrogates, NUL), bytes
+# that are not UTF-8 (in a JSON string or a query parameter), and bodies in another charset.
+UNSTORABLE_TEXT = ["T\ud800itle", "\udfff", "a\x00b", "\x00", "\ud83d"]
+NOT_UTF8 = [b"\xff", b"caf\xe9", b"\xed\xa0\x80", b"\xc3"]
+CHARSETS = ["utf-16", "latin-1", "utf-32", "nonsense"]
+PLACEHOLDER = "UNSTORABLE-PLACEHOLDER"
+
+
+def _with_text(value, text):
+    """``value`` (decoded JSON) with ``text`` appended to every string in it."""
+    if isinstance(value, str):
+        return value + text
+    if isinstance(value, list):
+        return [_with_text(item, text) for item in value]
+    if isinstance(value, dict):
+        return {key: _with_text(item, text) for key, item in value.items()}
+    return value
+
+
+def _documents(case, status):
+    return str(status) in case.operation.definition.raw.get("responses", {})
+
+
+# What ``unstorable`` chose for a case, sent as it is by ``test_api``: schemathesis would check a
+# case's own body and query against the schema, and bytes are not JSON. Keyed by id, with the case
+# kept alongside so the id can't be reused while the entry waits.
+UNSTORABLE_INPUT = {}
+
+
+@st.composite
+def unstorable(draw, case):
+    """``case`` set to be sent with text that can't be stored in its body or query string."""
+    has_body = isinstance(case.body, (dict, list)) and "json" in (case.media_type or "")
+    kinds = [kind for kind, fits in [("body", has_body), ("query", bool(case.query))] if fits]
+    if not kinds or not _documents(case, 400):
+        return case
+    sent = {}
+    if draw(st.sampled_from(kinds)) == "query":
+        name = sorted(case.query)[_index(draw, len(case.query))]
+        sent["params"] = {name: draw(st.sampled_from([b"a\x00b", *NOT_UTF8]))}
+    else:
+        how = draw(st.sampled_from(["escape", "bytes", "charset"]))
+        sent["headers"] = {"Content-Type": case.media_type}
+        if how == "escape":
+            sent["data"] = json.dumps(_with_text(case.body, draw(st.sampled_from(UNSTORABLE_TEXT)))).encode()
+        elif how == "bytes" or not _documents(case, 415):
+            body = json.dumps(_with_text(case.body, PLACEHOLDER)).encode()
+            sent["data"] = body.replace(PLACEHOLDER.encode(), draw(st.sampled_from(NOT_UTF8)))
+        else:
+            charset = draw(st.sampled_from(CHARSETS))
+            sent["data"] = json.dumps(case.body).encode("utf-8" if charset == "nonsense" else charset)
+            sent["headers"]["Content-Type"] = f"{case.media_type}; charset={charset}"
+    UNSTORABLE_INPUT[id(case)] = (case, sent)
+    return case
+
+
+def sent_as_is(case):
+    """The request arguments ``unstorable`` chose for ``case``, if any."""
+    kept, sent = UNSTORABLE_INPUT.pop(id(case), (None, {}))
+    return sent if kept is case else {}
+
+
 def realistic_case(context, case):
-    """Schemathesis' ``flatmap_case`` hook (fuzzing phase): about one case in four is left as generated."""
+    """
+    Schemathesis' ``flatmap_case`` hook (fuzzing phase): of five cases, three
+    are realistic, one is realistic with text that can't be stored put into
+    it, and one is left as generated.
+    """
     # Hypothesis favours the first, simplest choice: that one is the realistic case.
-    return st.integers(0, 3).flatmap(lambda n: st.just(case) if n == 3 else realistic(case))
+    choices = {4: lambda: st.just(case), 3: lambda: realistic(case).flatmap(unstorable)}
+    return st.integers(0, 4).flatmap(lambda n: choices.get(n, lambda: realistic(case))())
 
 
 COVERAGE_CASES = itertools.count()
@@ -276,6 +346,10 @@ schema.hook("flatmap_case")(realistic_case)
 )
 def test_api(case, role, auth_headers, fuzz_stats):
     use_real_path_parameters(case)
-    response = case.call(headers=auth_headers[role])
-    fuzz_stats.record(case, response.status_code)
+    sent = sent_as_is(case)
+    unstorable = bool(sent)
+    response = case.call(headers={**auth_headers[role], **sent.pop("headers", {})}, **sent)
+    fuzz_stats.record(case, response.status_code, unstorable=unstorable)
+    if unstorable:
+        assert response.status_code in {400, 401, 403, 404, 405, 406, 415, 429}, response.content
     case.validate_response(response, checks=CHECKS)

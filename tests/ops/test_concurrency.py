@@ -12,13 +12,13 @@ from collections import Counter
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotations import services
 from annotations.models import Action, Anchor, Critique, Flag, ModerationEvent, Status
 from archive.models import Document, Revision
 from archive.services import RevisionConflict, revision_create
+from config.accounts.tokens import token_issue
 from tests.factories import (
     SAMPLE_TEXT,
     approve,
@@ -197,7 +197,7 @@ def test_two_moderators_deciding_through_the_api_get_one_200_and_one_409_each():
     author = make_scholar("ada")
     moderators = [make_moderator("mona"), make_moderator("milo")]
     ids = [critique.pk for critique in critiques_on(make_document().current_revision, 20, author)]
-    tokens = [Token.objects.create(user=moderator).key for moderator in moderators]
+    tokens = [token_issue(moderator) for moderator in moderators]
     step = threading.Barrier(2)
 
     def moderate(token):

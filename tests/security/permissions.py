@@ -374,6 +374,34 @@ TABLE = {
         Case(lambda w: "/accounts/password/reset/key/1-not-a-key/", GET=everyone(200)),
     ],
     "accounts/password/reset/done/": [Case(lambda w: "/accounts/password/reset/done/", GET=everyone(200))],
+    # Two-factor authentication (allauth.mfa). Its settings ask for the password again first (a 302 to
+    # /accounts/reauthenticate/); only the superuser has an authenticator, the others' pages for one are 404.
+    "accounts/2fa/": [Case(lambda w: "/accounts/2fa/", GET=by(LOGIN, 200, 200, 200, 200, 200))],
+    "accounts/2fa/authenticate/": [
+        Case(lambda w: "/accounts/2fa/authenticate/", GET=by(LOGIN, *[302] * 5), POST=by(LOGIN, *[302] * 5))
+    ],
+    "accounts/2fa/reauthenticate/": [
+        Case(lambda w: "/accounts/2fa/reauthenticate/", GET=by(LOGIN, 302, 302, 302, 302, 200)),
+    ],
+    "accounts/2fa/totp/activate/": [
+        Case(lambda w: "/accounts/2fa/totp/activate/", GET=by(LOGIN, *[302] * 5), POST=by(LOGIN, *[302] * 5))
+    ],
+    "accounts/2fa/totp/deactivate/": [
+        Case(
+            lambda w: "/accounts/2fa/totp/deactivate/",
+            GET=by(LOGIN, 404, 404, 404, 404, 302),
+            POST=by(LOGIN, 404, 404, 404, 404, 302),
+        )
+    ],
+    "accounts/2fa/recovery-codes/": [
+        Case(lambda w: "/accounts/2fa/recovery-codes/", GET=by(LOGIN, 404, 404, 404, 404, 302))
+    ],
+    "accounts/2fa/recovery-codes/generate/": [
+        Case(lambda w: "/accounts/2fa/recovery-codes/generate/", GET=by(LOGIN, *[302] * 5), POST=by(LOGIN, *[302] * 5))
+    ],
+    "accounts/2fa/recovery-codes/download/": [
+        Case(lambda w: "/accounts/2fa/recovery-codes/download/", GET=by(LOGIN, 404, 404, 404, 404, 302))
+    ],
 }
 
 
@@ -429,7 +457,8 @@ def admin_cases(route):
     """Anyone who isn't staff is sent to the admin's login; staff get what their permissions allow."""
     outsiders = dict.fromkeys(ADMIN_OUTSIDERS, LOGIN)
     if route == "admin/login/":
-        return [Case(lambda w: "/admin/login/", GET=everyone(200) | {ARCHIVIST: 302, STAFF: 302})]
+        # The site's login (allauth) logs staff in; logged-in people who aren't staff are refused.
+        return [Case(lambda w: "/admin/login/", GET=by(LOGIN, 403, 403, 403, 302, 302))]
     if route == "admin/logout/":
         # POST only (not tried here: it would log the staff out).
         return [Case(lambda w: "/admin/logout/", GET=by(302, 302, 302, 302, 405, 405))]

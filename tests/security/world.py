@@ -17,11 +17,14 @@ The roles: ``anonymous``, ``author`` (ada), ``other`` (another scholar),
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.test.client import ClientHandler
-from rest_framework.authtoken.models import Token
+from django_tasks_db.models import DBTaskResult
 
 from annotations import services
 from archive.services import revision_create
+from config.accounts.tokens import token_issue
 from tests.factories import SAMPLE_TEXT, make_archivist, make_document, make_moderator, make_scholar, make_superuser
 
 MARK = "SECRETMARK"
@@ -78,7 +81,10 @@ class World:
 
 
 def make_people():
-    """Every role's user, with a verified address; the author has an API token."""
+    """
+    Every role's user, with a verified address; the author has an API token; the
+    superuser has two-factor authentication on (an authenticator app and recovery codes).
+    """
     users = {
         AUTHOR: make_scholar("ada", verified=True),
         OTHER: make_scholar("bela", verified=True),
@@ -87,7 +93,9 @@ def make_people():
         STAFF: make_superuser("root", verified=True),
         "flagger": make_scholar("cora", verified=True),
     }
-    Token.objects.create(user=users[AUTHOR])
+    token_issue(users[AUTHOR])
+    TOTP.activate(users[STAFF], generate_totp_secret())
+    RecoveryCodes.activate(users[STAFF])
     return users
 
 
@@ -138,6 +146,12 @@ def build_world():
     flagged = decide(submit("Some twenty thousand Communards", CLEAN), "approve")
     services.critique_flag(flagged, user=users["flagger"], reason=secret("flag", "reason"))
     critiques["flagged"] = flagged
+    # A decision email waiting in the task queue, as the admin lists them (the suite runs tasks at once).
+    DBTaskResult.objects.create(
+        task_path="annotations.tasks.send_decision_email",
+        args_kwargs={"args": [flagged.events.latest("created").pk], "kwargs": {}},
+        backend_name="default",
+    )
     critiques["secret_document"] = submit(
         "Karl Marx wrote",
         content("secretdoc"),

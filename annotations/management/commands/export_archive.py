@@ -1,18 +1,18 @@
-"""``manage.py export_archive [--output FILE] [--with-emails]``: the whole archive as a versioned dump."""
+"""``manage.py export_archive [--output FILE] [--with-emails]``: the whole archive as a signed, versioned dump."""
 
 import os
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from annotations.export import export_archive
+from annotations.export import DumpError, archive_key, export_archive
 
 
 class Command(BaseCommand):
     help = (
         "Write every document, revision, critique (with its versions, anchors, events and flags) and the "
-        "accounts they name to a JSON Lines dump (annotations.export). Never passwords; emails only "
-        "with --with-emails."
+        "accounts to a JSON Lines dump signed with APPARATUS_ARCHIVE_KEY (annotations.export). Never "
+        "passwords; emails only with --with-emails."
     )
 
     def add_arguments(self, parser):
@@ -20,9 +20,19 @@ class Command(BaseCommand):
         parser.add_argument("--with-emails", action="store_true", help="Include the accounts' email addresses.")
 
     def handle(self, *args, output=None, with_emails=False, **options):
-        if not output:
-            export_archive(sys.stdout, with_emails=with_emails)
-            return
+        try:
+            archive_key()  # refused before any file is made
+            if not output:
+                export_archive(sys.stdout, with_emails=with_emails)
+                return
+            counts = self.export_to(output, with_emails)
+        except DumpError as error:
+            raise CommandError(f"Nothing exported. {error}") from None
+        summary = ", ".join(f"{count} {kind}s" for kind, count in counts.items())
+        self.stderr.write(f"Exported to {output}: {summary or 'nothing'}.")
+
+    @staticmethod
+    def export_to(output, with_emails):
         # Written beside the target and renamed at the end: never a half-written dump under its name.
         partial = f"{output}.partial"
         try:
@@ -32,5 +42,4 @@ class Command(BaseCommand):
         finally:
             if os.path.exists(partial):
                 os.remove(partial)
-        summary = ", ".join(f"{count} {kind}s" for kind, count in counts.items())
-        self.stderr.write(f"Exported to {output}: {summary or 'nothing'}.")
+        return counts

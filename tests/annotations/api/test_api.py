@@ -16,7 +16,6 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
@@ -27,6 +26,7 @@ from annotations.w3c import protocol as w3c_protocol
 from annotations.w3c import representation as w3c
 from archive.models import Revision
 from archive.services import revision_create
+from config.accounts.tokens import token_issue
 from tests.factories import (
     DEFAULT_PASSAGE,
     SAMPLE_TEXT,
@@ -81,7 +81,7 @@ def client_for():
         # Real credentials, as a script sends them: the anonymous page cache must see who is asking.
         client = APIClient()
         if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user)}")
         return client
 
     return make
@@ -423,9 +423,8 @@ def test_put_is_handed_to_the_w3c_module_after_the_visibility_check(
 
 
 def test_submit_with_a_token(client_for, author, document):
-    token = Token.objects.create(user=author)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(author)}")
     start = SAMPLE_TEXT.index(MARX)
     response = client.post(
         LIST,

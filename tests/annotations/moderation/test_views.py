@@ -525,7 +525,7 @@ def three(author, revision):
 def test_bulk_approve_records_one_event_per_item(mod_client, moderator, three, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = bulk(mod_client, three, "approve")
-    assert messages_of(response) == ["3 critiques approved."]
+    assert messages_of(response) == [f"3 critiques approved: {', '.join(str(c.pk) for c in three)}."]
     assert statuses(*three) == ["approved"] * 3
     events = ModerationEvent.objects.filter(action="approve")
     assert sorted(events.values_list("critique", flat=True)) == [c.pk for c in three]
@@ -554,7 +554,7 @@ def test_bulk_reports_what_others_decided_and_what_was_refused(mod_client, moder
     approve(three[1], make_moderator("otto"))
     response = bulk(mod_client, [three[0], three[1], own, three[2]], "reject", reason="Off topic.")
     texts = messages_of(response)
-    assert texts[0] == "2 critiques rejected."
+    assert texts[0] == f"2 critiques rejected: {three[0].pk}, {three[2].pk}."
     assert any(f"Critique {three[1].pk} was already decided" in text for text in texts)
     assert any(f"critique {own.pk} is your own" in text for text in texts)
     assert statuses(three[0], three[1], own, three[2]) == ["rejected", "approved", "pending", "rejected"]

@@ -38,6 +38,7 @@ from annotations.search import reindex_critique
 from annotations.visibility import is_moderator, readers_view
 from archive.changes import note_public_change
 from archive.models import Document
+from archive.text import invalid_text_reason
 
 MAX_BODY_LENGTH = 10_000
 MAX_EVIDENCE = 10
@@ -72,8 +73,8 @@ def clean_critique_content(category, body, evidence):
         errors["body"] = ["Explain the critique."]
     elif len(body) > MAX_BODY_LENGTH:
         errors["body"] = [f"Keep the explanation under {MAX_BODY_LENGTH:,} characters (it has {len(body):,})."]
-    elif "\x00" in body:
-        errors["body"] = ["The explanation contains a null character."]
+    elif reason := invalid_text_reason(body):
+        errors["body"] = [reason]
     cleaned_evidence, evidence_errors = clean_evidence(evidence)
     if evidence_errors:
         errors["evidence"] = evidence_errors
@@ -118,8 +119,8 @@ def clean_evidence(evidence):
             errors.append(f"Source {number}: keep the title under {MAX_TITLE_LENGTH} characters.")
         if len(note) > MAX_NOTE_LENGTH:
             errors.append(f"Source {number}: keep the note under {MAX_NOTE_LENGTH} characters.")
-        if "\x00" in url + title + note:
-            errors.append(f"Source {number}: contains a null character.")
+        if reason := invalid_text_reason(url + title + note):
+            errors.append(f"Source {number}: {reason}")
         cleaned.append({"url": url, "title": title, "note": note})
     return cleaned, errors
 
@@ -131,8 +132,8 @@ def clean_reason(reason, *, required_message=None):
         raise ValidationError({"reason": [required_message]})
     if len(reason) > MAX_REASON_LENGTH:
         raise ValidationError({"reason": [f"Keep the reason under {MAX_REASON_LENGTH} characters."]})
-    if "\x00" in reason:
-        raise ValidationError({"reason": ["The reason contains a null character."]})
+    if problem := invalid_text_reason(reason):
+        raise ValidationError({"reason": [problem]})
     return reason
 
 

@@ -83,4 +83,36 @@ def idempotent(view_method):
             record.save(update_fields=["status", "body", "headers"])
         return response
 
+    wrapped.honours_idempotency_key = True
     return wrapped
+
+
+def document_idempotency_keys(result, generator, request, public):
+    """
+    drf-spectacular postprocessing hook: every operation whose view method is
+    ``@idempotent`` documents the optional header and the 422 of a reused key.
+    """
+    for path, _, method, callback in generator.endpoints:
+        # A viewset's callback maps methods to actions; a plain view's handler is named for the method.
+        actions = getattr(callback, "actions", None) or {}
+        handler = getattr(callback.cls, actions.get(method.lower(), method.lower()), None)
+        if not getattr(handler, "honours_idempotency_key", False):
+            continue
+        # The schema names a ``{pk}`` path parameter ``{id}`` (drf-spectacular's SCHEMA_COERCE_PATH_PK).
+        operation = result["paths"][path.replace("{pk}", "{id}")][method.lower()]
+        operation.setdefault("parameters", []).append(
+            {
+                "in": "header",
+                "name": HEADER,
+                "required": False,
+                "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+                "description": "Send the same key again with the same request to get the first answer, not a second write.",
+            }
+        )
+        # In the media types the view renders its other errors in (the W3C container's include JSON-LD).
+        error = operation["responses"].get("400", {}).get("content")
+        operation["responses"]["422"] = {
+            "content": error or {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "description": IdempotencyKeyReused.default_detail,
+        }
+    return result

@@ -140,18 +140,22 @@ def revision_revert(document, *, to_number, base_revision, user=None, summary=""
 
 
 def check_metadata_fields(metadata):
-    """A ValidationError naming each key of ``metadata`` that is not a document metadata field."""
-    unknown = sorted(set(metadata) - set(METADATA_FIELDS))
-    if unknown:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    f"{field} is not a document metadata field (known: {', '.join(METADATA_FIELDS)}).",
-                    code="unknown_field",
-                )
-                for field in unknown
-            }
+    """
+    A ValidationError naming each key of ``metadata`` that is not a document
+    metadata field, or whose text can't be stored (a NUL, a lone surrogate).
+    """
+    errors = {
+        field: ValidationError(
+            f"{field} is not a document metadata field (known: {', '.join(METADATA_FIELDS)}).",
+            code="unknown_field",
         )
+        for field in sorted(set(metadata) - set(METADATA_FIELDS))
+    }
+    for field, value in metadata.items():
+        if field not in errors and isinstance(value, str) and (reason := invalid_text_reason(value)):
+            errors[field] = ValidationError(reason, code="invalid_text")
+    if errors:
+        raise ValidationError(errors)
 
 
 def document_create(*, text, summary, user=None, **metadata):

@@ -341,7 +341,11 @@ SPECTACULAR_SETTINGS = {
     # One name for the critique statuses wherever a field takes them.
     "ENUM_NAME_OVERRIDES": {"CritiqueStatusEnum": "annotations.models.Status"},
     # The edge (config.edge) may answer 400 or 415 for any operation.
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api.document_edge_errors"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.document_edge_errors",
+        "archive.idempotency.document_idempotency_keys",
+    ],
 }
 # Larger request bodies are refused with 413 (config.api.exception_handler).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("APPARATUS_MAX_REQUEST_BYTES", str(8 * 1024 * 1024)))

@@ -40,7 +40,7 @@ def published():
     return critique
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="Only SQLite can hold these characters.")
+@pytest.mark.sqlite  # only SQLite can hold these characters
 @pytest.mark.django_db(transaction=True)
 def test_the_repair_replaces_nul_and_lone_surrogates_with_the_replacement_character(client, published):
     version, revision = published.version, published.revision

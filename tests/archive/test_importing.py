@@ -459,3 +459,15 @@ def test_a_file_naming_a_former_slug_revises_the_renamed_document(tmp_path):
     assert error is None and summary_line(revised=1) in stdout
     document = imported().get()  # found under its former slug: not made again, and not renamed back
     assert document.slug == "a-renamed" and document.current_revision.text == "Second version.\n"
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\u0000"])
+def test_a_sidecar_with_text_that_cant_be_stored_imports_nothing(tmp_path, escape):
+    make_user("archie")
+    write(tmp_path, "notes.txt", "A text.\n")
+    # json.dumps would escape the backslash: write the escape itself, as a hostile sidecar would.
+    write(tmp_path, "notes.json", '{"title": "Field' + escape + 'notes", "kind": "essay"}')
+    _, stderr, error = run_import(tmp_path / "notes.txt", "--user", "archie")
+    assert error is not None
+    assert "title" in stderr
+    assert not Document.objects.filter(slug="notes").exists()

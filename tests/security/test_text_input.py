@@ -10,10 +10,12 @@ answered 500 from then on; ``/search/?q=%00`` was a 500 on PostgreSQL.
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from annotations.models import Critique, CritiqueVersion, Flag, ModerationEvent
 from archive.models import Revision
+from archive.services import document_update
 from tests.api_helpers import assert_error
 from tests.factories import DEFAULT_PASSAGE, approve, submit_critique
 
@@ -155,3 +157,22 @@ def test_search_with_a_nul_or_invalid_utf8_is_400_naming_the_field(client, docum
 
 def test_api_search_with_a_nul_is_400_in_the_error_shape(client, document):
     assert_error(client.get("/api/documents/?q=%00"), 400, "q")
+
+
+@pytest.mark.parametrize("bad", ["T\ud800itle", "T\x00itle"])
+def test_writers_that_do_not_come_over_http_refuse_it_too(author, document, bad):
+    # The admin, imports and scripts call the services directly: the same rule holds there.
+    before = rows()
+    revision = document.current_revision
+    with pytest.raises(ValidationError) as refused:
+        submit_critique(author, revision, body=f"Body {bad}")
+    assert "body" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        submit_critique(author, revision, evidence=[{**EVIDENCE, "title": bad}])
+    assert "evidence" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        document_update(document, title=bad)
+    assert "title" in refused.value.message_dict
+    assert rows() == before
+    document.refresh_from_db()
+    assert bad not in document.title

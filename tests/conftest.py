@@ -63,12 +63,16 @@ CHROMIUM_ARGS = [
 
 def pytest_configure(config):
     from django.conf import settings
+    from django.core.signals import setting_changed
 
     # Real password hashing makes every login in the suite slow; its strength is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tasks (the decision emails) run in the test's own thread once its transaction commits, so
     # mail.outbox holds them; tests/ops/test_tasks.py runs the database backend and its worker.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # The task framework may have read TASKS already (a module defining a task imported while Django
+    # set up): tell it the setting changed, as override_settings would, so no test gets the database one.
+    setting_changed.send(sender=type(settings), setting="TASKS", value=settings.TASKS, enter=True)
 
 
 @pytest.fixture(autouse=True)

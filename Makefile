@@ -50,6 +50,11 @@ lint: $(VENV)/.installed
 test-e2e: $(VENV)/.installed
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
+# The README's pictures of the reading page (docs/reading-*.png), from the site `make run` serves.
+.PHONY: screenshots
+screenshots: $(VENV)/.installed
+	$(BIN)/python -m tests.screenshots http://$(HOST):$(PORT)
+
 # Production-shaped serving: collected static files, gunicorn with config/gunicorn.py.
 # Needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (debug is off unless DJANGO_DEBUG=1); see the README.
 .PHONY: serve loadtest

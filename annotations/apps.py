@@ -6,9 +6,12 @@ class AnnotationsConfig(AppConfig):
     verbose_name = "Critiques"
 
     def ready(self):
+        from archive import badges
         from archive.models import Document
         from archive.signals import revision_recorded
 
+        from .badges import critique_badges
         from .receivers import carry_critiques_forward
 
         revision_recorded.connect(carry_critiques_forward, sender=Document, dispatch_uid="annotations-anchors")
+        badges.register(critique_badges)

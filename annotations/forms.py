@@ -8,15 +8,33 @@ lengths, whether the quote names one passage) live in
 with ``add_service_errors`` so the scholar sees each message where it belongs.
 """
 
+from functools import partial
+
 from django import forms
 
 from annotations.anchoring.selectors import CONTEXT_LENGTH
 from archive.text import normalize_text
 
+from .evidence import FIELD_LABELS, FIELDS, KIND_LABELS, REFERENCE, REFERENCE_ONLY, WEB, evidence_shown
 from .models import CATEGORIES_NEEDING_EVIDENCE, CATEGORY_DEFINITIONS, CATEGORY_SIGNS, Category
 from .services import MAX_EVIDENCE
 
 EVIDENCE_ROWS_SHOWN = 3
+# Every field either kind of source has, in the order the form shows them.
+EVIDENCE_FIELDS = ("url", "title", *REFERENCE_ONLY, "note")
+EVIDENCE_WIDGETS = {"url": forms.URLInput}
+EVIDENCE_ATTRS = {
+    "url": {"placeholder": "https://…"},
+    "year": {"inputmode": "numeric", "size": 10},
+    "locator": {"placeholder": "p. 214, ch. 7…"},
+    "doi": {"placeholder": "10.1017/…"},
+    "isbn": {"inputmode": "numeric"},
+}
+EVIDENCE_HELP = {
+    "url": "Required for a web page; optional for a book or article.",
+    "doi": "Optional.",
+    "isbn": "Optional: 10 or 13 digits.",
+}
 MARKDOWN_HELP = "Markdown is allowed: *emphasis*, **strong**, [a link](https://example.org), lists and > quotations."
 
 
@@ -60,45 +78,69 @@ class CritiqueContentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.evidence_errors = self.error_class()
         # Fields for the most evidence a critique may cite; the page shows
-        # three rows, or as many as are filled in.
+        # three rows, or as many as are filled in. Each row is a web page or
+        # a reference; without JavaScript every field shows (evidence.js
+        # hides and disables a reference's own fields while "web page" is chosen).
         for number in range(1, MAX_EVIDENCE + 1):
-            self.fields[f"evidence_{number}_url"] = forms.CharField(
-                label="Web address",
+            self.fields[f"evidence_{number}_kind"] = forms.ChoiceField(
+                label="Kind of source",
+                choices=list(KIND_LABELS.items()),
                 required=False,
-                max_length=4000,
-                widget=forms.URLInput(attrs={"placeholder": "https://…"}),
+                initial=WEB,
+                widget=forms.RadioSelect,
             )
-            self.fields[f"evidence_{number}_title"] = forms.CharField(
-                label="Title",
-                required=False,
-                max_length=4000,
-            )
-            self.fields[f"evidence_{number}_note"] = forms.CharField(
-                label="Note",
-                required=False,
-                max_length=4000,
-            )
+            for field in EVIDENCE_FIELDS:
+                self.fields[f"evidence_{number}_{field}"] = forms.CharField(
+                    label=FIELD_LABELS[field],
+                    required=False,
+                    max_length=4000,
+                    widget=EVIDENCE_WIDGETS.get(field, forms.TextInput)(attrs=EVIDENCE_ATTRS.get(field, {})),
+                    help_text=EVIDENCE_HELP.get(field, ""),
+                )
+
+    def _row_kind(self, number):
+        value = self[f"evidence_{number}_kind"].value()
+        return value if value in KIND_LABELS else WEB
 
     def evidence_rows(self):
-        """``(number, url, title, note)`` bound fields of the rows to show."""
+        """The rows to show, each ``{number, kind, kind_field, shared, reference_only, note}`` of bound fields."""
         shown = EVIDENCE_ROWS_SHOWN
         for number in range(1, MAX_EVIDENCE + 1):
-            if any(self[f"evidence_{number}_{part}"].value() for part in ("url", "title", "note")):
+            if any(self[f"evidence_{number}_{field}"].value() for field in EVIDENCE_FIELDS):
                 shown = max(shown, number)
-        return [
-            (number, *(self[f"evidence_{number}_{part}"] for part in ("url", "title", "note")))
-            for number in range(1, shown + 1)
-        ]
+        rows = []
+        for number in range(1, shown + 1):
+            field = partial(_bound, self, number)
+            rows.append(
+                {
+                    "number": number,
+                    "kind": self._row_kind(number),
+                    "kind_field": self[f"evidence_{number}_kind"],
+                    "shared": [field("url"), field("title")],
+                    "reference_only": [field(name) for name in REFERENCE_ONLY],
+                    "note": field("note"),
+                }
+            )
+        return rows
 
     def cleaned_evidence(self):
-        """Every row as ``{url, title, note}``; the service drops empty rows and numbers the rest."""
+        """
+        Every row as the service takes it: a web page's fields, or a
+        reference's with ``kind``. A web page row keeps any reference field
+        filled in, so the service says so rather than the text being lost.
+        The service drops empty rows and numbers the rest.
+        """
         rows = []
         for number in range(1, MAX_EVIDENCE + 1):
-            rows.append(
-                {part: self.cleaned_data.get(f"evidence_{number}_{part}", "") for part in ("url", "title", "note")}
-            )
+            kind = self.cleaned_data.get(f"evidence_{number}_kind") or WEB
+            values = {field: self.cleaned_data.get(f"evidence_{number}_{field}", "") for field in EVIDENCE_FIELDS}
+            if kind == REFERENCE:
+                rows.append({"kind": REFERENCE, **{field: values[field] for field in FIELDS[REFERENCE]}})
+            else:
+                web = {field: value for field, value in values.items() if field in FIELDS[WEB] or value}
+                rows.append({"kind": WEB, **web})
         # Trailing empty rows would only shift no numbers; drop them to keep the list short.
-        while rows and not any(rows[-1].values()):
+        while rows and not any(value for field, value in rows[-1].items() if field != "kind"):
             rows.pop()
         return rows
 
@@ -115,7 +157,7 @@ class CritiqueContentForm(forms.Form):
     def add_service_errors(self, error):
         for key, messages in error.message_dict.items():
             if key == "evidence":
-                self.evidence_errors.extend(messages)
+                self._add_evidence_errors(error.error_dict["evidence"])
             elif key in self.SERVICE_FIELDS:
                 for message in messages:
                     self.add_error(self.SERVICE_FIELDS[key], message)
@@ -123,13 +165,29 @@ class CritiqueContentForm(forms.Form):
                 for message in messages:
                     self.add_error(None, message)
 
+    def _add_evidence_errors(self, errors):
+        """Each evidence message next to its field (a row's kind when the row as a whole is wrong)."""
+        for error in errors:
+            message = error.message
+            source, field = getattr(message, "source", None), getattr(message, "field", None)
+            if source is not None and source <= MAX_EVIDENCE:
+                self.add_error(f"evidence_{source}_{field or 'kind'}", str(message))
+            else:
+                self.evidence_errors.append(str(message))
+
     @classmethod
     def initial_from_version(cls, version):
         initial = {"category": version.category, "body": version.body}
         for number, item in enumerate(version.evidence, start=1):
-            for part in ("url", "title", "note"):
-                initial[f"evidence_{number}_{part}"] = item.get(part, "")
+            shown = evidence_shown(item)
+            initial[f"evidence_{number}_kind"] = shown["kind"]
+            for field in EVIDENCE_FIELDS:
+                initial[f"evidence_{number}_{field}"] = shown.get(field, "")
         return initial
+
+
+def _bound(form, number, field):
+    return form[f"evidence_{number}_{field}"]
 
 
 class CritiqueForm(CritiqueContentForm):

@@ -5,9 +5,15 @@ quoted passage and the category. Only public critiques are in the index, and
 results still pass through the visibility rule.
 """
 
-from archive.search import SearchIndex
+import html
+import re
+
+import nh3
+
+from archive.search import MARK_END, MARK_START, SNIPPET_WORDS, SearchIndex, snippet_html
 
 from .models import Category, Critique
+from .rendering import render_markdown
 from .visibility import visible_critiques
 
 critiques_index = SearchIndex(
@@ -46,4 +52,43 @@ def search_critiques(user, query, queryset=None):
 
 
 def critique_snippets(critiques, query):
-    return critiques_index.snippets([critique.pk for critique in critiques], query)
+    """
+    ``{pk: html}``: where each critique matches, as the words a reader sees
+    (its Markdown read, not shown), with the matches marked. The engine says
+    which words matched (stems and all); the quote is cut from the critique's
+    whole text, so no Markdown is ever cut in half. ``critiques`` carry their
+    ``published_version``.
+    """
+    raw = critiques_index.raw_snippets([critique.pk for critique in critiques], query)
+    snippets = {}
+    for critique in critiques:
+        if critique.pk in raw:
+            words = _MARKED.findall(raw[critique.pk][0])
+            snippets[critique.pk] = snippet_html(plain_snippet(critique.published_version.body, words))
+    return snippets
+
+
+_MARKED = re.compile(f"{MARK_START}(.*?){MARK_END}", re.S)
+SNIPPET_WORDS_BEFORE = 8
+
+
+def plain_text(markdown_source):
+    """A critique's Markdown as the words a reader sees: rendered, tags dropped, whitespace collapsed."""
+    return " ".join(html.unescape(nh3.clean(render_markdown(markdown_source), tags=set())).split())
+
+
+def plain_snippet(markdown_source, words):
+    """
+    Some ``SNIPPET_WORDS`` words of the plain text around the first of
+    ``words`` (the matched words), each match between the engine's delimiters.
+    """
+    words = sorted({word for word in words if word.strip()}, key=len, reverse=True)
+    tokens = plain_text(markdown_source).split(" ")
+    if not words:
+        return " ".join(tokens[:SNIPPET_WORDS]) + (" …" if len(tokens) > SNIPPET_WORDS else "")
+    match = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    first = next((n for n, token in enumerate(tokens) if match.search(token)), 0)
+    begin = max(0, first - SNIPPET_WORDS_BEFORE)
+    quoted = " ".join(tokens[begin : begin + SNIPPET_WORDS])
+    quoted = match.sub(lambda found: f"{MARK_START}{found[0]}{MARK_END}", quoted)
+    return ("… " if begin else "") + quoted + (" …" if begin + SNIPPET_WORDS < len(tokens) else "")

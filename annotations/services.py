@@ -12,6 +12,7 @@ deadlock on a critique one locks and the other points at.
 """
 
 import logging
+import re
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from annotations import lifecycle, tasks
 from annotations.anchoring.selectors import SelectorError, quote_context, resolve_selector
+from annotations.evidence import FIELD_LABELS, FIELDS, KINDS, REFERENCE, REFERENCE_ONLY, WEB, evidence_kind
 from annotations.lifecycle import DECISIONS, Action, ModerationConflict, Status
 from annotations.models import (
     CATEGORIES_NEEDING_EVIDENCE,
@@ -87,41 +89,157 @@ def clean_critique_content(category, body, evidence):
     return {"category": category, "body": body, "evidence": cleaned_evidence}
 
 
+class EvidenceError(str):
+    """A message about the evidence; ``source`` (the item's number) and ``field`` say where a form shows it."""
+
+    def __new__(cls, message, source=None, field=None):
+        error = super().__new__(cls, message)
+        error.source, error.field = source, field
+        return error
+
+
+YEAR_RE = re.compile(r"(?:c\. ?)?\d{1,4}(?:[–-]\d{1,4})?[a-z]?|n\.d\.")
+DOI_RE = re.compile(r"10\.\d{4,9}/\S+")
+DOI_PREFIX_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+ISBN_PREFIX_RE = re.compile(r"^ISBN(?:-1[03])?:?\s*", re.IGNORECASE)
+REFERENCE_LIMITS = {
+    "author": MAX_TITLE_LENGTH,
+    "title": MAX_TITLE_LENGTH,
+    "year": 20,
+    "locator": 100,
+    "doi": 300,
+    "isbn": 40,
+    "url": MAX_URL_LENGTH,
+    "note": MAX_NOTE_LENGTH,
+}
+REFERENCE_REQUIRED = {
+    "author": "give the author (or the editor, or “Anonymous”).",
+    "title": "give the title of the book or article.",
+    "year": "give the year of publication, e.g. 1871.",
+    "locator": "give the page or chapter, e.g. “p. 214” or “ch. 7”.",
+}
+
+
+def isbn_checks(isbn):
+    """Whether a compact ISBN (digits; a final X for ISBN-10) has a valid ISBN-10 or ISBN-13 check digit."""
+    if re.fullmatch(r"\d{9}[\dX]", isbn):
+        digits = [10 if char == "X" else int(char) for char in isbn]
+        return sum((10 - position) * digit for position, digit in enumerate(digits)) % 11 == 0
+    if re.fullmatch(r"97[89]\d{10}", isbn):
+        return sum(int(char) * (3 if position % 2 else 1) for position, char in enumerate(isbn)) % 10 == 0
+    return False
+
+
+def _web_address_problem(url):
+    try:
+        if len(url) > MAX_URL_LENGTH:
+            raise ValidationError("too long")
+        validate_http_url(url)
+    except ValidationError:
+        return "give a web address starting with http:// or https://."
+    return None
+
+
+def _reference_value(field, value):
+    """``(value as stored, problem or None)`` for one filled-in field of a reference."""
+    if len(value) > REFERENCE_LIMITS[field]:
+        return value, f"keep it under {REFERENCE_LIMITS[field]} characters."
+    if field == "year" and not YEAR_RE.fullmatch(value):
+        return value, "give the year as digits, e.g. 1871 (or 1871–1872, c. 1870, n.d.)."
+    if field == "doi":
+        value = DOI_PREFIX_RE.sub("", value)
+        if not DOI_RE.fullmatch(value):
+            return value, "give the DOI as 10.<number>/<suffix>, e.g. 10.1017/CBO9780511511219."
+    if field == "isbn":
+        value = ISBN_PREFIX_RE.sub("", value).replace("-", "").replace(" ", "").upper()
+        if not re.fullmatch(r"\d{9}[\dX]|\d{13}", value):
+            return value, "give an ISBN of 10 or 13 digits, e.g. 978-0-19-280430-3."
+        if not isbn_checks(value):
+            return value, "this ISBN's check digit does not match: look for a mistyped digit."
+    if field == "url":
+        return value, _web_address_problem(value)
+    return value, None
+
+
+def _evidence_item(number, item):
+    """One citation cleaned (``None`` for an empty row) and the EvidenceErrors about it."""
+    errors = []
+
+    def problem(message, field=None):
+        label = FIELD_LABELS.get(field, "")
+        where = f"Source {number}, {label if label.isupper() else label.lower()}" if field else f"Source {number}"
+        errors.append(EvidenceError(f"{where}: {message}", source=number, field=field))
+
+    if not isinstance(item, dict):
+        problem("give a web page {url, title, note} or a reference {kind, author, title, year, locator, …}.")
+        return None, errors
+    kind = evidence_kind(item)
+    if kind not in KINDS:
+        problem(f"the kind must be one of: {', '.join(KINDS)}.", "kind")
+        return None, errors
+    fields = FIELDS[kind]
+    if unknown := sorted(str(key) for key in set(item) - set(fields) - {"kind"}):
+        if kind == WEB and set(unknown) <= set(REFERENCE_ONLY):
+            problem(f"a web page has no {', '.join(unknown)}: a book or article is cited as a reference.")
+        else:
+            problem(f"give only {', '.join(fields)} (not {', '.join(unknown)}).")
+        return None, errors
+    values = {}
+    for field in fields:
+        value = item.get(field)
+        if field == "year" and type(value) is int:
+            value = str(value)  # a year sent as a JSON number
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            problem("must be text.", field)
+        elif reason := invalid_text_reason(value):
+            problem(reason, field)
+        else:
+            values[field] = value.strip()
+    if errors or not any(values.values()):
+        return None, errors  # an empty row of the form is dropped
+    if kind == WEB:
+        if message := _web_address_problem(values["url"]):
+            problem(message, "url")
+        if not values["title"]:
+            problem("give the source's title.", "title")
+        elif len(values["title"]) > MAX_TITLE_LENGTH:
+            problem(f"keep the title under {MAX_TITLE_LENGTH} characters.", "title")
+        if len(values["note"]) > MAX_NOTE_LENGTH:
+            problem(f"keep the note under {MAX_NOTE_LENGTH} characters.", "note")
+        return values, errors
+    for field in fields:
+        if not values[field]:
+            if field in REFERENCE_REQUIRED:
+                problem(REFERENCE_REQUIRED[field], field)
+            continue
+        values[field], message = _reference_value(field, values[field])
+        if message:
+            problem(message, field)
+    return {"kind": REFERENCE, **values}, errors
+
+
 def clean_evidence(evidence):
-    """Evidence citations as ``[{url, title, note}]`` and a list of messages about the bad ones."""
+    """
+    Evidence citations and a list of EvidenceErrors, each naming its source
+    and field. A citation is a web page ``{url, title, note}`` (stored without
+    ``kind``, as always) or a reference ``{kind: "reference", author, title,
+    year, locator, doi, isbn, url, note}``: DOI and ISBN are stored in their
+    plain forms (``10.…/…``; digits). See ``annotations.evidence``.
+    """
     if evidence is None:
         return [], []
     if not isinstance(evidence, list):
-        return [], ["Evidence must be a list of {url, title, note}."]
+        return [], [EvidenceError("Evidence must be a list of sources: web pages {url, title, note} or references.")]
     if len(evidence) > MAX_EVIDENCE:
-        return [], [f"Cite at most {MAX_EVIDENCE} sources."]
+        return [], [EvidenceError(f"Cite at most {MAX_EVIDENCE} sources.")]
     cleaned, errors = [], []
     for number, item in enumerate(evidence, start=1):
-        if not isinstance(item, dict) or set(item) - {"url", "title", "note"}:
-            errors.append(f"Source {number}: give url, title and an optional note.")
-            continue
-        url, title, note = (item.get(key) or "" for key in ("url", "title", "note"))
-        if not all(isinstance(value, str) for value in (url, title, note)):
-            errors.append(f"Source {number}: url, title and note must be text.")
-            continue
-        url, title, note = url.strip(), title.strip(), note.strip()
-        if not url and not title and not note:
-            continue  # an empty row of the form
-        try:
-            if len(url) > MAX_URL_LENGTH:
-                raise ValidationError("too long")
-            validate_http_url(url)
-        except ValidationError:
-            errors.append(f"Source {number}: give a web address starting with http:// or https://.")
-        if not title:
-            errors.append(f"Source {number}: give the source's title.")
-        elif len(title) > MAX_TITLE_LENGTH:
-            errors.append(f"Source {number}: keep the title under {MAX_TITLE_LENGTH} characters.")
-        if len(note) > MAX_NOTE_LENGTH:
-            errors.append(f"Source {number}: keep the note under {MAX_NOTE_LENGTH} characters.")
-        if reason := invalid_text_reason(url + title + note):
-            errors.append(f"Source {number}: {reason}")
-        cleaned.append({"url": url, "title": title, "note": note})
+        citation, problems = _evidence_item(number, item)
+        errors.extend(problems)
+        if citation is not None and not problems:
+            cleaned.append(citation)
     return cleaned, errors
 
 
@@ -144,13 +262,17 @@ def clean_decision_reason(action, reason):
 
 
 def locate_passage(revision, exact, prefix="", suffix="", start=None, end=None):
-    """The passage's ``(start, end, prefix, suffix)`` on ``revision``, or a ValidationError on ``selector``."""
+    """
+    The passage's ``(exact, start, end, prefix, suffix)`` on ``revision``, or a
+    ValidationError on ``selector``. ``exact`` is the text's own characters,
+    whatever spaces and quotation marks the quote was typed with.
+    """
     try:
         start, end = resolve_selector(revision.text, exact, prefix or "", suffix or "", start, end)
     except SelectorError as error:
         raise ValidationError({"selector": [ValidationError(str(error), code=error.code)]}) from None
     prefix, suffix = quote_context(revision.text, start, end)
-    return start, end, prefix, suffix
+    return revision.text[start:end], start, end, prefix, suffix
 
 
 def _write_version(critique, number, content):
@@ -198,7 +320,7 @@ def critique_submit(
 ):
     """File a new critique of a passage of ``revision``; it waits for review."""
     content = clean_critique_content(category, body, evidence)
-    start, end, prefix, suffix = locate_passage(revision, exact, prefix, suffix, start, end)
+    exact, start, end, prefix, suffix = locate_passage(revision, exact, prefix, suffix, start, end)
     with transaction.atomic():
         # Queue behind revision_create (it locks the document too): a revision
         # recorded meanwhile would otherwise miss this critique's anchor.
@@ -242,7 +364,7 @@ def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
         raise PermissionDenied("Only the critique's author or a moderator can re-attach it.")
     if revision.document_id != critique.document_id:
         raise ValidationError({"revision": ["That revision belongs to another document."]})
-    start, end, _, _ = locate_passage(revision, exact, start=start, end=end)
+    exact, start, end, _, _ = locate_passage(revision, exact, start=start, end=end)
     with transaction.atomic():
         document = Document.objects.select_for_update(no_key=True).only("current_revision").get(pk=revision.document_id)
         locked = (

@@ -15,9 +15,9 @@ hidden state reaches anyone through a header either.
 
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 
-from annotations.lifecycle import PUBLIC_MILESTONES, UNPUBLISHED_STATUSES, Status
+from annotations.lifecycle import PUBLIC_MILESTONES, UNPUBLISHED_STATUSES, Action, Status
 from annotations.models import Critique
 
 MODERATORS_GROUP = "Moderators"
@@ -88,6 +88,16 @@ def shown_wording_q(user, field, value):
     return published
 
 
+def shown_wording_field(user, field):
+    """An expression for ``field`` of the wording ``user`` is shown, for counting and grouping."""
+    latest, published = F(f"version__{field}"), F(f"published_version__{field}")
+    if is_moderator(user):
+        return latest
+    if user.is_authenticated:
+        return Case(When(author=user, then=latest), default=published)
+    return published
+
+
 def shown_status_q(user, status):
     """Critiques ``user`` is shown as being in ``status`` (others' published ones are shown as approved)."""
     if is_moderator(user):
@@ -135,6 +145,28 @@ def visible_history(user, critique, events):
             )
         )
     return entries
+
+
+# The acts that take a published critique out of public view.
+DEPARTURES = frozenset({Action.WITHDRAW, Action.HIDE, Action.REOPEN})
+
+
+def departure(critique, events):
+    """
+    The event that took ``critique`` out of public view after it was
+    published, or None: it is public, or it never was (then, for readers, it
+    never existed). Its permalink tells readers what happened, and when; a
+    hide's reason is public too, since readers relied on what was hidden.
+    """
+    if critique.is_public:
+        return None
+    public, gone = False, None
+    for event in events:
+        if event.action == Action.APPROVE:
+            public, gone = True, None
+        elif public and event.action in DEPARTURES:
+            public, gone = False, event
+    return gone
 
 
 def etag_parts(user, critique, latest=None):

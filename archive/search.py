@@ -22,6 +22,8 @@ from django.db import connection
 from django.db.models import Count, Window
 from django.db.models.expressions import RawSQL
 
+from .passages import passage_url
+
 # Language codes (the primary subtag) and the PostgreSQL configuration for each.
 LANGUAGE_CONFIGS = {
     "da": "danish",
@@ -194,6 +196,14 @@ class SearchIndex:
 
     def snippets(self, keys, query):
         """``{key: html}`` quoting the passages that match ``query``, for one page of results."""
+        return {key: snippet_html(raw) for key, (raw, _) in self.raw_snippets(keys, query).items()}
+
+    def raw_snippets(self, keys, query, with_text=False):
+        """
+        ``{key: (snippet, text)}``: the snippet with the engine's match
+        delimiters (``MARK_START``, ``MARK_END``), and the indexed text itself
+        when ``with_text`` (else None), from the same query.
+        """
         keys = list(keys)
         if not keys:
             return {}
@@ -208,18 +218,19 @@ class SearchIndex:
                 # ts_headline reads the whole text: quote from the first 200,000 characters.
                 cursor.execute(
                     f"SELECT source.key, ts_headline(s.config, left(source.text, 200000), "
-                    f"websearch_to_tsquery(s.config, %s), %s) "
+                    f"websearch_to_tsquery(s.config, %s), %s), {'source.text' if with_text else 'NULL'} "
                     f"FROM ({source}) AS source(key, language, text) "
                     f"JOIN {self.table} s ON s.{self.key} = source.key",
                     [query, options, *keys],
                 )
             else:
                 cursor.execute(
-                    f"SELECT rowid, snippet({self.table}, 2, %s, %s, '…', {SNIPPET_WORDS}) FROM {self.table} "
+                    f"SELECT rowid, snippet({self.table}, 2, %s, %s, '…', {SNIPPET_WORDS}), "
+                    f"{'body' if with_text else 'NULL'} FROM {self.table} "
                     f"WHERE {self.table} MATCH %s AND rowid IN ({placeholders})",
                     [MARK_START, MARK_END, fts5_query(query), *keys],
                 )
-            return {key: snippet_html(raw) for key, raw in cursor.fetchall()}
+            return {key: (raw, text) for key, raw, text in cursor.fetchall()}
 
 
 documents_index = SearchIndex(
@@ -248,6 +259,42 @@ def search_documents(queryset, query):
 
 def document_snippets(documents, query):
     return documents_index.snippets([document.pk for document in documents], query)
+
+
+def matched_passage(raw, text):
+    """
+    ``(start, end)`` in ``text`` of the first word ``raw`` (a snippet of
+    ``text`` with the engine's delimiters) marks, found by the words before it
+    in the snippet; None when the snippet marks nothing (a match in the title).
+    """
+    opening = raw.find(MARK_START)
+    closing = raw.find(MARK_END, opening + 1)
+    if opening < 0 or closing < 0 or closing == opening + 1:
+        return None
+    word = raw[opening + 1 : closing]
+    # The snippet's own words before the match, back to the last fragment break.
+    before = raw[:opening].replace(MARK_START, "").replace(MARK_END, "").rsplit("…", 1)[-1]
+    if before.strip():
+        found = text.find(before + word)
+        if found >= 0:
+            return found + len(before), found + len(before) + len(word)
+    match = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text)
+    return (match.start(), match.end()) if match else None
+
+
+def document_passages(documents, query):
+    """
+    For each document, its snippet for ``query`` (as ``document.snippet``) and
+    where in its current text the first match is (``document.passage``, or
+    None), from one query; returns ``documents``.
+    """
+    raw = documents_index.raw_snippets([document.pk for document in documents], query, with_text=True)
+    for document in documents:
+        snippet, text = raw.get(document.pk, ("", None))
+        document.snippet = snippet_html(snippet) if snippet else ""
+        document.passage = matched_passage(snippet, text) if snippet and text else None
+        document.passage_url = passage_url(document.get_absolute_url(), *document.passage) if document.passage else ""
+    return documents
 
 
 def reindex_recorded_revision(sender, document, revision, **kwargs):

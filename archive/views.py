@@ -5,13 +5,13 @@ number of SQL queries whatever the size of the document or its history.
 """
 
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 
+from .badges import attach_badges
 from .diffing import diff_texts
 from .forms import DiffForm, DocumentFilterForm
 from .models import Document, DocumentKind
-from .search import document_snippets, search_documents
+from .search import document_passages, search_documents
 
 DOCUMENTS_PER_PAGE = 25
 REVISIONS_PER_PAGE = 100
@@ -23,7 +23,7 @@ def _listed_documents():
 
 
 def home(request):
-    documents = _listed_documents().order_by("title")[:50]
+    documents = attach_badges(request, _listed_documents().order_by("title")[:50])
     return render(request, "archive/home.html", {"documents": documents})
 
 
@@ -41,10 +41,9 @@ def document_list(request):
         if query:
             documents = search_documents(documents, query)
     page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = attach_badges(request, page.object_list)
     if query:
-        snippets = document_snippets(page.object_list, query)
-        for document in page.object_list:
-            document.snippet = snippets.get(document.pk, "")
+        document_passages(page.object_list, query)
     languages = Document.objects.exclude(language="").order_by("language").values_list("language", flat=True).distinct()
     return render(
         request,
@@ -70,10 +69,10 @@ def revision_diff(request, slug):
     if "from" in request.GET or "to" in request.GET:
         form = DiffForm(request.GET)
         if not form.is_valid():
-            return HttpResponseBadRequest(
-                f"Give two revision numbers: ?from=A&to=B, each a whole number from 1 to {count}.",
-                content_type="text/plain; charset=utf-8",
-            )
+            # A page like every other refusal (invalid_input.html), so it reads as part of the site.
+            field = next(iter(form.errors)).rstrip("_")
+            reason = f"give two revision numbers, ?from=A&to=B, each a whole number from 1 to {count}."
+            return render(request, "invalid_input.html", {"field": field, "reason": reason}, status=400)
         old_number, new_number = form.cleaned_data["from_"], form.cleaned_data["to"]
     else:
         old_number, new_number = max(count - 1, 1), count

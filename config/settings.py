@@ -337,9 +337,18 @@ SPECTACULAR_SETTINGS = {
     # The documentation UI is served from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Deep links put a link inside each operation's toggle button (a control within a control, which
+    # screen readers can't reach); the operation ids still show in the addresses of the schema.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "REDOC_DIST": "SIDECAR",
     # One name for the critique statuses wherever a field takes them.
-    "ENUM_NAME_OVERRIDES": {"CritiqueStatusEnum": "annotations.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "CritiqueStatusEnum": "annotations.models.Status",
+        # Each kind of evidence has its own one-value enum, the discriminator's.
+        "WebEvidenceKindEnum": ["web"],
+        "ReferenceEvidenceKindEnum": ["reference"],
+        "KindEnum": "archive.models.DocumentKind",  # the document kinds, named as before
+    },
     # The edge (config.edge) may answer 400 or 415 for any operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -5,10 +5,11 @@ events and flags look like as JSON, and what each write accepts.
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from annotations.evidence import REFERENCE, WEB, evidence_shown
 from annotations.lifecycle import DECISIONS, Action, Status
 from annotations.models import Category
 from annotations.visibility import sees_latest_wording, shown_modified, shown_status, shown_version
@@ -23,10 +24,45 @@ SELECTOR_KEYS = {"exact", "prefix", "suffix", "start", "end"}
 # --- Serializers -------------------------------------------------------------
 
 
-class EvidenceSerializer(serializers.Serializer):
-    url = serializers.URLField()
+class WebEvidenceSerializer(serializers.Serializer):
+    """A web page: its address and title."""
+
+    kind = serializers.ChoiceField(
+        choices=[WEB],
+        help_text="When sending, an item without kind is a web page unless it has a reference's fields.",
+    )
+    url = serializers.URLField(help_text="http:// or https://.")
     title = serializers.CharField()
     note = serializers.CharField(required=False, allow_blank=True)
+
+
+class ReferenceEvidenceSerializer(serializers.Serializer):
+    """A book or article, cited as a historian would: author, title, year and a locator."""
+
+    kind = serializers.ChoiceField(choices=[REFERENCE])
+    author = serializers.CharField(help_text="The author or editor, as cited (“Anonymous” if need be).")
+    title = serializers.CharField()
+    year = serializers.CharField(help_text="1871, 1871–1872, 1871a, c. 1870 or n.d.; a number is taken too.")
+    locator = serializers.CharField(help_text="Where in the work: a page, pages or chapter (“p. 214”, “ch. 7”).")
+    doi = serializers.CharField(
+        required=False, allow_blank=True, help_text="10.<registrant>/<suffix>; a https://doi.org/ link is taken too."
+    )
+    isbn = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="ISBN-10 or ISBN-13, hyphens allowed; its check digit is checked. Answered as digits.",
+    )
+    url = serializers.CharField(required=False, allow_blank=True, help_text="Optional: http:// or https://.")
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+# One piece of evidence, told apart by ``kind`` (``annotations.evidence``).
+EvidenceSerializer = PolymorphicProxySerializer(
+    component_name="Evidence",
+    serializers={WEB: WebEvidenceSerializer, REFERENCE: ReferenceEvidenceSerializer},
+    resource_type_field_name="kind",
+    many=True,
+)
 
 
 class SelectorSerializer(serializers.Serializer):
@@ -39,9 +75,17 @@ class SelectorSerializer(serializers.Serializer):
     end = serializers.IntegerField(required=False, allow_null=True, min_value=0)
 
 
-@extend_schema_field(EvidenceSerializer(many=True))
+@extend_schema_field(EvidenceSerializer)
 class EvidenceField(serializers.JSONField):
     """Any JSON: ``annotations.services`` checks the citations and words the messages."""
+
+
+@extend_schema_field(EvidenceSerializer)
+class EvidenceListField(serializers.Field):
+    """Stored evidence as answered: each item with its ``kind`` and every field of that kind."""
+
+    def to_representation(self, value):
+        return [evidence_shown(item) for item in value]
 
 
 @extend_schema_field(SelectorSerializer)
@@ -85,7 +129,7 @@ class CritiqueSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices, source="shown.category")
     body = serializers.CharField(source="shown.body", help_text="Markdown.")
     body_html = serializers.CharField(source="shown.body_html", help_text="Sanitized HTML.")
-    evidence = EvidenceSerializer(many=True, source="shown.evidence")
+    evidence = EvidenceListField(source="shown.evidence", read_only=True)
     selector = SelectorSerializer(source="*")
     status = serializers.ChoiceField(
         choices=Status.choices,

@@ -11,12 +11,13 @@ Writes go through ``annotations.services``; their ValidationError,
 PermissionDenied and conflicts become 400, 403 and 409 in ``config.api``.
 """
 
+from django.http import Http404
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, permissions, status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework import generics, permissions, serializers, status, viewsets
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from annotations import services
@@ -31,6 +32,7 @@ from annotations.api.serializers import (
     FlagSerializer,
     QueueItemSerializer,
 )
+from annotations.departures import departed_critique
 from annotations.models import Category, Critique
 from annotations.moderation.queue import STATUS_FILTERS, QueueFilterForm, queue_items
 from annotations.visibility import is_moderator, visible_critiques, visible_history
@@ -66,6 +68,45 @@ DETAIL_OK = {(200, "application/json"): CritiqueSerializer, (200, "application/l
 READ_ERRORS = (401, 406, 429)
 WRITE_ERRORS = (401, 403, 406, 413, 415, 429)
 CRITIQUE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The critique's id.")
+
+
+class DepartureSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=["withdraw", "hide", "reopen"], help_text="Withdrawn, hidden, or taken back for review."
+    )
+    date = serializers.DateTimeField()
+    reason = serializers.CharField(allow_blank=True, help_text="A hide's reason (public); empty otherwise.")
+
+
+class GoneSerializer(ErrorSerializer):
+    """The error shape, with what happened to a critique readers once saw, and its public history."""
+
+    gone = DepartureSerializer()
+    history = EventSerializer(many=True)
+
+
+# A published critique later withdrawn or hidden keeps its address: 410, never its wording.
+GONE = {
+    410: OpenApiResponse(
+        GoneSerializer,
+        description="The critique was published, then withdrawn or hidden: `gone` says when (and a hide's "
+        "reason); `history` is its public history. A critique never published answers 404.",
+    )
+}
+
+
+class CritiqueGone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "gone"
+
+    def __init__(self, departed):
+        super().__init__(departed.notice)
+        self.extra = {
+            "gone": {"action": departed.action, "date": departed.date, "reason": departed.reason},
+            "history": [{"action": entry.action, "created": entry.created} for entry in departed.history],
+        }
+
+
 PRECONDITION_ERRORS = {
     412: OpenApiResponse(ErrorSerializer, description="If-Match names an older version."),
     428: OpenApiResponse(ErrorSerializer, description="Send If-Match with the ETag you last read."),
@@ -97,6 +138,21 @@ class CritiqueViewSet(viewsets.GenericViewSet):
             "published_version",
         ).defer("revision__text", "document__notes")
         return visible_critiques(self.request.user, critiques)
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            departed = departed_critique(self.request.user, self.kwargs.get("pk"))
+            if departed is None:
+                raise
+            raise CritiqueGone(departed) from None
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, CritiqueGone):
+            response.data = GoneSerializer({**response.data, **exc.extra}).data
+        return response
 
     def critique_response(self, pk, status_code=status.HTTP_200_OK, headers=None):
         critique = self.get_queryset().get(pk=pk)
@@ -143,7 +199,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="One critique, as JSON or as a W3C Web Annotation (Accept: application/ld+json)",
         parameters=[CRITIQUE_ID],
-        responses={**DETAIL_OK, **error_responses(404, *READ_ERRORS)},
+        responses={**DETAIL_OK, **error_responses(404, *READ_ERRORS), **GONE},
     )
     def retrieve(self, request, pk):
         return self.represent(self.get_object())
@@ -152,7 +208,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         summary="Replace a critique's body as a W3C Web Annotation (If-Match required)",
         parameters=[CRITIQUE_ID],
         request=W3C_PUT_BODY,
-        responses={**W3C_OK, **error_responses(400, 404, 409, *WRITE_ERRORS), **PRECONDITION_ERRORS},
+        responses={**W3C_OK, **error_responses(400, 404, 409, *WRITE_ERRORS), **PRECONDITION_ERRORS, **GONE},
     )
     def update(self, request, pk):
         return w3c_protocol.annotation_put(request, self.get_object())
@@ -161,7 +217,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         summary="Edit your critique (it goes back to review; readers keep the approved wording)",
         parameters=[CRITIQUE_ID],
         request=CritiqueEditSerializer,
-        responses={**DETAIL_OK, **error_responses(400, 404, 409, *WRITE_ERRORS)},
+        responses={**DETAIL_OK, **error_responses(400, 404, 409, *WRITE_ERRORS), **GONE},
     )
     def partial_update(self, request, pk):
         critique = self.get_object()
@@ -178,7 +234,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Withdraw your critique (it is kept, no longer public)",
         parameters=[CRITIQUE_ID],
-        responses={204: None, **error_responses(404, 409, *WRITE_ERRORS)},
+        responses={204: None, **error_responses(404, 409, *WRITE_ERRORS), **GONE},
     )
     def destroy(self, request, pk):
         services.critique_withdraw(self.get_object(), user=request.user)  # the author only, else 403
@@ -188,7 +244,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         summary="A moderator's decision",
         parameters=[CRITIQUE_ID],
         request=DecisionSerializer,
-        responses={200: CritiqueSerializer, **error_responses(400, 404, 409, *WRITE_ERRORS)},
+        responses={200: CritiqueSerializer, **error_responses(400, 404, 409, *WRITE_ERRORS), **GONE},
     )
     @idempotent
     def decision(self, request, pk):
@@ -204,7 +260,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         summary="Flag a published critique for another look (once per reader)",
         parameters=[CRITIQUE_ID],
         request=FlagCreateSerializer,
-        responses={201: FlagSerializer, **error_responses(400, 404, 409, *WRITE_ERRORS)},
+        responses={201: FlagSerializer, **error_responses(400, 404, 409, *WRITE_ERRORS), **GONE},
     )
     @idempotent
     def flags(self, request, pk):
@@ -217,7 +273,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="The critique's history, as much as you may see",
         parameters=[CRITIQUE_ID],
-        responses={200: EventSerializer(many=True), **error_responses(404, *READ_ERRORS)},
+        responses={200: EventSerializer(many=True), **error_responses(404, *READ_ERRORS), **GONE},
     )
     def events(self, request, pk):
         critique = self.get_object()

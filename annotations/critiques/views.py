@@ -10,11 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from annotations import lifecycle, services
+from annotations.departures import departed_critique
 from annotations.forms import (
     CritiqueContentForm,
     FlagForm,
@@ -22,7 +24,7 @@ from annotations.forms import (
     category_guide,
 )
 from annotations.lifecycle import Action
-from annotations.models import CATEGORY_SIGNS, Category, Critique, Flag
+from annotations.models import CATEGORY_SIGNS, AnchorState, Category, Critique, Flag
 from annotations.pages import (
     conflict_page,
     critique_or_404,
@@ -55,6 +57,18 @@ def critique_history(user, critique, events):
     return entries
 
 
+def in_text_url(critique):
+    """
+    Where the reading page shows the critique beside its passage: the
+    document's current text where its passage is placed there, else the
+    revision it was written on.
+    """
+    document = critique.document
+    placed = critique.anchors.filter(revision_id=document.current_revision_id).exclude(state=AnchorState.DETACHED)
+    page = document.get_absolute_url() if placed.exists() else critique.revision.get_absolute_url()
+    return f"{page}#critique-{critique.pk}"
+
+
 def render_critique_page(request, critique, flag_form=None, status=200):
     """The critique's permalink page, with the flag form (and its errors) for registered readers."""
     user = request.user
@@ -82,6 +96,7 @@ def render_critique_page(request, critique, flag_form=None, status=200):
             "cut_before": critique.start > CONTEXT_CHARS,
             "cut_after": critique.end + CONTEXT_CHARS < len(text),
             "history": critique_history(user, critique, events),
+            "in_text_url": in_text_url(critique),
             "is_author": is_author,
             "already_flagged": already_flagged,
             "flag_form": flag_form if may_flag and not already_flagged else None,
@@ -91,7 +106,26 @@ def render_critique_page(request, critique, flag_form=None, status=200):
 
 
 def critique_detail(request, pk):
-    return render_critique_page(request, critique_or_404(request, pk))
+    try:
+        critique = critique_or_404(request, pk)
+    except Http404:
+        # A critique readers once saw keeps its address: 410 with what happened to it.
+        departed = departed_critique(request.user, pk)
+        if departed is None:
+            raise
+        return render_gone_page(request, departed)
+    return render_critique_page(request, critique)
+
+
+def render_gone_page(request, departed):
+    """A once-published critique's permalink after it left public view: the notice and the public history."""
+    critique = departed.critique
+    history = [
+        {"verb": Action(entry.action).label, "date": entry.created, "by": "", "reason": ""}
+        for entry in departed.history
+    ]
+    context = {"critique": critique, "departed": departed, "history": history}
+    return render(request, "annotations/critique_gone.html", context, status=410)
 
 
 def _own_critique(request, pk):

@@ -7,10 +7,17 @@ offset in ``data-o``, so the browser can turn a selection back into offsets
 (code points, as everywhere in the archive) and rebuild the exact quote:
 
 - ``<span data-o>`` or ``<mark class="hl …" data-o data-critiques>``: a run of
-  a line's characters (a mark when at least one critique covers it);
-- ``<br data-o>``: a newline inside a paragraph;
+  a block's characters (a mark when at least one critique covers it). A line
+  break inside a block stays in its run as a newline, which the page's
+  ``white-space`` shows as a space;
 - ``<span class="gap" data-o data-gap hidden>``: the characters between
-  paragraphs (blank lines), kept in ``data-gap``.
+  blocks (blank lines), kept in ``data-gap``, at the end of the block before.
+
+The blocks (``archive.blocks.text_blocks``) are paragraphs ``<p>``, headings
+``<h2>``/``<h3>``, lists ``<ul>``/``<ol>`` of ``<li>``, and posts
+``<article class="post">`` with their poster in a ``<header>`` and their
+signature in a ``<footer>``; every element holding text has ``data-start``
+and ``data-end``.
 
 A critique's sign follows its passage in a marker link (no ``data-o``; the
 reading page makes it unselectable), so a category is never told by colour
@@ -22,7 +29,7 @@ from bisect import bisect_right
 from collections import namedtuple
 from html import escape as _html_escape
 
-from archive.text import split_paragraphs
+from archive.blocks import leaf_blocks, text_blocks
 
 Span = namedtuple("Span", "id start end css_class sign label")
 # Most pieces need no escaping: looking is cheaper than replacing five times.
@@ -41,7 +48,8 @@ def _attr(value):
 
 def _marker(span):
     return (
-        f'<a class="marker {_attr(span.css_class)}" href="#critique-{span.id}" data-critique="{span.id}">'
+        f'<a class="marker {_attr(span.css_class)}" href="#critique-{span.id}" data-critique="{span.id}" '
+        f'id="passage-{span.id}">'
         f'<span aria-hidden="true">{escape(span.sign)}</span>'
         f'<span class="visually-hidden">{escape(span.label)}, critique {span.id}</span></a>'
     )
@@ -107,50 +115,82 @@ def _gap(text, start, end):
     return f'<span class="gap" data-o="{start}" data-gap="{_attr(text[start:end])}" hidden></span>'
 
 
-def highlighted_text_html(text, spans, paragraphs=None):
+# The element of each kind of block; a poster and a signature are paragraphs
+# in their post's header and footer.
+_TAGS = {
+    "paragraph": ("<p", "</p>\n"),
+    "item": ("<li", "</li>\n"),
+    "poster": ('<header class="poster"><p', "</p></header>\n"),
+    "signature": ('<footer class="signature"><p', "</p></footer>\n"),
+}
+
+
+def _opening(block):
+    if block.kind == "heading":
+        return f"<h{block.level}", f"</h{block.level}>\n"
+    opening, closing = _TAGS[block.kind]
+    if block.kind == "item" and block.level > 1:
+        opening += ' class="sub"'
+    return opening, closing
+
+
+def highlighted_text_html(text, spans, blocks=None):
     """
-    The text as paragraphs of runs, with ``spans`` (``Span`` or tuples of
+    The text as blocks of runs, with ``spans`` (``Span`` or tuples of
     ``(id, start, end, css_class, sign, label)``) highlighted. Spans may
-    overlap; empty or out-of-range spans are left out. ``paragraphs`` is
-    ``split_paragraphs(text)`` when the caller already has it.
+    overlap and cross blocks (each block gets its part); empty or
+    out-of-range spans are left out. ``blocks`` is ``text_blocks(text)``
+    when the caller already has it.
     """
     spans = [Span(*span) for span in spans]
     spans = [span for span in spans if 0 <= span.start < span.end <= len(text)]
     sweep = _Sweep(spans)
+    if blocks is None:
+        blocks = text_blocks(text)
+    leaves = list(leaf_blocks(blocks))
+    following = {id(leaf): (leaves[n + 1].start if n + 1 < len(leaves) else len(text)) for n, leaf in enumerate(leaves)}
     out = []
-    if paragraphs is None:
-        paragraphs = split_paragraphs(text)
-    previous_end = 0
-    for index, (start, end, lines) in enumerate(paragraphs):
-        if start > previous_end:
-            out.append(_gap(text, previous_end, start))
-        sweep.advance_to(start)
-        out.append(f'<p data-start="{start}" data-end="{end}">')
+    if leaves and leaves[0].start > 0:
+        out.append(_gap(text, 0, leaves[0].start))
+
+    def write(block):
+        if block.kind == "list":
+            out.append("<ol>\n" if block.ordered else "<ul>\n")
+            for child in block.children:
+                write(child)
+            out.append("</ol>\n" if block.ordered else "</ul>\n")
+            return
+        if block.kind == "post":
+            out.append('<article class="post">\n')
+            for child in block.children:
+                write(child)
+            out.append("</article>\n")
+            return
+        opening, closing = _opening(block)
+        sweep.advance_to(block.start)
+        out.append(f'{opening} data-start="{block.start}" data-end="{block.end}">')
         sweep.flush_markers(out)  # a critique that ended in the gap before (rare: whitespace only)
-        line_start = start
-        for number, line in enumerate(lines):
-            line_end = line_start + len(line)
-            position = line_start
-            for cut in sweep.cuts_within(line_start, line_end) + [line_end]:
-                out.append(_run(text, position, cut, sweep.active))
-                sweep.advance_to(cut)
-                sweep.flush_markers(out)
-                position = cut
-            if number < len(lines) - 1:
-                # A critique ending just after the newline gets its marker before the break.
-                sweep.advance_to(line_end + 1)
-                sweep.flush_markers(out)
-                out.append(f'<br data-o="{line_end}">')
-            line_start = line_end + 1
-        # Critiques that end in the blank lines after this paragraph get their
-        # marker here, at the end of the passage a reader sees.
-        next_start = paragraphs[index + 1][0] if index + 1 < len(paragraphs) else len(text)
+        position = block.start
+        # A soft line break stays in its run as "\n": white-space collapses it to a space.
+        for cut in sweep.cuts_within(block.start, block.end) + [block.end]:
+            out.append(_run(text, position, cut, sweep.active))
+            sweep.advance_to(cut)
+            sweep.flush_markers(out)
+            position = cut
+        # Critiques that end in the blank lines after this block get their
+        # marker here, at the end of the passage a reader sees; the blank lines
+        # themselves stay inside the block, so a list holds only its items.
+        next_start = following[id(block)]
         sweep.advance_to(next_start)
         sweep.flush_markers(out)
-        out.append("</p>\n")
-        previous_end = end
-    if previous_end < len(text):
-        out.append(_gap(text, previous_end, len(text)))
+        if next_start > block.end:
+            out.append(_gap(text, block.end, next_start))
+        out.append(closing)
+
+    for block in blocks:
+        write(block)
+    if not leaves and text:
+        out.append(_gap(text, 0, len(text)))
     sweep.advance_to(len(text))
     sweep.flush_markers(out)
     return "".join(out)

@@ -8,6 +8,7 @@ Every value is escaped as the template engine would; ``body_html`` is the
 critique's sanitized HTML (``annotations.rendering``) and goes in as it is.
 """
 
+from annotations.evidence import evidence_html
 from annotations.reading.highlighting import escape as _escape
 
 
@@ -15,21 +16,10 @@ def escape(value):
     return _escape(str(value))
 
 
-def _evidence_html(evidence):
-    items = []
-    for source in evidence:
-        note = source.get("note")
-        items.append(
-            f'<li><a href="{escape(str(source.get("url", "")))}" rel="nofollow noopener">'
-            f"{escape(str(source.get('title', '')))}</a>{f' — {escape(str(note))}' if note else ''}</li>"
-        )
-    return f'<ul class="evidence">{"".join(items)}</ul>'
-
-
 def note_html(note):
     """One note of the margin: its category and status, the quote, the explanation, evidence and links."""
     status = f' <span class="note-status">{escape(note.status)}</span>' if note.status else ""
-    evidence = _evidence_html(note.version.evidence) if note.version.evidence else ""
+    evidence = evidence_html(note.version.evidence)
     written = ""
     if note.written_on:
         written = f' · <a href="{escape(note.written_on_url)}">written on revision {note.written_on}</a>'
@@ -38,14 +28,17 @@ def note_html(note):
     # Laid out as the template around it is.
     return (
         f'        <li class="critique-note {escape(note.css_class)}" id="critique-{note.id}" tabindex="-1" '
-        f'data-start="{note.start}" data-end="{note.end}">\n'
+        f'data-critique="{note.id}" data-start="{note.start}" data-end="{note.end}">\n'
         f'          <p class="note-head"><span class="sign" aria-hidden="true">{escape(note.sign)}</span> '
         f'<strong class="note-category">{escape(note.category_label)}</strong>{status}</p>\n'
         f'          <blockquote class="note-quote">{escape(note.quote)}</blockquote>\n'
         f'          <div class="note-body">{note.version.body_html}</div>\n'
         f"          {evidence}\n"
-        f'          <p class="note-foot">by {escape(note.author_name)} · <a href="{escape(note.url)}">Permalink'
-        f'<span class="visually-hidden"> of critique {note.id}</span></a>{written}</p>\n'
+        f'          <p class="note-foot">by {escape(note.author_name)} · <a class="to-passage" '
+        f'href="#passage-{note.id}" data-critique="{note.id}">In the text<span class="visually-hidden">: '
+        f"the passage of critique {note.id}</span></a> · "
+        f'<a href="{escape(note.url)}">Permalink<span class="visually-hidden"> of critique {note.id}</span></a>'
+        f"{written}</p>\n"
         "        </li>\n"
     )
 

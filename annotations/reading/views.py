@@ -19,7 +19,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, FilteredRelation, Q
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -44,15 +46,17 @@ from annotations.pages import (
     rate_limited_page,
     status_label,
 )
+from annotations.reading.apparatus import Glance
 from annotations.reading.highlighting import Span, highlighted_text_html
 from annotations.reading.margin import notes_html
 from annotations.search import critique_snippets, search_critiques
 from annotations.services import ModerationConflict
 from annotations.visibility import sees_latest_wording, shown_version, visible_critiques
+from archive.badges import attach_badges
+from archive.blocks import text_blocks
 from archive.models import Document
-from archive.search import document_snippets, search_documents
+from archive.search import document_passages, search_documents
 from archive.shortcuts import current_revision_or_404, revision_or_404
-from archive.text import split_paragraphs
 
 QUOTE_CHARS = 160
 
@@ -241,8 +245,14 @@ def render_reading_page(request, document, revision, current_number, form=None, 
     for critique in anchored_critiques(request.user, revision):
         note = MarginNote(critique, revision, links)
         (earlier if note.is_detached else notes).append(note)
-    paragraphs = split_paragraphs(revision.text)
-    text_html = highlighted_text_html(revision.text, [note.span() for note in notes], paragraphs)
+    try:
+        glance = Glance(request.GET, notes, earlier, revision.text)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    notes, earlier = glance.listed(notes), glance.listed(earlier)
+    blocks = text_blocks(revision.text, document.title)
+    spans = [note.span() for note in glance.highlighted(notes)]
+    text_html = glance.mark_found(highlighted_text_html(revision.text, spans, blocks))
     if form is None and request.user.is_authenticated:
         form = CritiqueForm()
     return render(
@@ -253,7 +263,6 @@ def render_reading_page(request, document, revision, current_number, form=None, 
             "revision": revision,
             "current_number": current_number,
             "is_current": revision.number == current_number,
-            "paragraphs": paragraphs,
             # Both built from escaped pieces (highlighting.py, margin.py).
             "text_html": mark_safe(text_html),
             "notes_html": mark_safe(notes_html(notes)),
@@ -262,6 +271,7 @@ def render_reading_page(request, document, revision, current_number, form=None, 
             "form": form,
             "categories": category_guide(),
             "evidence_rule": categories_needing_evidence_text(),
+            "glance": glance,
         },
         status=status,
     )
@@ -277,12 +287,40 @@ def reading_revision(request, slug, number):
     return render_reading_page(request, revision.document, revision, revision.current_number)
 
 
+FILED = "Your critique is awaiting review. Moderators read every critique before readers see it."
+
+
+def wants_json(request):
+    """The reading page's own script asks for JSON; a browser without it posts the form and gets pages."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def critique_form_answer(request, revision, form, status, **data):
+    """
+    The answer to the reading page's script: ``data`` and the critique form as
+    the page would show it (its errors by their fields, everything typed
+    kept), so the script swaps it in without reloading the page.
+    """
+    context = {
+        "form": form,
+        "document": revision.document,
+        "revision": revision,
+        "categories": category_guide(),
+        "evidence_rule": categories_needing_evidence_text(),
+    }
+    data["form_html"] = render_to_string("annotations/_critique_form.html", context, request=request)
+    return JsonResponse(data, status=status)
+
+
 @login_required
 @require_POST
 @ratelimit(key="user", rate=critique_rate, method="POST", block=False)
 def critique_create(request, slug, number):
     revision = revision_or_404(slug, number)
     if request.limited:
+        if wants_json(request):
+            rate = settings.CRITIQUE_RATE.replace("/h", " an hour")
+            return JsonResponse({"detail": f"You can file up to {rate} critiques. Try again later."}, status=429)
         return rate_limited_page(request, "critiques", settings.CRITIQUE_RATE)
     form = CritiqueForm(request.POST)
     if form.is_valid():
@@ -296,11 +334,24 @@ def critique_create(request, slug, number):
         except ValidationError as error:
             form.add_service_errors(error)
         else:
-            messages.success(
-                request,
-                "Your critique is awaiting review. Moderators read every critique before readers see it.",
-            )
+            if wants_json(request):
+                # A fresh form for the next passage; the page stays where the scholar is reading.
+                return critique_form_answer(
+                    request,
+                    revision,
+                    CritiqueForm(),
+                    201,
+                    id=critique.pk,
+                    url=critique.get_absolute_url(),
+                    detail=FILED,
+                )
+            messages.success(request, FILED)
             return redirect(critique)
+    if wants_json(request):
+        errors = form.errors.get_json_data()
+        if form.evidence_errors:
+            errors["evidence"] = [{"message": message, "code": ""} for message in form.evidence_errors]
+        return critique_form_answer(request, revision, form, 400, errors=errors)
     return render_reading_page(
         request,
         revision.document,
@@ -346,9 +397,7 @@ def search(request):
                 Document.objects.select_related("current_revision").defer("notes", "current_revision__text"), query
             )[:SEARCH_RESULTS]
         )
-        snippets = document_snippets(documents, query)
-        for document in documents:
-            document.snippet = snippets.get(document.pk, "")
+        document_passages(attach_badges(request, documents), query)
         critiques = list(
             search_critiques(
                 request.user,

@@ -5,7 +5,7 @@ Preconditions are judged by ``archive.http``, like every response's.
 """
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,9 +15,11 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from annotations import services
+from annotations.evidence import DOI_RESOLVER, REFERENCE
 from annotations.models import Category, Critique
 from annotations.w3c.representation import (
     CATEGORY_LIST,
+    ISBN_URN,
     MARKDOWN_SPECIAL,
     PREFER_DESCRIPTIONS,
     PREFER_IRIS,
@@ -70,8 +72,46 @@ def plain_text_as_markdown(text):
     return re.sub(r"(?<!\n)\n(?!\n)", "  \n", text)
 
 
+def _text_of(value):
+    """A JSON-LD string value (single, a one-item list, or ``{name}`` for a person); anything else as it is."""
+    value = _single_string(value) if isinstance(value, list) else value
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return value["name"]
+    return value
+
+
+def _is_reference(body, source):
+    return isinstance(source, dict) and (
+        "schema:author" in source or "schema:datePublished" in source or "schema:pagination" in body
+    )
+
+
+def _reference(body, source):
+    """A linking body that cites a book or article (``representation._evidence_body``) as a reference."""
+    work = source.get("id")
+    item = {
+        "kind": REFERENCE,
+        "author": _text_of(source.get("schema:author")),
+        "title": _text_of(source.get("label")),
+        "year": _text_of(source.get("schema:datePublished")),
+        "locator": _text_of(body.get("schema:pagination")),
+        "doi": "",
+        "isbn": _text_of(source.get("schema:isbn", "")),
+        "url": _text_of(source.get("schema:url", "")),
+        "note": _text_of(body.get("schema:description", "")),
+    }
+    # The work's id says what it is only when it is a DOI link or an ISBN URN; otherwise it is just a name.
+    if isinstance(work, str) and work.startswith(DOI_RESOLVER):
+        item["doi"] = unquote(work.removeprefix(DOI_RESOLVER))
+    elif isinstance(work, str) and work.lower().startswith(ISBN_URN) and not item["isbn"]:
+        item["isbn"] = work[len(ISBN_URN) :]
+    return item
+
+
 def _evidence(body):
     source = body.get("source", body.get("id"))
+    if _is_reference(body, source):
+        return _reference(body, source)
     title = body.get("label")
     if isinstance(source, dict):
         title = source.get("label", title)

@@ -3,7 +3,8 @@ A critique as a W3C Web Annotation (https://www.w3.org/TR/annotation-model/).
 
 A critique is an ``Annotation`` motivated by ``assessing``. Its bodies are a
 classifying TextualBody (the category code), a commenting TextualBody (the
-Markdown explanation) and one linking SpecificResource per piece of evidence;
+Markdown explanation) and one linking SpecificResource per piece of evidence
+(a web page, or a bibliographic reference: see ``_evidence_body``);
 its target is the revision permalink it was written on, with a
 TextQuoteSelector and a TextPositionSelector (offsets in code points).
 """
@@ -14,6 +15,7 @@ from datetime import UTC
 from django.urls import reverse
 from rest_framework import exceptions, renderers
 
+from annotations.evidence import REFERENCE, citation_text, doi_url, evidence_shown
 from annotations.models import Category
 from annotations.visibility import etag_parts, shown_version
 from archive.http import strong_etag
@@ -35,6 +37,7 @@ CONTAINER_HEADERS = {
 PAGE_SIZE = 20
 CATEGORY_LIST = ", ".join(Category.values)
 MOTIVATION = "assessing"
+ISBN_URN = "urn:isbn:"
 # Markdown's backslash-escapable characters (Python-Markdown's list): plain text escapes them all.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+\-.!])")
 
@@ -94,7 +97,50 @@ def _timestamp(value):
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _bodies(version):
+def _evidence_body(citation, iri, number):
+    """
+    One citation as a linking SpecificResource (only a SpecificResource may
+    carry ``purpose``). A web page is its source, ``{id: url, label: title}``.
+    A reference's source is the work: ``id`` its DOI link, else its web
+    address, else ``urn:isbn:…``, else this annotation's IRI with
+    ``#source-n``; ``label`` the title, ``schema:author``,
+    ``schema:datePublished``, ``schema:isbn``, ``schema:url``. The locator is
+    the body's ``schema:pagination``, and ``schema:citation`` holds the whole
+    reference as a plain-text TextualBody. ``schema`` is a prefix of the
+    annotation context; the note is ``schema:description``.
+    """
+    item = evidence_shown(citation)
+    body = {"type": "SpecificResource", "purpose": "linking"}
+    if item["kind"] != REFERENCE:
+        body["source"] = {"id": item["url"], "label": item["title"]}
+    else:
+        if item["doi"]:
+            work = doi_url(item["doi"])
+        elif item["url"]:
+            work = item["url"]
+        elif item["isbn"]:
+            work = f"{ISBN_URN}{item['isbn']}"
+        else:
+            work = f"{iri}#source-{number}"
+        source = {
+            "id": work,
+            "type": "Text",
+            "label": item["title"],
+            "schema:author": item["author"],
+            "schema:datePublished": item["year"],
+        }
+        for field, term in (("isbn", "schema:isbn"), ("url", "schema:url")):
+            if item[field]:
+                source[term] = item[field]
+        body["source"] = source
+        body["schema:pagination"] = item["locator"]
+        body["schema:citation"] = {"type": "TextualBody", "format": "text/plain", "value": citation_text(item)}
+    if item["note"]:
+        body["schema:description"] = item["note"]
+    return body
+
+
+def _bodies(version, iri):
     bodies = [
         # A code, not prose: no language. An ``id`` would make it an External Web Resource,
         # which may not carry a purpose, so the category is a value.
@@ -102,16 +148,7 @@ def _bodies(version):
         # Critiques don't record their language (the document's is the source's, not the critic's).
         {"type": "TextualBody", "purpose": "commenting", "value": version.body, "format": "text/markdown"},
     ]
-    for citation in version.evidence:
-        # Only a SpecificResource may carry ``purpose``; the cited page is its source.
-        evidence = {
-            "type": "SpecificResource",
-            "purpose": "linking",
-            "source": {"id": citation["url"], "label": citation["title"]},
-        }
-        if citation.get("note"):
-            evidence["schema:description"] = citation["note"]  # "schema" is a prefix of the anno context
-        bodies.append(evidence)
+    bodies.extend(_evidence_body(citation, iri, number) for number, citation in enumerate(version.evidence, start=1))
     return bodies
 
 
@@ -121,17 +158,18 @@ def annotation_representation(request, annotation, *, context=True):
     The caller has checked ``can_see``. Items of a page leave out ``@context``.
     """
     version = shown_version(request.user, annotation)
+    iri = annotation_iri(request, annotation.pk)
     data = {"@context": W3C_PROFILE} if context else {}
     data.update(
         {
-            "id": annotation_iri(request, annotation.pk),
+            "id": iri,
             "type": "Annotation",
             "motivation": MOTIVATION,
             "creator": {"type": "Person", "nickname": annotation.author.get_username()},
             "created": _timestamp(annotation.created),
             # When the wording shown was written: a moderator's decision changes no content.
             "modified": _timestamp(version.created),
-            "body": _bodies(version),
+            "body": _bodies(version, iri),
             "target": {
                 "source": revision_iri(request, annotation.document.slug, annotation.revision.number),
                 "selector": [

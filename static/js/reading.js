@@ -1,6 +1,9 @@
 /**
- * The reading page's critical apparatus: turning a selection into a critique
- * form, and showing a highlight's note in the margin.
+ * The reading page's critique form: turning a selection into a critique,
+ * the composer that opens beside it (in the margin on a wide screen, over the
+ * bottom of the screen on a narrow one) without moving the page, and sending
+ * the form without a reload, its errors shown by their fields. The notes
+ * beside the text are margin.js's.
  *
  * The server renders every code point of the revision text inside exactly
  * one element carrying its offset in data-o (runs of text, <br> for a newline
@@ -11,13 +14,14 @@
  * blank lines and pick up the markers' signs.
  *
  * Without this script the page still works: highlights' markers link to their
- * notes, and the form takes a typed or pasted quote.
+ * notes, and the form takes a typed or pasted quote and is posted as usual.
  */
 const CONTEXT_LENGTH = 32;  // prefix and suffix, as annotations.selectors.CONTEXT_LENGTH
 
 const textRoot = document.getElementById("document-text");
 const form = document.getElementById("critique-form");
 const critiqueButton = document.getElementById("critique-this");
+const GAP = 8;  // px kept between the composer and the window's edges
 
 function codePointCount(string) {
   let count = 0;
@@ -167,6 +171,7 @@ function setUpSelection(selectedPassage) {
     const passage = selectedPassage() || current;
     if (!passage) return;
     fillCritiqueForm(passage);
+    composer.open(passage.range);
     critiqueButton.hidden = true;
   });
 }
@@ -174,80 +179,175 @@ function setUpSelection(selectedPassage) {
 function fillCritiqueForm(passage) {
   for (const name of ["start", "end", "prefix", "suffix"]) form.elements[name].value = passage[name];
   form.elements.exact.value = passage.exact;
-  const box = document.getElementById("critique-form-box");
-  if (box) box.open = true;
-  form.elements.category.focus();
+}
+
+/**
+ * The critique form, lifted out of its box in the margin into the composer:
+ * on a wide screen at the selection's height (kept inside the window), on a
+ * narrow one over the bottom of the screen. Nothing scrolls: the focus goes
+ * to the category without moving the page. Closing puts the form back.
+ */
+const composer = {
+  element: document.getElementById("composer"),
+  status: document.getElementById("composer-status"),
+  box: document.getElementById("critique-form-box"),
+  returnTo: null,
+
+  get isOpen() {
+    return Boolean(this.element && !this.element.hidden);
+  },
+
+  open(range) {
+    if (!this.element) {
+      if (this.box) this.box.open = true;
+      form.elements.category.focus();
+      return;
+    }
+    if (!this.isOpen) this.returnTo = document.activeElement;
+    this.status.textContent = "";
+    this.status.classList.remove("problem");
+    this.element.append(this.status, form);
+    this.element.hidden = false;
+    this.place(range);
+    form.elements.category.focus({ preventScroll: true });
+  },
+
+  place(range) {
+    this.element.style.top = "";
+    const container = this.element.offsetParent;
+    // Fixed over the bottom of a narrow screen (margin.css): nothing to place.
+    if (!container || getComputedStyle(this.element).position === "fixed") return;
+    const wanted = range ? range.getBoundingClientRect().top : GAP;
+    const height = this.element.offsetHeight;
+    const top = Math.max(GAP, Math.min(wanted, window.innerHeight - height - GAP));
+    this.element.style.top = `${Math.round(top - container.getBoundingClientRect().top)}px`;
+  },
+
+  close() {
+    if (!this.isOpen) return;
+    this.element.hidden = true;
+    if (this.box) this.box.append(this.status, form);
+    const back = this.returnTo && this.returnTo.isConnected ? this.returnTo : this.box && this.box.querySelector("summary");
+    if (back) back.focus({ preventScroll: true });
+  },
+
+  say(text, problem) {
+    this.status.textContent = text;
+    this.status.classList.toggle("problem", Boolean(problem));
+  },
+};
+function setUpComposer() {
+  if (!composer.element) return;
+  // The status line travels with the form, between its box in the margin and the composer.
+  if (composer.box) composer.box.insertBefore(composer.status, form);
+  document.getElementById("composer-close").addEventListener("click", () => composer.close());
+  composer.element.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      composer.close();
+    }
+  });
+}
+
+/** The form's fields, replaced by the server's rendering of them (errors by their fields, values kept). */
+function replaceFormFields(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  const fresh = template.content.querySelector("#critique-form");
+  if (!fresh) return false;
+  form.replaceChildren(...fresh.childNodes);
+  form.dispatchEvent(new CustomEvent("critique-form:replaced", { bubbles: true }));
+  return true;
+}
+
+/** The first field with an error, focused and brought into view inside the composer without moving the page. */
+function showFirstError() {
+  const invalid = form.querySelector("[aria-invalid=true], .errorlist");
+  if (!invalid) return;
+  const field = invalid.matches(".errorlist") ? invalid.parentElement.querySelector("input, select, textarea") : invalid;
+  if (!composer.isOpen) {
+    // In its box in the margin the form is part of the page: show the error there.
+    invalid.scrollIntoView({ block: "center" });
+  } else {
+    const scroller = composer.element;
+    const offset = invalid.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    if (offset < 0 || offset > scroller.clientHeight - 40) scroller.scrollTop += offset - 40;
+  }
+  if (field) field.focus({ preventScroll: true });
+}
+
+/**
+ * Sending the form without a reload: the server answers JSON (with the form
+ * as it would render it) when asked for it. Anything else (a login page, a
+ * lost connection) falls back to the ordinary post.
+ */
+function setUpSending() {
+  form.addEventListener("submit", async (event) => {
+    if (!window.fetch || !composer.element) return;
+    event.preventDefault();
+    const button = event.submitter;
+    if (button) button.disabled = true;
+    let response;
+    let answer;
+    try {
+      response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": form.elements.csrfmiddlewaretoken.value },
+      });
+      answer = (response.headers.get("Content-Type") || "").includes("application/json") ? await response.json() : null;
+    } catch (error) {
+      answer = null;
+      response = null;
+    } finally {
+      if (button) button.disabled = false;
+    }
+    if (!response) {
+      composer.say("The critique could not be sent: check your connection and press Submit again.", true);
+      return;
+    }
+    if (!answer) {
+      form.submit();
+      return;
+    }
+    if (answer.form_html) replaceFormFields(answer.form_html);
+    if (response.ok) {
+      composer.say(answer.detail || "Your critique is awaiting review.");
+      const link = document.createElement("a");
+      link.href = answer.url;
+      link.textContent = `Open critique ${answer.id}`;
+      composer.status.append(" ", link);
+      link.focus({ preventScroll: true });
+    } else {
+      composer.say(answer.detail || "Your critique was not filed: see the messages by the fields.", true);
+      showFirstError();
+    }
+  });
 }
 
 function setUpQuoteTyping() {
   // A typed or edited quote no longer matches the selected positions: let the server find it.
-  form.elements.exact.addEventListener("input", () => {
+  form.addEventListener("input", (event) => {
+    if (event.target.name !== "exact") return;
     for (const name of ["start", "end", "prefix", "suffix"]) form.elements[name].value = "";
   });
 }
 
 function setUpCategoryHint() {
-  const select = document.getElementById("id_category");
-  const hint = document.getElementById("category-hint");
-  const guide = document.getElementById("category-guide");
-  if (!select || !hint || !guide) return;
-  select.addEventListener("change", () => {
+  // Delegated: the form's fields may be replaced by the server's rendering of them.
+  document.addEventListener("change", (event) => {
+    if (event.target.id !== "id_category") return;
+    const hint = document.getElementById("category-hint");
+    const guide = document.getElementById("category-guide");
+    if (!hint || !guide) return;
     let definition = "";
     for (const entry of guide.querySelectorAll("[data-category]")) {
-      const chosen = entry.dataset.category === select.value;
+      const chosen = entry.dataset.category === event.target.value;
       entry.classList.toggle("selected", chosen);
       if (chosen) definition = entry.querySelector("dd").textContent;
     }
     hint.textContent = definition;
-  });
-}
-
-function setUpHighlights(root) {
-  const list = document.getElementById("critique-list");
-  let pointerDown = false;
-
-  function showNotes(mark) {
-    const ids = (mark.dataset.critiques || "").split(" ").filter(Boolean);
-    const notes = ids.map((id) => document.getElementById(`critique-${id}`)).filter(Boolean);
-    if (!notes.length) return null;
-    for (const active of document.querySelectorAll(".critique-note.active, mark.hl.active")) {
-      active.classList.remove("active");
-    }
-    for (const note of notes) note.classList.add("active");
-    for (const id of ids) {
-      for (const other of root.querySelectorAll(`mark.hl[data-critiques~="${id}"]`)) other.classList.add("active");
-    }
-    const first = notes[0];
-    // In a wide layout the list scrolls by itself beside the text; on a
-    // phone it sits below the text and the page scrolls to it.
-    if (list && list.scrollHeight > list.clientHeight) list.scrollTop = first.offsetTop - 8;
-    const box = first.getBoundingClientRect();
-    if (box.top < 0 || box.bottom > window.innerHeight) first.scrollIntoView({ block: "nearest" });
-    return first;
-  }
-
-  root.addEventListener("pointerdown", () => { pointerDown = true; });
-  const pointerReleased = () => { setTimeout(() => { pointerDown = false; }, 0); };
-  document.addEventListener("pointerup", pointerReleased);
-  document.addEventListener("pointercancel", pointerReleased);
-  root.addEventListener("click", (event) => {
-    const mark = event.target.closest("mark.hl");
-    const selection = document.getSelection();
-    // A drag that selects text is not a click on the highlight.
-    if (mark && (!selection || selection.isCollapsed)) showNotes(mark);
-  });
-  root.addEventListener("focusin", (event) => {
-    const mark = event.target.closest("mark.hl");
-    // Focus from a mouse press is handled by the click, so selecting text doesn't jump the margin.
-    if (mark && !pointerDown) showNotes(mark);
-  });
-  root.addEventListener("keydown", (event) => {
-    const mark = event.target.closest("mark.hl");
-    if (mark && (event.key === "Enter" || event.key === " ")) {
-      event.preventDefault();
-      const note = showNotes(mark);
-      if (note) note.focus();
-    }
   });
 }
 
@@ -285,9 +385,12 @@ function setUpReattach(selectedPassage) {
 if (textRoot) {
   const pieces = indexText(textRoot);
   const selectedPassage = passageReader(textRoot, pieces);
-  setUpHighlights(textRoot);
   if (form && critiqueButton) setUpSelection(selectedPassage);
   setUpReattach(selectedPassage);
 }
-if (form && form.elements.exact) setUpQuoteTyping();
+if (form && form.elements.exact) {
+  setUpQuoteTyping();
+  setUpComposer();
+  setUpSending();
+}
 setUpCategoryHint();

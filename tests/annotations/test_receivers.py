@@ -278,7 +278,7 @@ def test_the_current_text_highlights_carried_critiques_at_their_new_place(client
     start = current.index("a government that briefly ruled Paris")
     assert start != body.start  # furniture above it was removed: the place moved
     assert f'data-o="{start}" data-critiques="{body.pk}"' in text_html(page)
-    assert f'id="critique-{body.pk}" tabindex="-1" data-start="{start}"' in page
+    assert f'id="critique-{body.pk}" tabindex="-1" data-critique="{body.pk}" data-start="{start}"' in page
     assert "written on revision 1</a>" in page
 
 

@@ -481,8 +481,11 @@ def test_evidence_must_be_a_web_address(author, revision, url):
         ({"url": "https://example.org", "title": "", "note": ""}, "title"),
         ({"url": "https://example.org", "title": "t" * 301, "note": ""}, "title under"),
         ({"url": "https://example.org", "title": "T", "note": "n" * 1001}, "note under"),
-        ({"url": "https://example.org", "title": "T", "extra": "x"}, "give url, title"),
-        ("https://example.org", "give url, title"),
+        (
+            {"url": "https://example.org", "title": "T", "extra": "x"},
+            "Source 1: give only url, title, note (not extra)",
+        ),
+        ("https://example.org", "Source 1: give a web page {url, title, note} or a reference"),
     ],
 )
 def test_evidence_limits(author, revision, item, message):

@@ -1,5 +1,8 @@
 """Public pages: what a reader sees, the errors they get, and fixed query counts."""
 
+import html
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -46,11 +49,16 @@ def test_revision_permalink_shows_that_old_text(client, seed_collection):
     assert "Read the current text" in page
 
 
-def test_paragraph_offsets_count_code_points(client, seed_collection):
-    response = client.get(f"/documents/{FORUM}/")
+def test_block_offsets_count_code_points(client, seed_collection):
+    page = client.get(f"/documents/{FORUM}/").content.decode()
     text = seed_collection[FORUM].current_revision.text
-    for start, end, lines in response.context["paragraphs"]:
-        assert text[start:end] == "\n".join(lines)
+    blocks = re.findall(
+        r'data-start="(\d+)" data-end="(\d+)">(?:<[^>]*>)*?<(?:span|mark)[^>]* data-o="(\d+)"[^>]*>([^<]*)', page
+    )
+    assert len(blocks) > 100
+    for start, end, first, run in blocks:
+        # Each block starts with its first run, and the emoji earlier in the thread count one each.
+        assert start == first and text[int(start) : int(end)].startswith(html.unescape(run))
 
 
 def test_history_lists_revisions_newest_first(client, seed_collection):

@@ -66,6 +66,8 @@ CRITIQUE_FORM = {
 }
 NEW_CRITIQUE = {**CRITIQUE_FORM, "exact": "Hôtel de Ville"}
 SEEN_BY_AUTHOR_AND_MODERATORS = by(404, 200, 404, 200, 404, 200)
+# A critique readers once saw and that was hidden or withdrawn since: its address says so to the others.
+GONE_FOR_OTHERS = by(410, 200, 410, 200, 410, 200)
 
 
 def w3c_annotation(passage, body="A new explanation."):
@@ -132,7 +134,9 @@ TABLE = {
     ],
     "critiques/<int:pk>/": [
         Case(page("pending"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
-        Case(page("hidden"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(page("rejected"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(page("hidden"), GET=GONE_FOR_OTHERS),
+        Case(page("withdrawn"), GET=GONE_FOR_OTHERS),
         Case(page("approved"), GET=everyone(200)),
     ],
     "critiques/<int:pk>/edit/": [
@@ -247,8 +251,12 @@ TABLE = {
             DELETE=by(401, 204, 403, 403, 403, 403),
         ),
         Case(
-            api("hidden"), "JSON-LD", headers={"HTTP_ACCEPT": "application/ld+json"}, GET=SEEN_BY_AUTHOR_AND_MODERATORS
+            api("rejected"),
+            "JSON-LD",
+            headers={"HTTP_ACCEPT": "application/ld+json"},
+            GET=SEEN_BY_AUTHOR_AND_MODERATORS,
         ),
+        Case(api("hidden"), "JSON-LD", headers={"HTTP_ACCEPT": "application/ld+json"}, GET=GONE_FOR_OTHERS),
         Case(lambda w: "/api/annotations/not-a-number/", GET=everyone(404)),
     ],
     "api/annotations/<str:pk>/decision/": [

@@ -69,7 +69,7 @@ def test_the_pages_run_under_the_policy(live_world, open_page):
     assert scholar.evaluate(SELECT_PASSAGE, "Hôtel de Ville")
     scholar.locator("#critique-this").click()
     assert scholar.locator("#id_exact").input_value() == "Hôtel de Ville"
-    assert scholar.locator("#critique-form-box").get_attribute("open") is not None
+    assert scholar.get_by_role("dialog", name="Critique this passage").is_visible()
     for url in ("/me/critiques/", f"/critiques/{pending}/", f"/critiques/{pending}/edit/"):
         problems += visit(scholar, url)
 

@@ -3,6 +3,8 @@ A critique someone may not see does not exist for them, even in debug mode:
 every 404 for a hidden critique is byte for byte the 404 for a missing one
 (the address aside). Django's debug 404 page shows the message the view
 raised, so a different message told a pending critique from a missing one.
+A critique that was never published stays unknown however it ended (withdrawn
+or rejected): only a once-published one answers 410 (tests/annotations/critiques/test_gone.py).
 """
 
 import re
@@ -10,7 +12,9 @@ import re
 import pytest
 from django.db.models import Max
 
+from annotations import services
 from annotations.models import Critique
+from tests.factories import decide
 
 pytestmark = pytest.mark.django_db
 
@@ -43,10 +47,15 @@ def answer(client, address, pk, headers):
 @pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
 @pytest.mark.parametrize("address, headers", ADDRESSES)
 @pytest.mark.parametrize("as_reader", ["anonymous", "other scholar"])
+@pytest.mark.parametrize("state", ["pending", "withdrawn unpublished", "rejected"])
 def test_a_hidden_critique_answers_the_404_of_a_missing_one(
-    client, settings, critique, other, debug, address, headers, as_reader
+    client, settings, critique, other, moderator, debug, address, headers, as_reader, state
 ):
     settings.DEBUG = debug
+    if state == "withdrawn unpublished":
+        services.critique_withdraw(critique, user=critique.author)
+    elif state == "rejected":
+        decide(critique, moderator, "reject")
     if as_reader == "other scholar":
         client.force_login(other)
     missing = Critique.objects.aggregate(last=Max("pk"))["last"] + 1

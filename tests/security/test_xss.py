@@ -243,7 +243,7 @@ def test_no_payload_runs_anywhere_and_each_shows_as_text(payload_world, open_pag
 
 # --- Refused at the door -----------------------------------------------------
 
-REFUSED_URL = "Source 1: give a web address starting with http:// or https://."
+REFUSED_URL = "Source 1, web address: give a web address starting with http:// or https://."
 
 
 @pytest.fixture

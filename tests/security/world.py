@@ -6,7 +6,7 @@ The people and the critiques the security tests share (the ``world`` and
 revisions and a critique by ``ada`` (the author) in every state a critique
 can be in, and a second document whose only critique is pending. Every text
 that only the author and moderators may read (bodies, evidence, reasons,
-flags) holds ``MARK`` followed by its state and place, e.g.
+flags; but a hide's reason, which readers are told) holds ``MARK`` followed by its state and place, e.g.
 ``SECRETMARKpendingbody``: a response to anyone else must never contain it.
 
 The roles: ``anonymous``, ``author`` (ada), ``other`` (another scholar),
@@ -132,7 +132,8 @@ def build_world():
     withdrawn = decide(submit("The Vendôme Column", content("withdrawn")), "approve")
     critiques["withdrawn"] = services.critique_withdraw(withdrawn, user=author)
     hidden = decide(submit("16 May 1871", content("hidden")), "approve")
-    critiques["hidden"] = decide(hidden, "hide", secret("hidden", "reason"))
+    # A hide's reason is public (the 410 at the critique's address says why readers lost it).
+    critiques["hidden"] = decide(hidden, "hide", "The cited register could not be found.")
     # Published critiques with a change the public must not see: awaiting review, and rejected.
     changed = decide(submit("Karl Marx", CLEAN), "approve")
     critiques["pending_change"] = services.critique_edit(

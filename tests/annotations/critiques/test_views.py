@@ -91,8 +91,16 @@ def test_context_disambiguates_a_repeated_quote(client, document, author):
             "evidence",
             "A critique of this kind (disputed figure) needs at least one source.",
         ),
-        ({"evidence_1_url": "javascript:alert(1)"}, "evidence", "Source 1: give a web address starting with http"),
-        ({"evidence_2_url": "https://example.org/b"}, "evidence", "Source 2: give the source&#x27;s title."),
+        (
+            {"evidence_1_url": "javascript:alert(1)"},
+            "evidence_1_url",
+            "Source 1, web address: give a web address starting with http",
+        ),
+        (
+            {"evidence_2_url": "https://example.org/b"},
+            "evidence_2_title",
+            "Source 2, title: give the source&#x27;s title.",
+        ),
         ({"body": "x" * 10_001}, "body", "Keep the explanation under 10,000 characters"),
         ({"body": "   "}, "body", "Explain the critique."),
         ({"category": "gossip"}, "category", "Select a valid choice."),
@@ -260,7 +268,7 @@ def test_edit_errors_are_shown_and_nothing_changes(client, revision, author):
         f"/critiques/{critique.pk}/edit/", critique_data(category="factual_error", evidence_1_url="")
     )
     assert response.status_code == 400
-    assert "Source 1: give a web address" in page_of(response)
+    assert "Source 1, web address: give a web address" in page_of(response)
     critique.refresh_from_db()
     assert critique.version.number == 1
 
@@ -290,7 +298,7 @@ def test_withdrawing_asks_first_then_hides_the_critique(client, revision, author
     assert "withdrawn" in page_of(response)
     critique.refresh_from_db()
     assert critique.status == Status.WITHDRAWN
-    assert Client().get(f"/critiques/{critique.pk}/").status_code == 404
+    assert Client().get(f"/critiques/{critique.pk}/").status_code == 410  # readers saw it: gone, not missing
     # Twice is a conflict, with the reason.
     again = client.post(f"/critiques/{critique.pk}/withdraw/")
     assert again.status_code == 409 and "can&#x27;t be withdrawn" in page_of(again)

@@ -4,6 +4,8 @@ highlighted, how the margin labels them, the critique form, and a fixed
 number of SQL queries whatever the number of critiques.
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -29,6 +31,35 @@ def test_text_rebuilds_exactly_for_every_seed_document(client, seed_collection):
             page = client.get(f"/documents/{slug}/revisions/{number}/").content.decode()
             revision = document.revisions.get(number=number)
             assert rebuilt_text(text_html(page)) == revision.text, (slug, number)
+
+
+def in_element(tag, text, html):
+    """Whether ``text`` is the whole text of a ``tag`` element (its hidden gap aside)."""
+    return re.search(
+        f'<{tag} [^>]*><span data-o="[0-9]+">{re.escape(text)}</span>(<span class="gap"[^>]*></span>)?</{tag}>', html
+    )
+
+
+def test_seed_pages_show_headings_lists_and_posts_and_line_breaks_as_spaces(client, seed_collection):
+    encyclopedia = text_html(client.get("/documents/paris-commune-of-1871/revisions/1/").content.decode())
+    contents = encyclopedia[encyclopedia.index("<ul>") : encyclopedia.index("</ul>")]
+    assert contents.count("<li ") == 13 and "Background</span>" in contents
+    assert in_element("h2", "Rise and nature", encyclopedia)
+    current = text_html(client.get("/documents/paris-commune-of-1871/").content.decode())
+    assert '<h2 data-start="0" data-end="21"><span data-o="0">Paris Commune of 1871</span>' in current
+    assert in_element("h2", "See also", current) and in_element("h3", "\xa0" * 7 + " Social measures", current)
+    assert current.count("<ol>") == 2
+    # The capture's wrapped lines: one paragraph, its line breaks kept as characters, no <br>.
+    assert "<br" not in current
+    assert "For the Commune\nduring the French Revolution" in current
+
+    forum = text_html(client.get(f"/documents/{FORUM}/").content.decode())
+    assert forum.count('<article class="post">') == 10
+    assert '<article class="post">\n<header class="poster"><p data-start="0" data-end="12">' in forum
+    assert in_element("h2", "1)First 1905 revolution.", forum)
+    # Each signature closes its post: the next post begins right after its footer.
+    assert forum.count("Nothing will prevent Willy.</span>") == 6
+    assert forum.count("</p></footer>\n</article>") == 6
 
 
 def test_readers_see_approved_critiques_highlighted_on_their_passage(client, document, people):
@@ -150,7 +181,8 @@ def test_scholars_get_the_critique_form(client, document, people):
     assert "The passage states something that the evidence shows to be false." in page
     assert "Markdown is allowed" in page
     assert "factual error, disputed figure or misattribution must cite at least one" in page
-    assert page.count('name="evidence_') == 9
+    # Three rows, each a choice of kind (two radios) and the eight fields of a web page or reference.
+    assert page.count('name="evidence_') == 30
     assert "Critique this passage" in page
     assert "js/reading.js" in page
 
@@ -212,3 +244,102 @@ def test_reading_page_runs_a_fixed_number_of_queries(client, people, viewer):
     # The document, its critiques; an anonymous reader adds the change counter (for the ETag),
     # a logged-in viewer the session, the user and their groups.
     assert counts[0] == (3 if viewer is None else 5)
+
+
+def test_reading_page_queries_stay_fixed_at_0_200_and_2000_critiques(client, people):
+    """A reader's and an author's page of a document with 0, 200 and 2,000 critiques, a third of them pending."""
+    from django.test import Client
+
+    author = Client()
+    author.force_login(people["author"])
+    document = make_document(slug="crowded")
+    revision = document.current_revision
+    passages = ["The Commune", "Some twenty", "Vendôme Column", "Karl Marx", "Bloody Week"]
+    counts, filed = [], 0
+    for target in (0, 200, 2000):
+        for number in range(filed, target):
+            passage = passages[number % 5]
+            critique = submit_critique(
+                people["author"] if number % 2 else people["other"],
+                revision,
+                passage=passage,
+                start=SAMPLE_TEXT.index(passage),
+            )
+            if number % 3:
+                approve(critique, people["moderator"])
+        filed = target
+        counts.append((_count_queries(client, "/documents/crowded/"), _count_queries(author, "/documents/crowded/")))
+    assert counts == [(3, 5)] * 3, counts
+
+
+# Filing from the reading page's script: the same view answers JSON when asked for it.
+
+CREATE = "/documents/commune/revisions/1/critiques/"
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+def composer_data(**changes):
+    passage = "Some twenty thousand"
+    data = {
+        "exact": passage,
+        "start": SAMPLE_TEXT.index(passage),
+        "end": SAMPLE_TEXT.index(passage) + len(passage),
+        "category": "disputed_figure",
+        "body": "Between **10,000** and 20,000.",
+        "evidence_1_url": "https://example.org/tombs",
+        "evidence_1_title": "Tombs, The Paris Commune 1871",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_a_critique_filed_for_the_script_answers_json_and_a_fresh_form(client, document, author):
+    from annotations.models import Critique
+
+    client.force_login(author)
+    response = client.post(CREATE, composer_data(), **JSON)
+    assert response.status_code == 201 and response["Content-Type"] == "application/json"
+    critique = Critique.objects.get()
+    answer = response.json()
+    assert answer["id"] == critique.pk and answer["url"] == f"/critiques/{critique.pk}/"
+    assert "awaiting review" in answer["detail"]
+    assert 'id="critique-form"' in answer["form_html"] and "Between" not in answer["form_html"]
+    # No message left behind for the next page: the script showed it.
+    assert "Moderators read every critique" not in client.get("/documents/commune/").content.decode()
+
+
+def test_a_refused_critique_for_the_script_names_its_fields_and_keeps_what_was_typed(client, document, author):
+    from annotations.models import Critique
+
+    client.force_login(author)
+    response = client.post(
+        CREATE, composer_data(evidence_1_url=None, evidence_1_title=None, body="Typed text."), **JSON
+    )
+    assert response.status_code == 400
+    answer = response.json()
+    assert list(answer["errors"]) == ["evidence"] and "source" in answer["errors"]["evidence"][0]["message"]
+    html = answer["form_html"]
+    assert "Typed text.</textarea>" in html and "Some twenty thousand</textarea>" in html
+    evidence = html[html.index('class="evidence-fields"') :]
+    assert 'class="errorlist' in evidence[: evidence.index("Source 1")]  # the error by the evidence fields
+    response = client.post(CREATE, composer_data(category=""), **JSON)
+    assert set(response.json()["errors"]) == {"category"}
+    response = client.post(CREATE, composer_data(exact="Words that are not there", start=None, end=None), **JSON)
+    assert set(response.json()["errors"]) == {"exact"}
+    assert Critique.objects.count() == 0
+    # Without the header, the same form posts as a page, as before.
+    assert client.post(CREATE, composer_data(category="")).status_code == 400
+    assert client.post(CREATE, composer_data())["Location"] == f"/critiques/{Critique.objects.get().pk}/"
+
+
+def test_the_critique_page_links_to_its_passage_on_the_current_text(client, document, people):
+    from archive.services import revision_create
+
+    critique = submit_critique(people["author"], document.current_revision)
+    approve(critique, people["moderator"])
+    page = client.get(f"/critiques/{critique.pk}/").content.decode()
+    assert f'href="/documents/commune/#critique-{critique.pk}" class="in-text">See it in the text' in page
+    # Once the passage is gone from the current text, the revision it was written on shows it.
+    revision_create(document, text="Nothing of the old text.\n", summary="Replaced.", base_revision=1)
+    page = client.get(f"/critiques/{critique.pk}/").content.decode()
+    assert f'href="/documents/commune/revisions/1/#critique-{critique.pk}" class="in-text"' in page

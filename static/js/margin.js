@@ -300,8 +300,10 @@ const sheet = {
     copy.removeAttribute("id");
     copy.removeAttribute("tabindex");
     for (const element of copy.querySelectorAll("[id]")) element.removeAttribute("id");
+    copy.classList.remove("active"); // the sheet is the emphasis: no second outline inside it
     this.body.replaceChildren(copy);
-    this.title.textContent = `Critique ${id}: ${note.querySelector(".note-category")?.textContent || ""}`;
+    // The note names its category itself: the title only says which critique this is.
+    this.title.textContent = `Critique ${id}`;
     this.element.hidden = false;
     this.element.focus({ preventScroll: true });
     // If the sheet covers the highlight, lift the page just enough; closing puts it back.

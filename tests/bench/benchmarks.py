@@ -137,6 +137,8 @@ def use_database(config):
     connections.close_all()
     for key in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "CONN_MAX_AGE"):
         settings.DATABASES["default"][key] = config[key]
+    # The embedded default's SQLite options (WAL, BEGIN IMMEDIATE) mean nothing to PostgreSQL.
+    settings.DATABASES["default"]["OPTIONS"] = config.get("OPTIONS", {})
     del connections["default"]  # the next use makes a connection of the right backend
     if connection.vendor != "postgresql" or connection.settings_dict["NAME"] != config["NAME"]:
         raise RuntimeError("Could not switch to the benchmark database.")

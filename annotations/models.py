@@ -62,7 +62,22 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ValueError(f"{self.model._meta.verbose_name_plural} are append-only: never deleted.")
 
 
+class CritiqueManager(models.Manager):
+    """Critiques of a passage only: replies are critiques of a critique, reached through ``Critique.entries``."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(parent__isnull=True)
+
+
 class Critique(models.Model):
+    """
+    A critique of an exact passage, or (with ``parent``) a reply to one. A
+    reply is moderated, versioned, flagged and seen exactly as a critique is,
+    so it shares the row and every rule; it copies its critique's document and
+    passage (it is about that passage too) and has no anchors of its own.
+    ``Critique.objects`` holds critiques proper; ``Critique.entries`` holds both.
+    """
+
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="critiques")
     revision = models.ForeignKey(
         Revision,
@@ -93,11 +108,24 @@ class Critique(models.Model):
         related_name="+",
         help_text="The approved version readers see; empty until first approved.",
     )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replies",
+        help_text="The critique this replies to; empty for a critique of a passage. One level only.",
+    )
     created = models.DateTimeField(default=timezone.now)
     modified = models.DateTimeField(default=timezone.now)
 
+    objects = CritiqueManager()
+    entries = models.Manager()  # noqa: DJ012 (a manager, not a field)
+
     class Meta:
         ordering = ["created", "pk"]
+        # Reverse relations (``critique.replies``, ``document.critiques``) and the admin see every entry.
+        default_manager_name = "entries"
         indexes = [
             models.Index(fields=["status", "created"]),
             models.Index(fields=["document", "status"]),
@@ -114,6 +142,10 @@ class Critique(models.Model):
 
     def get_absolute_url(self):
         return reverse("annotations:critique", args=[self.pk])
+
+    @property
+    def is_reply(self):
+        return self.parent_id is not None
 
     @property
     def is_public(self):
@@ -145,6 +177,13 @@ class CritiqueVersion(models.Model):
     body = models.TextField()
     body_html = models.TextField()
     evidence = models.JSONField(default=list, help_text="Citations: a list of {url, title, note}.")
+    # The passage this version is written about. Empty: the critique's own (``critique.revision``,
+    # ``start``, ``end``, ``exact``). An author who selects the passage again writes it here, and it
+    # takes effect (as a re-attachment on ``passage_revision``) only when this version is published.
+    passage_revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    passage_start = models.PositiveIntegerField(null=True, blank=True)
+    passage_end = models.PositiveIntegerField(null=True, blank=True)
+    passage_exact = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now)
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -153,6 +192,11 @@ class CritiqueVersion(models.Model):
         ordering = ["critique", "number"]
         constraints = [
             models.UniqueConstraint(fields=["critique", "number"], name="critique_version_unique"),
+            models.CheckConstraint(
+                condition=models.Q(passage_revision__isnull=True, passage_start__isnull=True, passage_end__isnull=True)
+                | models.Q(passage_revision__isnull=False, passage_end__gt=models.F("passage_start")),
+                name="critique_version_passage_whole",
+            ),
         ]
 
     def __str__(self):
@@ -168,11 +212,19 @@ class CritiqueVersion(models.Model):
 
     @property
     def category_definition(self):
-        return CATEGORY_DEFINITIONS[self.category]
+        return CATEGORY_DEFINITIONS.get(self.category, "")  # a reply has no category
 
     @property
     def category_sign(self):
-        return CATEGORY_SIGNS[self.category]
+        return CATEGORY_SIGNS.get(self.category, "")
+
+    @property
+    def passage(self):
+        """``(revision_id, start, end, exact)`` of the passage this version is about."""
+        if self.passage_revision_id is None:
+            critique = self.critique
+            return critique.revision_id, critique.start, critique.end, critique.exact
+        return self.passage_revision_id, self.passage_start, self.passage_end, self.passage_exact
 
 
 class ModerationEvent(models.Model):
@@ -271,3 +323,61 @@ class Anchor(models.Model):
     @property
     def is_placed(self):
         return self.state != AnchorState.DETACHED
+
+
+class ReviewClaim(models.Model):
+    """
+    A moderator reviewing a critique holds it until ``expires``: others are
+    told and offered the next free item. A lapsed claim is simply ignored
+    (and replaced by the next one to open it), so nothing needs to clear it.
+    """
+
+    critique = models.OneToOneField(Critique, on_delete=models.CASCADE, primary_key=True, related_name="claim")
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    expires = models.DateTimeField()
+
+    def __str__(self):
+        return f"Critique {self.critique_id} claimed by {self.moderator_id} until {self.expires:%H:%M}"
+
+
+class Notification(models.Model):
+    """
+    One thing a user is told in their inbox: a moderator's act on their
+    critique or reply (``event``, with its reason), or a published reply to
+    their critique. Written once per (recipient, event); ``emailed`` records
+    that its email went out, so a retried task never sends it twice.
+    """
+
+    class Kind(models.TextChoices):
+        DECISION = "decision", "Decision"
+        REPLY = "reply", "Reply"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    event = models.ForeignKey(ModerationEvent, on_delete=models.PROTECT, related_name="notifications")
+    created = models.DateTimeField(default=timezone.now)
+    read = models.DateTimeField(null=True, blank=True)
+    emailed = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read", "created"], name="notification_inbox")]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "event"], name="notification_once_per_event"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.recipient_id} (event {self.event_id})"
+
+
+class NotificationPreference(models.Model):
+    """What a user wants by email besides their inbox; a user without a row has the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="notification_preference"
+    )
+    email_decisions = models.BooleanField(default=True, help_text="Email me moderators' decisions on my critiques.")
+    email_replies = models.BooleanField(default=False, help_text="Email me replies to my critiques.")
+
+    def __str__(self):
+        return f"Notification preferences of {self.user_id}"

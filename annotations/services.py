@@ -303,7 +303,7 @@ def _move(critique, from_status, **changes):
     """Apply ``changes`` only if the critique is still in ``from_status``: one writer wins."""
     changes.setdefault("modified", timezone.now())
     seen_before = readers_view(critique)
-    moved = Critique.objects.filter(pk=critique.pk, status=from_status).update(**changes)
+    moved = Critique.entries.filter(pk=critique.pk, status=from_status).update(**changes)
     if not moved:
         critique.refresh_from_db()
         raise AlreadyDecided(critique)
@@ -325,7 +325,7 @@ def critique_submit(
         # Queue behind revision_create (it locks the document too): a revision
         # recorded meanwhile would otherwise miss this critique's anchor.
         document = Document.objects.select_for_update(no_key=True).only("current_revision").get(pk=revision.document_id)
-        critique = Critique.objects.create(
+        critique = Critique.entries.create(
             document_id=revision.document_id,
             revision=revision,
             author=author,
@@ -337,7 +337,7 @@ def critique_submit(
             status=Status.PENDING,
         )
         version = _write_version(critique, 1, content)
-        Critique.objects.filter(pk=critique.pk).update(version=version)
+        Critique.entries.filter(pk=critique.pk).update(version=version)
         critique.version = version
         _record(critique, author, Action.SUBMIT, "", Status.PENDING, version=version)
         Anchor.objects.create(
@@ -368,7 +368,7 @@ def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
     with transaction.atomic():
         document = Document.objects.select_for_update(no_key=True).only("current_revision").get(pk=revision.document_id)
         locked = (
-            Critique.objects.select_for_update(of=("self",), no_key=True).select_related("version").get(pk=critique.pk)
+            Critique.entries.select_for_update(of=("self",), no_key=True).select_related("version").get(pk=critique.pk)
         )
         if document.current_revision_id != revision.pk:
             raise ModerationConflict(locked, "A newer revision was recorded since: re-attach the critique there.")
@@ -401,7 +401,7 @@ def critique_edit(critique, *, user, category, body, evidence=None):
     content = clean_critique_content(category, body, evidence)
     with transaction.atomic():
         locked = (
-            Critique.objects.select_for_update(of=("self",), no_key=True).select_related("version").get(pk=critique.pk)
+            Critique.entries.select_for_update(of=("self",), no_key=True).select_related("version").get(pk=critique.pk)
         )
         if not locked.is_editable:
             raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be edited.")
@@ -417,7 +417,7 @@ def critique_withdraw(critique, *, user):
     if critique.author_id != user.pk:
         raise PermissionDenied("Only the author can withdraw a critique.")
     with transaction.atomic():
-        locked = Critique.objects.select_for_update(no_key=True).get(pk=critique.pk)
+        locked = Critique.entries.select_for_update(no_key=True).get(pk=critique.pk)
         if not locked.is_withdrawable:
             raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be withdrawn.")
         from_status, to_status = locked.status, lifecycle.MOVES[Action.WITHDRAW].target
@@ -439,7 +439,7 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
         raise ValidationError({"expected_status": [f"Choose one of: {', '.join(Status.values)}."]})
     reason = clean_decision_reason(action, reason)
     with transaction.atomic():
-        locked = Critique.objects.select_for_update(no_key=True).get(pk=critique.pk)
+        locked = Critique.entries.select_for_update(no_key=True).get(pk=critique.pk)
         if locked.author_id == moderator.pk:
             raise PermissionDenied("You can't decide on your own critique; another moderator must.")
         if expected_status is not None and locked.status != expected_status:
@@ -489,7 +489,7 @@ def critique_flag(critique, *, user, reason):
     try:
         with transaction.atomic():
             # Read the status afresh: the page the reader flagged from may be stale.
-            current = Critique.objects.select_for_update(no_key=True).get(pk=critique.pk)
+            current = Critique.entries.select_for_update(no_key=True).get(pk=critique.pk)
             if not current.is_public:
                 raise ModerationConflict(current, "Only published critiques can be flagged.")
             return Flag.objects.create(critique=current, user=user, reason=reason)

@@ -44,6 +44,21 @@ ACTION_BUTTONS = {
 FLAGGED_Q = PUBLIC & Q(pk__in=Flag.objects.filter(resolved__isnull=True).values("critique_id"))
 
 
+def waiting_counts():
+    """
+    What waits for moderators, in one query: new critiques, changes to
+    published ones, critiques with open flags, and replies. The header and the
+    queue show it.
+    """
+    pending = Q(status=Status.PENDING)
+    return Critique.entries.aggregate(
+        critiques=Count("pk", filter=pending & Q(parent__isnull=True, published_version__isnull=True)),
+        changes=Count("pk", filter=pending & Q(parent__isnull=True, published_version__isnull=False)),
+        flags=Count("pk", filter=FLAGGED_Q),
+        replies=Count("pk", filter=pending & Q(parent__isnull=False)),
+    )
+
+
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(choices=STATUS_FILTERS, required=False)
     category = forms.ChoiceField(choices=[("", "Any category"), *Category.choices], required=False)

@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGE = "/documents/paris-commune-of-1871/"
-# The demo critique whose note is shown open: a factual error, with two sources.
+# The demo critique whose note is shown open: a factual error, with its sources (web pages and a book).
 PASSAGE = "the right to vote for women"
 SCREENS = {
     "reading-desktop.png": {"viewport": {"width": 1366, "height": 900}},

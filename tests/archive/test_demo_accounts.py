@@ -2,13 +2,14 @@
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 from pytest_django.asserts import assertRedirects
 
 pytestmark = pytest.mark.django_db
 
-DEMO = ["admin", "archivist", "moderator", "scholar"]
+DEMO = ["admin", "archivist", "moderator", "scholar", "historian", "reader"]
 
 
 def demo_addresses():
@@ -24,7 +25,7 @@ def test_demo_accounts_get_verified_primary_addresses_and_a_second_run_changes_n
 
     call_command("create_demo_accounts")
     assert demo_addresses() == expected
-    assert EmailAddress.objects.count() == 4
+    assert EmailAddress.objects.count() == len(DEMO)
 
 
 def test_demo_scholar_logs_in_with_username_or_email(client, settings):
@@ -34,3 +35,13 @@ def test_demo_scholar_logs_in_with_username_or_email(client, settings):
         response = client.post(reverse("account_login"), {"login": login, "password": "apparatus-scholar"})
         assertRedirects(response, "/", fetch_redirect_response=False)
         client.post(reverse("account_logout"))
+
+
+def test_the_second_scholar_and_the_reader_are_plain_registered_users(settings):
+    settings.DEBUG = True
+    call_command("create_demo_accounts")
+    users = list(get_user_model().objects.filter(username__in=["historian", "reader"]))
+    assert len(users) == 2
+    for user in users:
+        assert not (user.is_staff or user.is_superuser or user.groups.exists())
+        assert user.check_password(f"apparatus-{user.username}")

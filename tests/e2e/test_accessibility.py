@@ -296,6 +296,9 @@ def live_world(transactional_db):
     world = build_world()
     ensure_seed_collection()
     scholar, moderator = make_scholar("scholar", verified=True), make_moderator("moderator", verified=True)
+    # The demo's second scholar replies to its critiques and its reader flags them.
+    for name in ("historian", "reader"):
+        make_scholar(name, verified=True)
     load_demo_critiques()
     world.users[SCHOLAR], world.users["demo_moderator"] = scholar, moderator
     return world

@@ -11,11 +11,14 @@ DEMO_ACCOUNTS = [
     ("archivist", "apparatus-archivist", ["Archivists"], True, False),
     ("moderator", "apparatus-moderator", ["Moderators"], True, False),
     ("scholar", "apparatus-scholar", [], False, False),
+    # A second scholar, who answers the first one's critiques, and a reader, who flags them.
+    ("historian", "apparatus-historian", [], False, False),
+    ("reader", "apparatus-reader", [], False, False),
 ]
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (admin, archivist, moderator, scholar). Development only."
+    help = "Create the demo accounts (admin, archivist, moderator, scholar, historian, reader). Development only."
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")

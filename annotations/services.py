@@ -34,6 +34,7 @@ from annotations.models import (
     Flag,
     ModerationEvent,
 )
+from annotations.moderation import claims
 from annotations.receivers import anchor_on_later_revisions
 from annotations.rendering import render_markdown
 from annotations.search import reindex_critique
@@ -388,7 +389,7 @@ def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
             Action.REATTACH,
             locked.status,
             locked.status,
-            reason=f"Placed on revision {revision.number}, characters {start}–{end}.",
+            reason=f"Placed on revision {revision.number}, on “{exact}”.",
             version=locked.version,
         )
     return anchor
@@ -444,6 +445,7 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
             raise PermissionDenied("You can't decide on your own critique; another moderator must.")
         if expected_status is not None and locked.status != expected_status:
             raise AlreadyDecided(locked)
+        claims.check_free(locked, moderator)  # another moderator reviewing it: 409, naming them
         from_status = locked.status
         to_status = lifecycle.check_move(locked, action)
         move = lifecycle.MOVES[action]
@@ -459,6 +461,7 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
         # The audit line goes with the decision, in its transaction; the email waits for the commit and
         # runs as a task, so nothing after the commit can fail the request (or skip the line).
         log_decision(event, moderator)
+        claims.release(locked)
         transaction.on_commit(partial(tasks.send_decision_email.enqueue, event.pk), robust=True)
     return locked
 

@@ -21,4 +21,6 @@ urlpatterns = [
     path("search/", reading_views.search, name="search"),
     path("moderation/", moderation_views.queue, name="moderation_queue"),
     path("moderation/decide/", moderation_views.decide, name="moderation_decide"),
+    path("moderation/next/", moderation_views.next_item, name="moderation_next"),
+    path("moderation/critiques/<int:pk>/", moderation_views.review, name="moderation_review"),
 ]

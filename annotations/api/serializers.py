@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from annotations.evidence import REFERENCE, WEB, evidence_shown
 from annotations.lifecycle import DECISIONS, Action, Status
 from annotations.models import Category
+from annotations.moderation.claims import live_claim
 from annotations.visibility import sees_latest_wording, shown_modified, shown_status, shown_version
 from archive.models import Revision
 from config.api import InputSerializer
@@ -277,8 +278,14 @@ class OpenFlagsSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
 
 
+class ClaimSerializer(serializers.Serializer):
+    moderator = serializers.CharField(help_text="The username of the moderator reviewing it.")
+    expires = serializers.DateTimeField(help_text="When the claim lapses by itself.")
+
+
 class QueueItemSerializer(CritiqueSerializer):
     flags = serializers.SerializerMethodField()
+    claim = serializers.SerializerMethodField(help_text="Who is reviewing it until when; null when no one is.")
     author_approved = serializers.IntegerField(help_text="How many of the author's critiques are approved.")
     author_rejected = serializers.IntegerField(help_text="How many of the author's critiques are rejected.")
     context_before = serializers.CharField(allow_blank=True)
@@ -287,3 +294,13 @@ class QueueItemSerializer(CritiqueSerializer):
     @extend_schema_field(OpenFlagsSerializer)
     def get_flags(self, critique):
         return {"count": len(critique.open_flags), "reasons": [flag.reason for flag in critique.open_flags]}
+
+    @extend_schema_field(ClaimSerializer(allow_null=True))
+    def get_claim(self, critique):
+        claim = live_claim(critique)
+        if claim is None:
+            return None
+        return {
+            "moderator": claim.moderator.get_username(),
+            "expires": serializers.DateTimeField().to_representation(claim.expires),
+        }

@@ -20,6 +20,8 @@ CONTEXT_CHARS = 150
 NEEDS_REVIEW = "needs_review"
 FLAGGED = "flagged"
 ALL = "all"
+# What kind of entry waits: a new critique, a change to a published one, a reply (the waiting counts' kinds).
+KIND_FILTERS = [("critique", "New critiques"), ("change", "Changes"), ("reply", "Replies")]
 STATUS_FILTERS = [
     (NEEDS_REVIEW, "Needs review"),
     (FLAGGED, "Flagged"),
@@ -64,6 +66,7 @@ class QueueFilterForm(forms.Form):
     category = forms.ChoiceField(choices=[("", "Any category"), *Category.choices], required=False)
     document = forms.SlugField(max_length=80, required=False)
     author = forms.CharField(max_length=150, required=False)
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *KIND_FILTERS], required=False)
 
 
 def _author_count(status):
@@ -79,8 +82,11 @@ def _author_count(status):
 
 
 def queue_filter(data):
-    """The queue's critiques for the cleaned ``QueueFilterForm`` data, unadorned: what the queue counts."""
-    items = Critique.objects.all()
+    """
+    The queue's critiques and replies for the cleaned ``QueueFilterForm``
+    data, unadorned: what the queue counts.
+    """
+    items = Critique.entries.all()
     status = data.get("status") or NEEDS_REVIEW
     if status == NEEDS_REVIEW:
         items = items.filter(Q(status=Status.PENDING) | FLAGGED_Q)
@@ -95,6 +101,15 @@ def queue_filter(data):
         items = items.filter(document__slug=data["document"])
     if data.get("author"):
         items = items.filter(author__username=data["author"])
+    kind = data.get("kind")
+    if kind == "reply":
+        items = items.filter(parent__isnull=False)
+    elif kind == "critique":
+        items = items.filter(parent__isnull=True, published_version__isnull=True)
+    elif kind == "change":
+        items = items.filter(parent__isnull=True, published_version__isnull=False).exclude(
+            version=F("published_version")
+        )
     return items
 
 
@@ -107,7 +122,8 @@ def queue_items(data):
     context_start = Greatest(F("start") - CONTEXT_CHARS, Value(0))
     return (
         queue_filter(data)
-        .select_related("document", "revision", "author", "version", "published_version")
+        # The claim comes with its item (a reverse one-to-one: one join), so showing who holds what costs no query.
+        .select_related("document", "revision", "author", "version", "published_version", "claim__moderator")
         # Revision texts can be megabytes: only the context around the passage leaves the database.
         .defer("revision__text", "document__notes")
         .annotate(

@@ -191,6 +191,19 @@ TABLE = {
         Case(lambda w: "/moderation/", GET=by(LOGIN, 403, 403, 200, 403, 200), POST=everyone(405)),
         Case(lambda w: "/moderation/?status=all", GET=by(LOGIN, 403, 403, 200, 403, 200)),
     ],
+    # Opening an item claims it for the moderator; "next" claims the oldest free one and opens it.
+    "moderation/next/": [
+        Case(lambda w: "/moderation/next/", GET=by(LOGIN, 403, 403, 302, 403, 302), POST=everyone(405)),
+    ],
+    "moderation/critiques/<int:pk>/": [
+        Case(
+            lambda w: f"/moderation/critiques/{w.critiques['pending'].pk}/",
+            GET=by(LOGIN, 403, 403, 200, 403, 200),
+            POST=everyone(405),
+        ),
+        Case(lambda w: f"/moderation/critiques/{w.critiques['hidden'].pk}/", GET=by(LOGIN, 403, 403, 200, 403, 200)),
+        Case(lambda w: "/moderation/critiques/999999/", GET=by(LOGIN, 403, 403, 404, 403, 404)),
+    ],
     "moderation/decide/": [
         Case(
             lambda w: "/moderation/decide/",

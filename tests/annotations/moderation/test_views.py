@@ -190,10 +190,14 @@ def test_filter_by_status(mod_client, assorted, status, names):
     assert listed(mod_client.get(QUEUE, {"status": status})) == [assorted[name].pk for name in names]
 
 
-def test_the_counts_of_pending_and_flagged(mod_client, assorted):
+def test_the_waiting_counts(mod_client, assorted, author):
+    # Changed with claims: the four kinds of waiting_counts() (critiques, changes, flags, replies).
+    services.critique_edit(assorted["dismissed"], user=author, category="missing_context", body="A change.")
     html = mod_client.get(QUEUE).content.decode()
-    assert "<strong>1</strong> pending" in html
+    assert "<strong>1</strong> new critique</a>" in html
+    assert "<strong>1</strong> change</a>" in html
     assert "<strong>1</strong> flagged" in html
+    assert "<strong>0</strong> replies" in html
 
 
 def test_filter_by_category_document_and_author(mod_client, author, revision):
@@ -231,7 +235,7 @@ def test_oldest_first(mod_client, author, revision):
 def link(response, rel):
     """The address of the queue's Older (prev) or Newer (next) link, or None."""
     found = re.search(rf'<a rel="{rel}" href="([^"]+)"', response.content.decode())
-    return found and QUEUE + found.group(1).replace("&amp;", "&")
+    return found and found.group(1).replace("&amp;", "&")
 
 
 def test_pagination_keeps_the_filters(mod_client, author):
@@ -423,6 +427,7 @@ def test_each_action_through_the_web_records_its_reason(mod_client, critique, mo
 @pytest.mark.parametrize("setup, action", [([], "reject"), ([], "request_changes"), (["approve"], "hide")])
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_a_missing_reason_is_an_error_and_changes_nothing(mod_client, critique, setup, action, reason):
+    # Changed with claims: the queue is rendered again in place (400), the error by the item, named after it.
     for step in setup:
         decide(critique, make_moderator(f"m-{step}"), step)
     before = list(ModerationEvent.objects.values_list("pk", flat=True))
@@ -433,19 +438,20 @@ def test_a_missing_reason_is_an_error_and_changes_nothing(mod_client, critique, 
             "action": action,
             "reason": reason,
             "expected_status": statuses(critique)[0],
-            "next": QUEUE,
+            "next": QUEUE + "?status=all",
         },
-        follow=True,
     )
-    assert response.status_code == 200
-    assert f"Reason: Give a reason to {action.replace('_', ' ')}." in response.content.decode()
+    assert response.status_code == 400
+    html = item_html(response, critique)
+    assert f"Critique #{critique.pk} on “{critique.exact}”: give a reason to {action.replace('_', ' ')}." in html
     assert list(ModerationEvent.objects.values_list("pk", flat=True)) == before
 
 
 def test_a_moderator_cannot_decide_their_own_critique_through_the_web(mod_client, moderator, revision):
     own = submit_critique(moderator, revision)
-    response = post_decision(mod_client, own, "approve")
-    assert messages_of(response) == [f"Not decided: critique {own.pk} is your own; another moderator must decide."]
+    response = post_decision(mod_client, own, "approve", next=QUEUE)
+    assert response.status_code == 403
+    assert f"Critique #{own.pk} on “{own.exact}”: your own; another moderator must decide." in response.content.decode()
     assert statuses(own) == ["pending"]
     assert own.events.count() == 1
 
@@ -454,17 +460,23 @@ def test_a_stale_decision_is_already_decided(client_for, critique, moderator):
     first, second = client_for(make_moderator("otto")), client_for(moderator)
     # Both moderators loaded the queue while the critique was pending.
     post_decision(first, critique, "approve", expected="pending")
-    response = post_decision(second, critique, "reject", reason="Unsupported.", expected="pending")
-    assert response.status_code == 302
+    response = post_decision(second, critique, "reject", reason="Unsupported.", expected="pending", next=QUEUE)
+    # Changed with claims: answered in place with 409; the item has left the queue, so the message is on top.
+    assert response.status_code == 409
     [message] = messages_of(response)
     assert "already decided" in message and "Approved" in message
+    assert message.startswith(f"Critique #{critique.pk} on “")
     assert statuses(critique) == ["approved"]
     assert list(critique.events.values_list("action", flat=True)) == ["submit", "approve"]
 
 
 def test_an_action_no_longer_allowed_is_reported(mod_client, critique):
-    response = post_decision(mod_client, critique, "dismiss_flags")
-    assert messages_of(response) == [f"Critique {critique.pk} is “Awaiting review”: dismiss flags is not possible now."]
+    response = post_decision(mod_client, critique, "dismiss_flags", next=QUEUE)
+    assert response.status_code == 409
+    assert (
+        f"Critique #{critique.pk} on “{critique.exact}”: it is “Awaiting review”: dismiss flags is not possible now."
+        in item_html(response, critique)
+    )
     assert statuses(critique) == ["pending"]
 
 
@@ -490,12 +502,15 @@ def test_a_decision_without_the_status_seen_is_refused(mod_client, critique):
     assert statuses(critique) == ["pending"]
 
 
-def test_the_redirect_keeps_the_filters_and_stays_on_the_site(mod_client, critique):
+def test_the_redirect_keeps_the_filters_and_stays_on_the_site(mod_client, author, revision):
     back = "/moderation/?category=unsourced_claim&page=1"
-    assert post_decision(mod_client, critique, "reject", next=back)["Location"] == back
-    for evil in ["https://evil.example/", "//evil.example/", "javascript:alert(1)", "http://testserver.evil/"]:
-        assert post_decision(mod_client, critique, "reject", next=evil)["Location"] == QUEUE
-    assert post_decision(mod_client, critique, "approve", next=back)["Location"] == back
+    made = [submit_critique(author, revision, passage=passage) for passage in PASSAGES[:6]]
+    assert post_decision(mod_client, made[0], "reject", reason="No.", next=back)["Location"] == back
+    for critique, evil in zip(
+        made[1:], ["https://evil.example/", "//evil.example/", "javascript:alert(1)", "http://testserver.evil/"]
+    ):
+        assert post_decision(mod_client, critique, "reject", reason="No.", next=evil)["Location"] == QUEUE
+    assert post_decision(mod_client, made[5], "approve", next=back)["Location"] == back
 
 
 def test_the_author_is_emailed_the_decision_and_reason(mod_client, critique, django_capture_on_commit_callbacks):

@@ -105,6 +105,8 @@ FORMER_SLUG_FIELDS = ["slug", "retired"]
 REVISION_FIELDS = ["id", "number", "parent", "text", "sha256", "summary", "created"]
 CRITIQUE_FIELDS = ["id", "exact", "prefix", "suffix", "start", "end", "status", "created", "modified"]
 VERSION_FIELDS = ["id", "number", "category", "body", "evidence", "created"]
+# A version's own passage (all empty: the critique's); older dumps have none.
+VERSION_PASSAGE_FIELDS = ["passage_revision", "passage_start", "passage_end", "passage_exact"]
 ANCHOR_FIELDS = ["id", "start", "end", "state", "score", "quote", "created"]
 EVENT_FIELDS = ["id", "action", "from_status", "to_status", "reason", "created"]
 FLAG_FIELDS = ["id", "reason", "created", "resolved"]
@@ -274,7 +276,16 @@ def _export(out, key, with_emails):
             author=usernames[critique.author_id],
             version=numbers.get(critique.version_id),
             published_version=numbers.get(critique.published_version_id),
-            versions=[_fields(version, VERSION_FIELDS) for version in critique.versions.all()],
+            versions=[
+                {
+                    **_fields(version, VERSION_FIELDS),
+                    **{
+                        name: getattr(version, name.replace("_revision", "_revision_id"))
+                        for name in VERSION_PASSAGE_FIELDS
+                    },
+                }
+                for version in critique.versions.all()
+            ],
             anchors=[
                 {**_fields(anchor, ANCHOR_FIELDS), "revision": anchor.revision_id} for anchor in critique.anchors.all()
             ],
@@ -527,6 +538,9 @@ class _Importer:
         )
         self.pending[Critique].append(_checked(critique, where))
         for version in record["versions"]:
+            passage_revision = version.get("passage_revision")
+            if passage_revision is not None and self.revision_ids.get(passage_revision) != record["document"]:
+                raise DumpError(f"{where} has a version about a revision of another document, or none.")
             self.pending[CritiqueVersion].append(self.version(version, record["id"], f"{where}, version"))
         for anchor in record["anchors"]:
             if self.revision_ids.get(anchor["revision"]) != record["document"]:
@@ -565,8 +579,18 @@ class _Importer:
             raise DumpError(f"{where}, field evidence: {' '.join(problems)}")
         if not isinstance(values["body"], str):
             raise DumpError(f"{where}, field body: not text.")
+        passage = {name: record.get(name) for name in VERSION_PASSAGE_FIELDS}
+        passage["passage_exact"] = passage["passage_exact"] or ""
+        placed = [passage[name] is not None for name in ("passage_revision", "passage_start", "passage_end")]
+        positions = [passage["passage_start"], passage["passage_end"]]
+        whole = all(placed) and all(type(value) is int for value in positions) and positions[1] > positions[0] >= 0
+        if any(placed) and not whole:
+            raise DumpError(f"{where}, field passage_revision: a passage needs its revision, start and end.")
+        passage["passage_revision_id"] = passage.pop("passage_revision")
         # Never the dump's HTML: what readers get is rendered here, by the one sanitizing renderer.
-        version = CritiqueVersion(**values, body_html=render_markdown(values["body"]), critique_id=critique_id)
+        version = CritiqueVersion(
+            **values, **passage, body_html=render_markdown(values["body"]), critique_id=critique_id
+        )
         return _checked(version, where, exclude=["evidence"])  # an empty list is no evidence, not a blank
 
     def flush(self):

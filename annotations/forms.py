@@ -257,3 +257,43 @@ class ReattachForm(forms.Form):
 
     def clean_exact(self):
         return normalize_text(self.cleaned_data["exact"])
+
+
+class PassageForm(forms.Form):
+    """
+    A passage selected again on the reading page (``?reselect=``) and carried
+    back to the edit page: the revision's number, the quote and its positions.
+    The edit page keeps them in hidden fields and shows the quote as text.
+    """
+
+    passage_revision = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    passage_exact = forms.CharField(required=False, strip=False, max_length=20_000, widget=forms.HiddenInput)
+    passage_start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    passage_end = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    passage_prefix = forms.CharField(required=False, strip=False, max_length=4000, widget=forms.HiddenInput)
+    passage_suffix = forms.CharField(required=False, strip=False, max_length=4000, widget=forms.HiddenInput)
+
+    def clean_passage_exact(self):
+        return normalize_text(self.cleaned_data["passage_exact"])
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            raise forms.ValidationError("The new passage was not understood: select it again.")
+        if data.get("passage_exact") and not data.get("passage_revision"):
+            raise forms.ValidationError("The new passage names no revision: select it again.")
+        return data
+
+    def selector(self):
+        """``{number, exact, prefix, suffix, start, end}`` of the new passage, or None when none was selected."""
+        data = self.cleaned_data
+        if not data.get("passage_exact"):
+            return None
+        return {
+            "number": data["passage_revision"],
+            "exact": data["passage_exact"],
+            "prefix": data["passage_prefix"][-CONTEXT_LENGTH:],
+            "suffix": data["passage_suffix"][:CONTEXT_LENGTH],
+            "start": data["passage_start"],
+            "end": data["passage_end"],
+        }

@@ -66,13 +66,13 @@ def carry_critiques_forward(sender, document, revision, previous, **kwargs):
         carry_anchors(previous, revision)
 
 
-def anchor_on_later_revisions(critique):
+def anchor_on_later_revisions(critique, since=None):
     """
-    A critique filed on an earlier revision is carried through every
-    revision after it, so the current text shows it too. The caller holds
-    the document's lock, so no revision is recorded meanwhile.
+    A critique filed on an earlier revision (or placed again on one: ``since``)
+    is carried through every revision after it, so the current text shows it
+    too. The caller holds the document's lock, so no revision is recorded meanwhile.
     """
-    previous = critique.revision
+    previous = since or critique.revision
     later = Revision.objects.filter(document_id=critique.document_id, number__gt=previous.number)
     for revision in later.order_by("number").iterator():
         carry_anchors(previous, revision, critique_ids=[critique.pk])

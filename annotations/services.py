@@ -40,7 +40,7 @@ from annotations.rendering import render_markdown
 from annotations.search import reindex_critique
 from annotations.visibility import is_moderator, readers_view
 from archive.changes import note_public_change
-from archive.models import Document
+from archive.models import Document, Revision
 from archive.text import invalid_text_reason
 
 MAX_BODY_LENGTH = 10_000
@@ -276,7 +276,8 @@ def locate_passage(revision, exact, prefix="", suffix="", start=None, end=None):
     return revision.text[start:end], start, end, prefix, suffix
 
 
-def _write_version(critique, number, content):
+def _write_version(critique, number, content, passage=None):
+    """A new version; ``passage``: its ``passage_*`` fields (none: the critique's own passage)."""
     return CritiqueVersion.objects.create(
         critique=critique,
         number=number,
@@ -284,7 +285,42 @@ def _write_version(critique, number, content):
         body=content["body"],
         body_html=render_markdown(content["body"]),
         evidence=content["evidence"],
+        **(passage or {}),
     )
+
+
+def _passage_of(version):
+    """A version's ``passage_*`` fields, for the next version to keep: a re-selected passage stays proposed."""
+    return {
+        "passage_revision_id": version.passage_revision_id,
+        "passage_start": version.passage_start,
+        "passage_end": version.passage_end,
+        "passage_exact": version.passage_exact,
+    }
+
+
+def _lock_current_revision(critique, revision, message):
+    """
+    Lock the document (so no revision is recorded meanwhile) and check that
+    ``revision`` is still its current one. Callers lock the critique first, as
+    ``critique_decide`` does before ``take_up_published_passage``: recording a
+    revision holds the document but only refers to critiques (``FOR KEY
+    SHARE``, which ``FOR NO KEY UPDATE`` allows), so no two writers deadlock.
+    """
+    document = Document.objects.select_for_update(no_key=True).only("current_revision").get(pk=critique.document_id)
+    if document.current_revision_id != revision.pk:
+        raise ModerationConflict(critique, message)
+
+
+def _propose(locked, user, content, passage):
+    """The author's change (wording, passage or both) as a new version: back to review; readers keep theirs."""
+    if not locked.is_editable:
+        raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be edited.")
+    version = _write_version(locked, locked.version.number + 1, content, passage)
+    from_status, to_status = locked.status, lifecycle.MOVES[Action.EDIT].target
+    _move(locked, from_status, version=version, status=to_status)
+    _record(locked, user, Action.EDIT, from_status, to_status, version=version)
+    return version
 
 
 def _record(critique, actor, action, from_status, to_status, reason="", version=None):
@@ -356,26 +392,36 @@ def critique_submit(
 
 def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
     """
-    The author or a moderator places a critique that is detached on
-    ``revision`` (the document's current one) on the passage they selected
-    again. The anchor becomes ``reattached`` and later revisions follow that
-    passage; a REATTACH event records who did it. The status is unchanged.
+    Place a critique that is detached on ``revision`` (the document's current
+    one) on the passage selected again there.
+
+    By its author, it is a change like any edit: a new version with the same
+    wording and this passage, back to review; readers keep the critique where
+    they see it (or in its detached listing) until a moderator approves, and
+    only then does the placement take effect (``take_up_published_passage``).
+    By a moderator (of someone else's critique), it takes effect at once: the
+    moderator is the reviewer, and the REATTACH event records who placed it.
     """
-    if not (user.is_authenticated and (critique.author_id == user.pk or is_moderator(user))):
+    is_author = user.is_authenticated and critique.author_id == user.pk
+    if not (is_author or is_moderator(user)):
         raise PermissionDenied("Only the critique's author or a moderator can re-attach it.")
     if revision.document_id != critique.document_id:
         raise ValidationError({"revision": ["That revision belongs to another document."]})
     exact, start, end, _, _ = locate_passage(revision, exact, start=start, end=end)
     with transaction.atomic():
-        document = Document.objects.select_for_update(no_key=True).only("current_revision").get(pk=revision.document_id)
         locked = (
             Critique.entries.select_for_update(of=("self",), no_key=True).select_related("version").get(pk=critique.pk)
         )
-        if document.current_revision_id != revision.pk:
-            raise ModerationConflict(locked, "A newer revision was recorded since: re-attach the critique there.")
+        _lock_current_revision(locked, revision, "A newer revision was recorded since: re-attach the critique there.")
         anchor = Anchor.objects.select_for_update().filter(critique=locked, revision=revision).first()
         if anchor is not None and anchor.state != AnchorState.DETACHED:
             raise ModerationConflict(locked, "This critique already has its place on this revision.")
+        if is_author:
+            latest = locked.version
+            content = {"category": latest.category, "body": latest.body, "evidence": latest.evidence}
+            passage = {"passage_revision": revision, "passage_start": start, "passage_end": end, "passage_exact": exact}
+            _propose(locked, user, content, passage)
+            return locked
         if anchor is None:
             anchor = Anchor(critique=locked, revision=revision)
         anchor.start, anchor.end, anchor.state, anchor.score = start, end, AnchorState.REATTACHED, 1.0
@@ -392,24 +438,47 @@ def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
             reason=f"Placed on revision {revision.number}, on “{exact}”.",
             version=locked.version,
         )
-    return anchor
+    return locked
 
 
-def critique_edit(critique, *, user, category, body, evidence=None):
-    """The author rewrites a critique; it goes back to review, readers keep the approved wording."""
+def critique_edit(critique, *, user, category, body, evidence=None, passage=None):
+    """
+    The author rewrites a critique; it goes back to review, readers keep the approved wording.
+
+    ``passage`` (``{revision, exact, prefix, suffix, start, end}``, selected
+    again on the document's current revision) is proposed in the same
+    version; without it the version keeps the passage of the one before.
+    """
     if critique.author_id != user.pk:
         raise PermissionDenied("Only the author can edit a critique.")
     content = clean_critique_content(category, body, evidence)
+    located = None
+    if passage is not None:
+        revision = passage["revision"]
+        if critique.is_reply:
+            raise ValidationError({"selector": ["A reply is about its critique's passage: it has none of its own."]})
+        if revision.document_id != critique.document_id:
+            raise ValidationError({"selector": ["That passage is in another document."]})
+        exact, start, end, _, _ = locate_passage(
+            revision,
+            passage.get("exact", ""),
+            passage.get("prefix", ""),
+            passage.get("suffix", ""),
+            passage.get("start"),
+            passage.get("end"),
+        )
+        located = {"passage_revision": revision, "passage_start": start, "passage_end": end, "passage_exact": exact}
     with transaction.atomic():
         locked = (
             Critique.entries.select_for_update(of=("self",), no_key=True).select_related("version").get(pk=critique.pk)
         )
-        if not locked.is_editable:
-            raise ModerationConflict(locked, f"A critique that is “{locked.get_status_display()}” can't be edited.")
-        version = _write_version(locked, locked.version.number + 1, content)
-        from_status, to_status = locked.status, lifecycle.MOVES[Action.EDIT].target
-        _move(locked, from_status, version=version, status=to_status)
-        _record(locked, user, Action.EDIT, from_status, to_status, version=version)
+        if located is not None:
+            _lock_current_revision(
+                locked,
+                located["passage_revision"],
+                "A newer revision of the document was recorded since you selected the passage: select it again.",
+            )
+        _propose(locked, user, content, located or _passage_of(locked.version))
     return locked
 
 
@@ -450,11 +519,14 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
         to_status = lifecycle.check_move(locked, action)
         move = lifecycle.MOVES[action]
         changes = {"status": to_status}
+        previously_published = locked.published_version_id
         if move.publishes:
             changes["published_version_id"] = locked.version_id
         elif from_status in move.unpublishes_from:
             changes["published_version"] = None
         _move(locked, from_status, **changes)
+        if move.publishes:
+            take_up_published_passage(locked, previously_published)
         event = _record(locked, moderator, action, from_status, to_status, reason, version=locked.version)
         if move.resolves_flags:
             Flag.objects.filter(critique=locked, resolved__isnull=True).update(resolved=event.created)
@@ -464,6 +536,47 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
         claims.release(locked)
         transaction.on_commit(partial(tasks.send_decision_email.enqueue, event.pk), robust=True)
     return locked
+
+
+def take_up_published_passage(critique, previously_published_id):
+    """
+    A version that proposes another passage than the one published before
+    (or, never published, than the critique's own) places the critique there
+    once it is published: its anchor on that revision becomes ``reattached``
+    and the anchors of later revisions are carried from it again. Runs in the
+    decision's transaction, with the critique locked; the document is locked
+    too, so no revision is recorded meanwhile.
+    """
+    versions = {
+        version.pk: version
+        for version in CritiqueVersion.objects.filter(pk__in=[critique.published_version_id, previously_published_id])
+    }
+    for version in versions.values():
+        version.critique = critique  # ``passage`` reads the critique's own passage from it
+    published = versions[critique.published_version_id]
+    if previously_published_id is None:
+        before = (critique.revision_id, critique.start, critique.end, critique.exact)
+    else:
+        before = versions[previously_published_id].passage
+    revision_id, start, end, exact = published.passage
+    if (revision_id, start, end) == before[:3]:
+        return
+    Document.objects.select_for_update(no_key=True).only("pk").get(pk=critique.document_id)
+    revision = Revision.objects.only("number", "document_id").get(pk=revision_id)
+    own = (revision_id, start, end) == (critique.revision_id, critique.start, critique.end)
+    Anchor.objects.update_or_create(
+        critique=critique,
+        revision=revision,
+        defaults={
+            "start": start,
+            "end": end,
+            "state": AnchorState.EXACT if own else AnchorState.REATTACHED,
+            "score": 1.0,
+            "quote": "" if exact == critique.exact else exact,
+        },
+    )
+    Anchor.objects.filter(critique=critique, revision__number__gt=revision.number).delete()
+    anchor_on_later_revisions(critique, since=revision)
 
 
 def log_decision(event, moderator):

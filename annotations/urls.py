@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("critiques/<int:pk>/", critique_views.critique_detail, name="critique"),
     path("critiques/<int:pk>/edit/", critique_views.critique_edit, name="critique_edit"),
+    path("critiques/<int:pk>/versions/<int:number>/", critique_views.critique_version, name="critique_version"),
     path("critiques/<int:pk>/withdraw/", critique_views.critique_withdraw, name="critique_withdraw"),
     path("critiques/<int:pk>/flag/", critique_views.critique_flag, name="critique_flag"),
     path("critiques/<int:pk>/reattach/", reading_views.critique_reattach, name="critique_reattach"),

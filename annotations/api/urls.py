@@ -11,6 +11,7 @@ from django.urls import path
 from rest_framework.renderers import JSONRenderer
 
 from annotations.api import views as api
+from annotations.api.versions import CritiqueVersionsView
 from annotations.w3c import representation as w3c
 from annotations.w3c.views import AnnotationContainerView
 from config.api import JSONParser
@@ -37,6 +38,11 @@ urlpatterns = [
     path("annotations/<str:pk>/decision/", critique_action("post", "decision"), name="api-critique-decision"),
     path("annotations/<str:pk>/flags/", critique_action("post", "flags"), name="api-critique-flags"),
     path("annotations/<str:pk>/events/", critique_action("get", "events"), name="api-critique-events"),
+    path(
+        "annotations/<str:pk>/versions/",
+        CritiqueVersionsView.as_view({"get": "versions"}, detail=True, filter_backends=[], pagination_class=None),
+        name="api-critique-versions",
+    ),
     path("documents/", api.DocumentViewSet.as_view({"get": "list"}), name="api-document-list"),
     path("documents/<slug:slug>/", api.DocumentViewSet.as_view({"get": "retrieve"}), name="api-document-detail"),
     path("documents/<slug:slug>/annotations/", AnnotationContainerView.as_view(), name="api-annotation-container"),

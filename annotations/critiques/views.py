@@ -16,14 +16,16 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from annotations import lifecycle, services
+from annotations.critiques import versions
 from annotations.departures import departed_critique
 from annotations.forms import (
     CritiqueContentForm,
     FlagForm,
+    PassageForm,
     categories_needing_evidence_text,
     category_guide,
 )
-from annotations.lifecycle import Action
+from annotations.lifecycle import Action, Status
 from annotations.models import CATEGORY_SIGNS, AnchorState, Category, Critique, Flag
 from annotations.pages import (
     conflict_page,
@@ -35,7 +37,8 @@ from annotations.pages import (
     status_label,
 )
 from annotations.services import AlreadyFlagged, ModerationConflict
-from annotations.visibility import sees_latest_wording, shown_version, visible_history
+from annotations.visibility import is_moderator, sees_latest_wording, shown_version, visible_history
+from archive.models import Revision
 
 CRITIQUES_PER_PAGE = 25
 
@@ -73,7 +76,13 @@ def render_critique_page(request, critique, flag_form=None, status=200):
     """The critique's permalink page, with the flag form (and its errors) for registered readers."""
     user = request.user
     version = shown_version(user, critique)
-    text = critique.revision.text
+    # The passage of the version shown: the critique's own, or one its author selected again.
+    passage_revision = critique.revision
+    start, end = critique.start, critique.end
+    if version.passage_revision_id is not None:
+        passage_revision = Revision.objects.get(pk=version.passage_revision_id)
+        start, end = version.passage_start, version.passage_end
+    text = passage_revision.text
     events = list(critique.events.select_related("actor").order_by("created", "pk"))
     reasoned = [event.reason for event in events if lifecycle.reason_required(event.action)]
     critique.latest_reason = reasoned[-1] if reasoned else None  # for the status line
@@ -90,12 +99,16 @@ def render_critique_page(request, critique, flag_form=None, status=200):
             "version": version,
             "category_label": Category(version.category).label,
             "status": status_label(critique) if sees_latest_wording(user, critique) else "",
-            "before": text[max(0, critique.start - CONTEXT_CHARS) : critique.start],
-            "passage": text[critique.start : critique.end],
-            "after": text[critique.end : critique.end + CONTEXT_CHARS],
-            "cut_before": critique.start > CONTEXT_CHARS,
-            "cut_after": critique.end + CONTEXT_CHARS < len(text),
+            "passage_revision": passage_revision,
+            "before": text[max(0, start - CONTEXT_CHARS) : start],
+            "passage": text[start:end],
+            "after": text[end : end + CONTEXT_CHARS],
+            "cut_before": start > CONTEXT_CHARS,
+            "cut_after": end + CONTEXT_CHARS < len(text),
             "history": critique_history(user, critique, events),
+            "versions": versions.visible_versions(user, critique, events),
+            # Moderators see a pending change against what it would replace (the queue shows it too).
+            "show_change": is_moderator(user) and critique.status == Status.PENDING and critique.version.number > 1,
             "in_text_url": in_text_url(critique),
             "is_author": is_author,
             "already_flagged": already_flagged,
@@ -117,6 +130,31 @@ def critique_detail(request, pk):
     return render_critique_page(request, critique)
 
 
+def critique_version(request, pk, number):
+    """
+    One version of a critique, as it was written. Readers may open the
+    versions once published; the author and moderators every one. Any other
+    is not there (404), like a critique the viewer may not see.
+    """
+    critique = critique_or_404(request, pk)
+    version = critique.versions.select_related("passage_revision").filter(number=number).first()
+    if version is None or not versions.may_open_version(request.user, critique, number):
+        raise Http404("No such version.")
+    version.critique = critique  # its passage defaults to the critique's own
+    revision = version.passage_revision or critique.revision
+    _, start, end, _ = version.passage
+    shown = shown_version(request.user, critique)
+    context = {
+        "critique": critique,
+        "version": version,
+        "category_label": Category(version.category).label,
+        "passage": versions.passage_in_context(revision, start, end),
+        "is_shown": version.pk == shown.pk,
+        "versions": versions.visible_versions(request.user, critique, critique.events.all()),
+    }
+    return render(request, "annotations/critique_version.html", context)
+
+
 def render_gone_page(request, departed):
     """A once-published critique's permalink after it left public view: the notice and the public history."""
     critique = departed.critique
@@ -135,8 +173,35 @@ def _own_critique(request, pk):
     return critique
 
 
+def _new_passage(critique, passage_form):
+    """
+    The passage the author selected again, as ``(selector for critique_edit,
+    passage in context)``, or ``(None, None)``. ValidationError when it names
+    no revision of the document or is not in it; ModerationConflict when its
+    revision is no longer the current one.
+    """
+    selector = passage_form.selector()
+    if selector is None:
+        return None, None
+    revision = critique.document.revisions.filter(number=selector.pop("number")).first()
+    if revision is None:
+        raise ValidationError("The new passage names no revision of this document: select it again.")
+    if revision.pk != critique.document.current_revision_id:
+        raise ModerationConflict(
+            critique, "A newer revision of the document was recorded since you selected the passage: select it again."
+        )
+    exact, start, end, _, _ = services.locate_passage(revision, **selector)
+    shown = versions.passage_in_context(revision, start, end)
+    return {"revision": revision, **selector}, shown
+
+
 @login_required
 def critique_edit(request, pk):
+    """
+    The author's change: wording, evidence and, selected again on the reading
+    page (``?reselect=``), the passage, saved together as one version. The
+    page shows why moderators asked for a change, and the change so far.
+    """
     try:
         critique = _own_critique(request, pk)
     except PermissionDenied as error:
@@ -149,12 +214,24 @@ def critique_edit(request, pk):
                 f"A critique that is “{critique.get_status_display()}” can't be edited.",
             ),
         )
+    status = 200
+    # The new passage comes back from the reading page in the address, then travels in the form.
+    passage_form = PassageForm(request.POST if request.method == "POST" else request.GET)
+    passage, new_passage = None, None
+    try:
+        if passage_form.is_valid():
+            passage, new_passage = _new_passage(critique, passage_form)
+    except ValidationError as error:
+        passage_form.add_error(None, error.messages)
+    except ModerationConflict as error:
+        passage_form.add_error(None, str(error))
+        status = 409 if request.method == "POST" else 200  # the typing is kept; only saving conflicts
     if request.method == "POST":
         form = CritiqueContentForm(request.POST)
-        if form.is_valid():
+        if form.is_valid() and passage_form.is_valid():
             was_public = critique.is_public
             try:
-                services.critique_edit(critique, user=request.user, **form.content())
+                services.critique_edit(critique, user=request.user, **form.content(), passage=passage)
             except ValidationError as error:
                 form.add_service_errors(error)
             except ModerationConflict as error:
@@ -169,16 +246,26 @@ def critique_edit(request, pk):
                     ),
                 )
                 return redirect(critique)
-        status = 400
+        status = max(status, 400)
     else:
         form = CritiqueContentForm(initial=CritiqueContentForm.initial_from_version(critique.version))
-        status = 200
+    passage_errors = passage_form.non_field_errors()
+    if not passage_form.is_valid():
+        passage_form = PassageForm()  # a passage that won't do is not carried on
+    reasons = versions.reasons_given(critique)
     return render(
         request,
         "annotations/critique_edit.html",
         {
             "critique": critique,
             "form": form,
+            "passage_form": passage_form,
+            "passage_errors": passage_errors,
+            "new_passage": new_passage,
+            "passage_exact": critique.version.passage_exact or critique.exact,
+            "reselect_url": f"{critique.document.get_absolute_url()}?reselect={critique.pk}",
+            "reasons": reasons,
+            "latest_reason": reasons[-1] if reasons and critique.status in lifecycle.REASONED_STATUSES else None,
             "categories": category_guide(),
             "evidence_rule": categories_needing_evidence_text(),
         },

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from annotations import services
+from annotations.critiques.versions import reselect_context
 from annotations.forms import (
     CritiqueForm,
     ReattachForm,
@@ -272,6 +273,7 @@ def render_reading_page(request, document, revision, current_number, form=None, 
             "categories": category_guide(),
             "evidence_rule": categories_needing_evidence_text(),
             "glance": glance,
+            "reselect": reselect_context(request, revision, current_number),
         },
         status=status,
     )
@@ -365,7 +367,7 @@ def critique_create(request, slug, number):
 @login_required
 @require_POST
 def critique_reattach(request, pk):
-    """The author or a moderator places a detached critique on a passage of the current revision."""
+    """A moderator places a detached critique on a passage of the current revision; its author proposes one."""
     critique = critique_or_404(request, pk)
     revision = current_revision_or_404(critique.document.slug)
     form = ReattachForm(request.POST)
@@ -380,7 +382,13 @@ def critique_reattach(request, pk):
     except ValidationError as error:
         messages.error(request, "The critique was not re-attached: " + " ".join(error.messages))
         return render_reading_page(request, revision.document, revision, revision.number, status=400)
-    messages.success(request, "The critique is placed on the passage you selected.")
+    if critique.author_id == request.user.pk:
+        # The author's placement is a change like any edit: readers see it once a moderator approves it.
+        messages.success(
+            request, "The new passage awaits review; readers see the critique where it was until it is approved."
+        )
+    else:
+        messages.success(request, "The critique is placed on the passage you selected.")
     return redirect(f"{revision.document.get_absolute_url()}#critique-{critique.pk}")
 
 

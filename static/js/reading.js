@@ -170,6 +170,10 @@ function setUpSelection(selectedPassage) {
     // pressed before the latest change settled.
     const passage = selectedPassage() || current;
     if (!passage) return;
+    if (reselectForm) {
+      useForReselect(passage);
+      return;
+    }
     fillCritiqueForm(passage);
     composer.open(passage.range);
     critiqueButton.hidden = true;
@@ -382,11 +386,82 @@ function setUpReattach(selectedPassage) {
   }
 }
 
+/**
+ * The re-select mode (?reselect=): the author selects their critique's
+ * passage again and takes it back to the edit page, by the button beside the
+ * selection or the form's own (a typed quote is sent without positions, for
+ * the server to find).
+ */
+const reselectForm = document.getElementById("reselect-form");
+
+function useForReselect(passage) {
+  for (const name of ["start", "end", "prefix", "suffix", "exact"]) {
+    reselectForm.elements[`passage_${name}`].value = passage[name];
+  }
+  reselectForm.submit();
+}
+
+function setUpReselect(selectedPassage) {
+  if (!reselectForm) return;
+  const button = reselectForm.querySelector("button[type=submit]");
+  const message = reselectForm.querySelector(".reselect-message");
+  button.addEventListener("mousedown", (event) => event.preventDefault());
+  reselectForm.elements.passage_exact.addEventListener("input", () => {
+    for (const name of ["start", "end", "prefix", "suffix"]) reselectForm.elements[`passage_${name}`].value = "";
+  });
+  reselectForm.addEventListener("submit", (event) => {
+    const passage = selectedPassage();
+    if (passage) {
+      event.preventDefault();
+      useForReselect(passage);
+    } else if (!reselectForm.elements.passage_exact.value.trim()) {
+      event.preventDefault();
+      message.textContent = "Select the passage in the text first, then press the button.";
+      message.hidden = false;
+    }
+  });
+}
+
+/**
+ * The edit page: what the author typed survives the trip to the reading
+ * page to select the passage again (kept in sessionStorage for this tab,
+ * put back when the page comes back with the new passage, dropped on saving).
+ */
+function setUpDraftKeeping() {
+  const link = document.querySelector("a.reselect-link");
+  const editForm = link && document.querySelector("form.critique-form");
+  if (!editForm) return;
+  const key = `apparatus-draft-${link.dataset.critique}`;
+  const typed = (element) => element.name && element.type !== "hidden" && element.type !== "submit";
+  link.addEventListener("click", () => {
+    const values = {};
+    for (const element of editForm.elements) {
+      if (!typed(element) || ((element.type === "radio" || element.type === "checkbox") && !element.checked)) continue;
+      values[element.name] = element.value;
+    }
+    sessionStorage.setItem(key, JSON.stringify(values));
+  });
+  editForm.addEventListener("submit", () => sessionStorage.removeItem(key));
+  const saved = sessionStorage.getItem(key);
+  if (!saved || !document.querySelector(".new-passage")) return;
+  sessionStorage.removeItem(key);
+  const values = JSON.parse(saved);
+  for (const element of editForm.elements) {
+    if (!typed(element) || !(element.name in values)) continue;
+    if (element.type === "radio" || element.type === "checkbox") element.checked = element.value === values[element.name];
+    else element.value = values[element.name];
+    element.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+}
+
+setUpDraftKeeping();
+
 if (textRoot) {
   const pieces = indexText(textRoot);
   const selectedPassage = passageReader(textRoot, pieces);
   if (form && critiqueButton) setUpSelection(selectedPassage);
   setUpReattach(selectedPassage);
+  setUpReselect(selectedPassage);
 }
 if (form && form.elements.exact) {
   setUpQuoteTyping();

@@ -209,6 +209,16 @@ PAGES = [
     Visit("critiques/<int:pk>/", AUTHOR, critique("rejected")),
     Visit("critiques/<int:pk>/edit/", AUTHOR, critique("pending", "edit/")),
     Visit("critiques/<int:pk>/edit/", AUTHOR, critique("approved", "edit/")),
+    Visit("critiques/<int:pk>/edit/", AUTHOR, critique("changes_requested", "edit/"), label="with the reason"),
+    Visit(
+        "documents/<slug:slug>/",
+        AUTHOR,
+        lambda world: f"{DOC}?reselect={world.critiques['changes_requested'].pk}",
+        label="selecting a critique's passage again",
+    ),
+    Visit("critiques/<int:pk>/versions/<int:number>/", ANONYMOUS, critique("pending_change", "versions/1/")),
+    Visit("critiques/<int:pk>/versions/<int:number>/", AUTHOR, critique("pending_change", "versions/2/")),
+    Visit("critiques/<int:pk>/", MODERATOR, critique("pending_change"), label="the change awaiting review"),
     Visit("critiques/<int:pk>/withdraw/", AUTHOR, critique("pending", "withdraw/")),
     Visit("critiques/<int:pk>/flag/", SCHOLAR, critique("approved", "flag/"), status=400, label="no reason", post={}),
     Visit(

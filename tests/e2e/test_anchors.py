@@ -3,7 +3,7 @@ Critiques carried into a new revision, in a real browser: a critique of the
 encyclopedia's capture (revision 1) is highlighted on the reading text
 (revision 2) exactly on its passage; one of removed site furniture is listed
 under "Critiques of earlier versions", links to revision 1 where it is in
-place, and its author re-attaches it by selecting a passage.
+place, and its author re-attaches it by selecting a passage (placed there once a moderator approves).
 """
 
 import pytest
@@ -37,6 +37,7 @@ def critiques(seeded):
     )
     return {
         "author": author,
+        "moderator": moderator,
         "body": body,
         "furniture": furniture,
         "capture": capture,
@@ -93,10 +94,17 @@ def test_the_author_re_attaches_a_detached_critique_by_selecting_the_passage(ope
     button.click()
     page.wait_for_url(f"**/documents/{ENCYCLOPEDIA}/#critique-{furniture.pk}")
 
+    # The author's placement is a change for review: until it is approved the critique stays unplaced.
+    assert "The new passage awaits review" in page.get_by_role("status").first.inner_text()
     marks = page.locator(f'mark[data-critiques~="{furniture.pk}"]')
+    assert marks.count() == 0
+    assert Anchor.objects.get(critique=furniture, revision=current).state == AnchorState.DETACHED
+    assert ModerationEvent.objects.filter(critique=furniture, action=Action.EDIT).count() == 1
+
+    approve(furniture, critiques["moderator"])
+    page.reload()
     assert "".join(marks.all_inner_texts()) == passage
     anchor = Anchor.objects.get(critique=furniture, revision=current)
     assert (anchor.state, anchor.start, anchor.end) == (AnchorState.REATTACHED, start, start + len(passage))
-    assert ModerationEvent.objects.filter(critique=furniture, action=Action.REATTACH).count() == 1
     assert page.locator(".earlier-critiques").count() == 0
     assert page.problems == []

@@ -139,6 +139,15 @@ TABLE = {
         Case(page("withdrawn"), GET=GONE_FOR_OTHERS),
         Case(page("approved"), GET=everyone(200)),
     ],
+    # A past version: readers open the versions once published; its author and moderators every one.
+    "critiques/<int:pk>/versions/<int:number>/": [
+        Case(page("pending_change", "versions/1/"), GET=everyone(200)),
+        Case(page("pending_change", "versions/2/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(page("rejected_change", "versions/2/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(page("pending", "versions/1/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(page("hidden", "versions/1/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(page("approved", "versions/9/"), GET=everyone(404)),
+    ],
     "critiques/<int:pk>/edit/": [
         Case(
             page("pending", "edit/"),
@@ -298,6 +307,13 @@ TABLE = {
     "api/annotations/<str:pk>/events/": [
         Case(api("pending", "events/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
         Case(api("approved", "events/"), GET=everyone(200)),
+    ],
+    # Readers get the versions once published (the leak hunt checks the pending one's wording stays out).
+    "api/annotations/<str:pk>/versions/": [
+        Case(api("pending", "versions/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(api("pending_change", "versions/"), GET=everyone(200), POST=by(401, 405, 405, 405, 405, 405)),
+        Case(api("rejected_change", "versions/"), GET=everyone(200)),
+        Case(api("hidden", "versions/"), GET=GONE_FOR_OTHERS),
     ],
     "api/documents/": [
         Case(lambda w: "/api/documents/", GET=everyone(200), POST=by(401, 405, 405, 405, 405, 405)),

@@ -41,14 +41,15 @@ class EventInline(VersionInline):
 
 @admin.register(Critique)
 class AnnotationAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "document", "revision_number", "author", "status", "created"]
+    list_display = ["pk", "document", "revision_number", "author", "status", "parent", "created"]
     list_filter = ["status"]
-    list_select_related = ["document", "revision", "author"]
+    list_select_related = ["document", "revision", "author", "parent"]
     search_fields = ["exact", "author__username", "document__title"]
     fields = [
         "document",
         "revision",
         "author",
+        "parent",
         "exact",
         "prefix",
         "suffix",

@@ -11,7 +11,9 @@ object a line, keys sorted, times in UTC ISO 8601 with microseconds.
     {"type": "document", …}    metadata, ``former_slugs``; ``current_revision`` is a number
     {"type": "revision", …}    every revision: text, sha256, parent, summary, who, when
     {"type": "critique", …}    selectors and status, with its ``versions``,
-                               ``anchors``, ``events`` and ``flags``
+                               ``anchors``, ``events`` and ``flags``; a reply has
+                               ``parent`` (its critique's id, written before it),
+                               no anchors and versions without a category
     {"type": "end", "counts": {…}, "signature": …}
 
 The ``end`` line counts the records and holds the HMAC-SHA256, keyed with
@@ -261,7 +263,8 @@ def _export(out, key, with_emails):
         record["created_by"] = usernames.get(revision.created_by_id)
         writer.write("revision", record)
 
-    critiques = Critique.objects.order_by("pk").prefetch_related(
+    # Critiques and replies; a reply's id is always above its critique's, so its parent comes first.
+    critiques = Critique.entries.order_by("pk").prefetch_related(
         Prefetch("versions", CritiqueVersion.objects.order_by("pk")),
         Prefetch("anchors", Anchor.objects.order_by("pk")),
         Prefetch("events", ModerationEvent.objects.order_by("pk")),
@@ -273,6 +276,7 @@ def _export(out, key, with_emails):
         record.update(
             document=critique.document_id,
             revision=critique.revision_id,
+            parent=critique.parent_id,
             author=usernames[critique.author_id],
             version=numbers.get(critique.version_id),
             published_version=numbers.get(critique.published_version_id),
@@ -454,7 +458,7 @@ def _checked(obj, where, *, full=False, exclude=()):
 
 
 def database_is_empty():
-    return not (get_user_model().objects.exists() or Document.objects.exists() or Critique.objects.exists())
+    return not (get_user_model().objects.exists() or Document.objects.exists() or Critique.entries.exists())
 
 
 class _Importer:
@@ -466,6 +470,7 @@ class _Importer:
         self.documents = {}  # id -> current revision number
         self.revisions = {}  # (document id, number) -> id
         self.revision_ids = {}  # id -> document id
+        self.critique_documents = {}  # id of a critique (not a reply) -> its document id
         self.pending = {
             model: [] for model in (FormerSlug, Revision, Critique, CritiqueVersion, Anchor, ModerationEvent, Flag)
         }
@@ -522,6 +527,17 @@ class _Importer:
         if self.revision_ids.get(record["revision"]) != record["document"]:
             raise DumpError(f"{where}: its revision is not a revision of its document in the dump.")
         versions = {version["number"]: version["id"] for version in record["versions"]}
+        parent = record.get("parent")  # dumps written before replies have none
+        if parent is not None:
+            # One level, on a critique of the same document that came before it in the dump.
+            if self.critique_documents.get(parent) != record["document"]:
+                raise DumpError(
+                    f"{where}: it replies to critique {parent!r}, not a critique of its document before it."
+                )
+            if record["anchors"]:
+                raise DumpError(f"{where}: a reply has no anchors of its own.")
+        else:
+            self.critique_documents[record["id"]] = record["document"]
 
         def version_id(number):
             if number is not None and number not in versions:
@@ -532,6 +548,7 @@ class _Importer:
             **_values(record, CRITIQUE_FIELDS),
             document_id=record["document"],
             revision_id=record["revision"],
+            parent_id=parent,
             author_id=self.user_id(record["author"], where),
             version_id=version_id(record["version"]),
             published_version_id=version_id(record["published_version"]),
@@ -541,7 +558,9 @@ class _Importer:
             passage_revision = version.get("passage_revision")
             if passage_revision is not None and self.revision_ids.get(passage_revision) != record["document"]:
                 raise DumpError(f"{where} has a version about a revision of another document, or none.")
-            self.pending[CritiqueVersion].append(self.version(version, record["id"], f"{where}, version"))
+            self.pending[CritiqueVersion].append(
+                self.version(version, record["id"], f"{where}, version", reply=parent is not None)
+            )
         for anchor in record["anchors"]:
             if self.revision_ids.get(anchor["revision"]) != record["document"]:
                 raise DumpError(f"{where} has an anchor on a revision of another document, or none.")
@@ -568,11 +587,16 @@ class _Importer:
             self.flush()
 
     @staticmethod
-    def version(record, critique_id, where):
-        """A wording as the site would have written it: a known category, valid evidence, HTML from the Markdown."""
+    def version(record, critique_id, where, reply=False):
+        """
+        A wording as the site would have written it: a known category (none
+        for a reply), valid evidence, HTML from the Markdown.
+        """
         values = _values(record, VERSION_FIELDS)
         where = f"{where} {values['number']!r}"
-        if values["category"] not in Category.values:
+        if reply and values["category"] != "":
+            raise DumpError(f"{where}, field category: a reply has no category.")
+        if not reply and values["category"] not in Category.values:
             raise DumpError(f"{where}, field category: {values['category']!r} is not a category.")
         _evidence, problems = clean_evidence(values["evidence"])
         if problems:
@@ -591,7 +615,8 @@ class _Importer:
         version = CritiqueVersion(
             **values, **passage, body_html=render_markdown(values["body"]), critique_id=critique_id
         )
-        return _checked(version, where, exclude=["evidence"])  # an empty list is no evidence, not a blank
+        # An empty list is no evidence, not a blank; a reply's empty category was checked above.
+        return _checked(version, where, exclude=["evidence", *(["category"] if reply else [])])
 
     def flush(self):
         # Foreign keys are checked at commit, so the order within a batch is free.

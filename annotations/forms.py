@@ -1,6 +1,6 @@
 """
 Forms of the reading page and the critique pages: filing a critique of a
-passage, editing one, flagging one.
+passage, editing one, replying to one, flagging one.
 
 They only parse what the browser sent. The rules (categories, evidence,
 lengths, whether the quote names one passage) live in
@@ -183,6 +183,26 @@ class CritiqueContentForm(forms.Form):
             initial[f"evidence_{number}_kind"] = shown["kind"]
             for field in EVIDENCE_FIELDS:
                 initial[f"evidence_{number}_{field}"] = shown.get(field, "")
+        return initial
+
+
+class ReplyForm(CritiqueContentForm):
+    """A reply to a critique, or its edit: what it says and its evidence (optional); no category."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["category"]
+        self.fields["body"].label = "Your reply"
+
+    def content(self):
+        return {"body": self.cleaned_data["body"], "evidence": self.cleaned_evidence()}
+
+    SERVICE_FIELDS = {"body": "body"}
+
+    @classmethod
+    def initial_from_version(cls, version):
+        initial = super().initial_from_version(version)
+        del initial["category"]
         return initial
 
 

@@ -65,3 +65,14 @@ def critique_or_404(request, pk):
     if critique is None or not can_see(request.user, critique):
         raise Http404("No critique here.")
     return critique
+
+
+def entry_or_404(request, pk):
+    """``critique_or_404`` for critiques and replies alike (a reply's address is its own page)."""
+    entries = Critique.entries.select_related(
+        "document", "revision", "author", "version", "published_version", "parent"
+    )
+    entry = entries.filter(pk=pk).first()
+    if entry is None or not can_see(request.user, entry):
+        raise Http404("No critique here.")
+    return entry

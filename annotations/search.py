@@ -2,7 +2,9 @@
 Full-text search of published critiques, on the archive's search engine
 (``archive.search.SearchIndex``): the published wording's explanation, the
 quoted passage and the category. Only public critiques are in the index, and
-results still pass through the visibility rule.
+results still pass through the visibility rule. Replies are not indexed
+(``services._record`` skips them): search finds critiques of passages, and a
+reply is read on its critique's page.
 """
 
 import html

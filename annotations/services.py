@@ -66,14 +66,22 @@ class AlreadyFlagged(Exception):
     http_status = 409
 
 
-def clean_critique_content(category, body, evidence):
-    """The category, Markdown body and evidence checked; ValidationError names each bad field."""
+def clean_critique_content(category, body, evidence, *, reply=False):
+    """
+    The category, Markdown body and evidence checked; ValidationError names
+    each bad field. A reply (``reply``) has no category (stored as "") and
+    needs no evidence; a critique must have a category.
+    """
     errors = {}
-    if category not in Category.values:
+    if reply:
+        if category:
+            errors["category"] = ["A reply has no category: leave it out."]
+        category = ""
+    elif category not in Category.values:
         errors["category"] = [f"Choose one of: {', '.join(Category.values)}."]
     body = body.strip() if isinstance(body, str) else ""
     if not body:
-        errors["body"] = ["Explain the critique."]
+        errors["body"] = ["Write the reply." if reply else "Explain the critique."]
     elif len(body) > MAX_BODY_LENGTH:
         errors["body"] = [f"Keep the explanation under {MAX_BODY_LENGTH:,} characters (it has {len(body):,})."]
     elif reason := invalid_text_reason(body):
@@ -324,7 +332,8 @@ def _propose(locked, user, content, passage):
 
 
 def _record(critique, actor, action, from_status, to_status, reason="", version=None):
-    reindex_critique(critique.pk)
+    if critique.parent_id is None:  # replies are not in the search index (annotations.search)
+        reindex_critique(critique.pk)
     return ModerationEvent.objects.create(
         critique=critique,
         actor=actor,
@@ -390,6 +399,41 @@ def critique_submit(
     return critique
 
 
+def reply_submit(*, author, parent, body, evidence=None):
+    """
+    Reply to a published critique; the reply waits for review like a
+    critique. It copies the critique's document and passage (it is about that
+    passage too) and has no anchors. Replies are one level deep: answering a
+    reply is a ValidationError on ``parent``; answering a critique that is
+    not published (or no longer) is a ModerationConflict (409).
+    """
+    content = clean_critique_content("", body, evidence, reply=True)
+    with transaction.atomic():
+        # Lock the critique: a hide or withdrawal decided meanwhile is seen here, not after.
+        locked = Critique.entries.select_for_update(no_key=True).get(pk=parent.pk)
+        if locked.is_reply:
+            raise ValidationError({"parent": ["Replies are one level deep: reply to the critique itself."]})
+        if not locked.is_public:
+            raise ModerationConflict(locked, "Only a published critique can be replied to.")
+        reply = Critique.entries.create(
+            parent=locked,
+            document_id=locked.document_id,
+            revision_id=locked.revision_id,
+            author=author,
+            exact=locked.exact,
+            prefix=locked.prefix,
+            suffix=locked.suffix,
+            start=locked.start,
+            end=locked.end,
+            status=Status.PENDING,
+        )
+        version = _write_version(reply, 1, content)
+        Critique.entries.filter(pk=reply.pk).update(version=version)
+        reply.version = version
+        _record(reply, author, Action.SUBMIT, "", Status.PENDING, version=version)
+    return reply
+
+
 def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
     """
     Place a critique that is detached on ``revision`` (the document's current
@@ -405,6 +449,8 @@ def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
     is_author = user.is_authenticated and critique.author_id == user.pk
     if not (is_author or is_moderator(user)):
         raise PermissionDenied("Only the critique's author or a moderator can re-attach it.")
+    if critique.is_reply:
+        raise ModerationConflict(critique, "A reply has no passage of its own: it follows its critique.")
     if revision.document_id != critique.document_id:
         raise ValidationError({"revision": ["That revision belongs to another document."]})
     exact, start, end, _, _ = locate_passage(revision, exact, start=start, end=end)
@@ -451,7 +497,7 @@ def critique_edit(critique, *, user, category, body, evidence=None, passage=None
     """
     if critique.author_id != user.pk:
         raise PermissionDenied("Only the author can edit a critique.")
-    content = clean_critique_content(category, body, evidence)
+    content = clean_critique_content(category, body, evidence, reply=critique.is_reply)
     located = None
     if passage is not None:
         revision = passage["revision"]

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from annotations.critiques import replies as reply_views
 from annotations.critiques import views as critique_views
 from annotations.moderation import views as moderation_views
 from annotations.reading import views as reading_views
@@ -17,6 +18,7 @@ urlpatterns = [
     path("critiques/<int:pk>/versions/<int:number>/", critique_views.critique_version, name="critique_version"),
     path("critiques/<int:pk>/withdraw/", critique_views.critique_withdraw, name="critique_withdraw"),
     path("critiques/<int:pk>/flag/", critique_views.critique_flag, name="critique_flag"),
+    path("critiques/<int:pk>/replies/", reply_views.reply_create, name="reply_create"),
     path("critiques/<int:pk>/reattach/", reading_views.critique_reattach, name="critique_reattach"),
     path("me/critiques/", critique_views.my_critiques, name="my_critiques"),
     path("search/", reading_views.search, name="search"),

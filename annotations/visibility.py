@@ -7,6 +7,11 @@ and export that shows critiques gets them from ``visible_critiques``:
 - an author also sees their own critiques in any state, as last written;
 - moderators see everything.
 
+Replies (critiques with a ``parent``) follow it too, and one more condition:
+readers see a published reply only while they may see its critique
+(``visible_replies``), so hiding or withdrawing a critique takes its replies
+out of view with it; a reply's author sees it in any state, moderators see all.
+
 The same rule says what each viewer learns of a critique's history
 (``visible_history``: the web page and the API show the same entries) and
 which of its fields a viewer's ETag may depend on (``etag_parts``), so no
@@ -15,7 +20,8 @@ hidden state reaches anyone through a header either.
 
 from typing import NamedTuple
 
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from annotations.lifecycle import PUBLIC_MILESTONES, UNPUBLISHED_STATUSES, Action, Status
 from annotations.models import Critique
@@ -33,6 +39,8 @@ def is_moderator(user):
 
 
 PUBLIC = Q(published_version__isnull=False) & ~Q(status__in=UNPUBLISHED_STATUSES)
+# A reply's critique is public (the same condition, one join away).
+PARENT_PUBLIC = Q(parent__published_version__isnull=False) & ~Q(parent__status__in=UNPUBLISHED_STATUSES)
 
 
 def visible_critiques(user, queryset=None):
@@ -40,13 +48,59 @@ def visible_critiques(user, queryset=None):
     queryset = Critique.objects.all() if queryset is None else queryset
     if is_moderator(user):
         return queryset
+    return queryset.filter(_critiques_q(user))
+
+
+def _critiques_q(user):
+    """Which critiques a user who is not a moderator may see."""
+    return (PUBLIC | Q(author=user)) if user.is_authenticated else PUBLIC
+
+
+def _replies_q(user):
+    """Which replies ``user`` may see, as a condition on reply rows (``visible_replies``)."""
+    if is_moderator(user):
+        return Q()
     if user.is_authenticated:
-        return queryset.filter(PUBLIC | Q(author=user))
-    return queryset.filter(PUBLIC)
+        return Q(author=user) | (PUBLIC & (PARENT_PUBLIC | Q(parent__author=user)))
+    return PUBLIC & PARENT_PUBLIC
+
+
+def visible_replies(user, critique_or_queryset=None):
+    """
+    The replies ``user`` may see: of one critique, of a queryset of entries,
+    or all. Published replies of a critique ``user`` may see; their own in any
+    state; everything for moderators.
+    """
+    if critique_or_queryset is None:
+        queryset = Critique.entries.all()
+    elif isinstance(critique_or_queryset, Critique):
+        queryset = Critique.entries.filter(parent=critique_or_queryset)
+    else:
+        queryset = critique_or_queryset
+    return queryset.filter(Q(parent__isnull=False) & _replies_q(user))
+
+
+def visible_entries(user, queryset=None):
+    """Critiques and replies together (``Critique.entries``), each by its own rule."""
+    queryset = Critique.entries.all() if queryset is None else queryset
+    critiques = Q(parent__isnull=True) & (Q() if is_moderator(user) else _critiques_q(user))
+    return queryset.filter(critiques | (Q(parent__isnull=False) & _replies_q(user)))
+
+
+def visible_reply_count(user):
+    """How many replies ``user`` may see of each critique of a queryset: one subquery, no query per critique."""
+    replies = visible_replies(user, Critique.entries.filter(parent=OuterRef("pk")))
+    counted = replies.order_by().values("parent").annotate(count=Count("pk")).values("count")
+    return Coalesce(Subquery(counted), Value(0))
 
 
 def can_see(user, critique):
-    return critique.is_public or is_moderator(user) or (user.is_authenticated and critique.author_id == user.pk)
+    if is_moderator(user) or (user.is_authenticated and critique.author_id == user.pk):
+        return True
+    if not critique.is_public:
+        return False
+    # A reader sees a published reply only while they may see its critique.
+    return critique.parent_id is None or can_see(user, critique.parent)
 
 
 def sees_latest_wording(user, critique):

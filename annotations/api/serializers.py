@@ -183,6 +183,63 @@ class CritiqueSerializer(serializers.Serializer):
         return self.context["request"].build_absolute_uri(critique.get_absolute_url())
 
 
+class ReplySerializer(serializers.Serializer):
+    """
+    A reply to a critique, as the caller may see it: like a critique, with
+    ``parent`` (the critique's id) and no category, selector or anchor of its own.
+    """
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+    parent = serializers.IntegerField(source="parent_id", help_text="The id of the critique it replies to.")
+    parent_url = serializers.SerializerMethodField()
+    document = serializers.SlugField(source="document.slug")
+    body = serializers.CharField(source="shown.body", help_text="Markdown.")
+    body_html = serializers.CharField(source="shown.body_html", help_text="Sanitized HTML.")
+    evidence = EvidenceListField(source="shown.evidence", read_only=True)
+    status = serializers.ChoiceField(
+        choices=Status.choices,
+        source="shown_status",
+        help_text="Readers see every published reply as approved.",
+    )
+    author = serializers.CharField(source="author.username")
+    created = serializers.DateTimeField()
+    modified = serializers.DateTimeField(source="shown_modified")
+    has_pending_change = serializers.BooleanField(
+        required=False, help_text="A change to the published wording awaits review (author and moderators)."
+    )
+
+    def to_representation(self, reply):
+        user = self.context["request"].user
+        reply.shown = shown_version(user, reply)
+        reply.shown_status = shown_status(user, reply)
+        reply.shown_modified = shown_modified(user, reply)
+        data = super().to_representation(reply)
+        if not sees_latest_wording(user, reply):
+            del data["has_pending_change"]
+        return data
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, reply):
+        return self.context["request"].build_absolute_uri(reverse("api-critique-detail", args=[reply.pk]))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_parent_url(self, reply):
+        return self.context["request"].build_absolute_uri(reverse("api-critique-detail", args=[reply.parent_id]))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, reply):
+        return self.context["request"].build_absolute_uri(reply.get_absolute_url())
+
+
+class ReplyCreateSerializer(InputSerializer):
+    """A reply: Markdown and, optionally, evidence as a critique cites it."""
+
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="Markdown.")
+    evidence = EvidenceField(required=False, default=list)
+
+
 class CritiqueCreateSerializer(InputSerializer):
     document = serializers.CharField(max_length=80, help_text="The document's slug.")
     revision = serializers.IntegerField(min_value=1, help_text="The number of the revision quoted.")

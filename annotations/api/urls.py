@@ -37,6 +37,11 @@ urlpatterns = [
     path("annotations/<str:pk>/", critique, name="api-critique-detail"),
     path("annotations/<str:pk>/decision/", critique_action("post", "decision"), name="api-critique-decision"),
     path("annotations/<str:pk>/flags/", critique_action("post", "flags"), name="api-critique-flags"),
+    path(
+        "annotations/<str:pk>/replies/",
+        api.CritiqueViewSet.as_view({"get": "replies", "post": "reply"}, detail=True, filter_backends=[]),
+        name="api-critique-replies",
+    ),
     path("annotations/<str:pk>/events/", critique_action("get", "events"), name="api-critique-events"),
     path(
         "annotations/<str:pk>/versions/",

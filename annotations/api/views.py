@@ -1,7 +1,12 @@
 """
 The critiques' REST API: listing, filing, editing and withdrawing critiques,
-moderator decisions, flags, a critique's history, the review queue, and the
-``has_critiques`` filter on the archive's document list.
+moderator decisions, flags, a critique's history, its replies, the review
+queue, and the ``has_critiques`` filter on the archive's document list.
+
+A reply is a critique with a parent: ``/api/annotations/{reply id}/`` and its
+actions answer it (``ReplySerializer``, with ``parent``), the replies of a
+critique are at ``/api/annotations/{id}/replies/`` (``visible_replies``), and
+the list ``/api/annotations/`` holds critiques of passages only.
 
 Every critique a caller receives comes from ``visible_critiques`` (detail
 views 404 on the rest), in the wording ``shown_version`` picks; readers are
@@ -15,7 +20,7 @@ from django.http import Http404
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -31,11 +36,13 @@ from annotations.api.serializers import (
     FlagCreateSerializer,
     FlagSerializer,
     QueueItemSerializer,
+    ReplyCreateSerializer,
+    ReplySerializer,
 )
 from annotations.departures import departed_critique
 from annotations.models import Category, Critique
 from annotations.moderation.queue import STATUS_FILTERS, QueueFilterForm, queue_items
-from annotations.visibility import is_moderator, visible_critiques, visible_history
+from annotations.visibility import is_moderator, visible_critiques, visible_entries, visible_history, visible_replies
 from annotations.w3c import protocol as w3c_protocol
 from annotations.w3c import representation as w3c
 from archive.api import views as archive_api
@@ -59,11 +66,20 @@ class IsModerator(permissions.BasePermission):
         return is_moderator(request.user)
 
 
-THROTTLE_SCOPES = {"create": "critiques", "update": "critiques", "flags": "flags"}
+# Replies are filed at the rate critiques are, on the same allowance.
+THROTTLE_SCOPES = {"create": "critiques", "update": "critiques", "reply": "critiques", "flags": "flags"}
 # The W3C representation is the W3C engineer's (annotations.w3c.representation); here it is any JSON object.
 W3C_PUT_BODY = {"application/ld+json": OpenApiTypes.OBJECT, "application/json": OpenApiTypes.OBJECT}
 W3C_OK = {(200, "application/ld+json"): OpenApiTypes.OBJECT, (200, "application/json"): OpenApiTypes.OBJECT}
-DETAIL_OK = {(200, "application/json"): CritiqueSerializer, (200, "application/ld+json"): OpenApiTypes.OBJECT}
+# A critique's address answers a reply too (with ``parent``): /api/annotations/{reply id}/.
+ENTRY = PolymorphicProxySerializer(
+    component_name="CritiqueOrReply",
+    serializers=[CritiqueSerializer, ReplySerializer],
+    resource_type_field_name=None,
+)
+DETAIL_OK = {(200, "application/json"): ENTRY, (200, "application/ld+json"): OpenApiTypes.OBJECT}
+# What list and create work on: critiques of a passage; every other action also finds replies.
+CRITIQUE_ONLY_ACTIONS = {"list", "create"}
 # Errors any call may meet: a bad token, an Accept we can't serve, the rate limits; writes add theirs.
 READ_ERRORS = (401, 406, 429)
 WRITE_ERRORS = (401, 403, 406, 413, 415, 429)
@@ -130,14 +146,18 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         return THROTTLE_SCOPES.get(self.action)
 
     def get_queryset(self):
-        critiques = Critique.objects.select_related(
-            "document",
-            "revision",
-            "author",
-            "version",
-            "published_version",
-        ).defer("revision__text", "document__notes")
-        return visible_critiques(self.request.user, critiques)
+        related = ("document", "revision", "author", "version", "published_version")
+        if self.action in CRITIQUE_ONLY_ACTIONS:
+            critiques = Critique.objects.select_related(*related).defer("revision__text", "document__notes")
+            return visible_critiques(self.request.user, critiques)
+        entries = Critique.entries.select_related(*related, "parent").defer("revision__text", "document__notes")
+        return visible_entries(self.request.user, entries)
+
+    def get_serializer(self, instance=None, *args, **kwargs):
+        """A reply's own serializer for a reply; the critique's otherwise (lists hold critiques only)."""
+        if isinstance(instance, Critique) and instance.is_reply:
+            return ReplySerializer(instance, *args, context=self.get_serializer_context(), **kwargs)
+        return super().get_serializer(instance, *args, **kwargs)
 
     def get_object(self):
         try:
@@ -244,7 +264,7 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         summary="A moderator's decision",
         parameters=[CRITIQUE_ID],
         request=DecisionSerializer,
-        responses={200: CritiqueSerializer, **error_responses(400, 404, 409, *WRITE_ERRORS), **GONE},
+        responses={200: ENTRY, **error_responses(400, 404, 409, *WRITE_ERRORS), **GONE},
     )
     @idempotent
     def decision(self, request, pk):
@@ -269,6 +289,34 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         form.is_valid(raise_exception=True)
         flag = services.critique_flag(critique, user=request.user, reason=form.validated_data["reason"])
         return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The replies to a critique you may see, oldest first",
+        parameters=[CRITIQUE_ID],
+        responses={200: ReplySerializer(many=True), **error_responses(404, *READ_ERRORS), **GONE},
+    )
+    def replies(self, request, pk):
+        critique = self.get_object()
+        replies = visible_replies(request.user, critique).select_related(
+            "document", "author", "version", "published_version"
+        )
+        page = self.paginate_queryset(replies)
+        return self.get_paginated_response(ReplySerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Reply to a published critique (the reply awaits review)",
+        parameters=[CRITIQUE_ID],
+        request=ReplyCreateSerializer,
+        responses={201: ReplySerializer, **error_responses(400, 404, 409, *WRITE_ERRORS), **GONE},
+    )
+    @idempotent
+    def reply(self, request, pk):
+        critique = self.get_object()
+        form = ReplyCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        reply = services.reply_submit(author=request.user, parent=critique, **form.validated_data)
+        location = request.build_absolute_uri(reverse("api-critique-detail", args=[reply.pk]))
+        return self.critique_response(reply.pk, status.HTTP_201_CREATED, {"Location": location})
 
     @extend_schema(
         summary="The critique's history, as much as you may see",

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from annotations import lifecycle, services
-from annotations.critiques import versions
+from annotations.critiques import replies, versions
 from annotations.departures import departed_critique
 from annotations.forms import (
     CritiqueContentForm,
@@ -29,7 +29,7 @@ from annotations.lifecycle import Action, Status
 from annotations.models import CATEGORY_SIGNS, AnchorState, Category, Critique, Flag
 from annotations.pages import (
     conflict_page,
-    critique_or_404,
+    entry_or_404,
     flag_rate,
     forbidden_page,
     latest_reason,
@@ -72,8 +72,10 @@ def in_text_url(critique):
     return f"{page}#critique-{critique.pk}"
 
 
-def render_critique_page(request, critique, flag_form=None, status=200):
+def render_critique_page(request, critique, flag_form=None, status=200, reply_form=None):
     """The critique's permalink page, with the flag form (and its errors) for registered readers."""
+    if critique.is_reply:
+        return replies.render_reply_page(request, critique, flag_form=flag_form, status=status)
     user = request.user
     version = shown_version(user, critique)
     # The passage of the version shown: the critique's own, or one its author selected again.
@@ -113,6 +115,7 @@ def render_critique_page(request, critique, flag_form=None, status=200):
             "is_author": is_author,
             "already_flagged": already_flagged,
             "flag_form": flag_form if may_flag and not already_flagged else None,
+            **replies.replies_context(request, critique, reply_form),
         },
         status=status,
     )
@@ -120,7 +123,7 @@ def render_critique_page(request, critique, flag_form=None, status=200):
 
 def critique_detail(request, pk):
     try:
-        critique = critique_or_404(request, pk)
+        critique = entry_or_404(request, pk)
     except Http404:
         # A critique readers once saw keeps its address: 410 with what happened to it.
         departed = departed_critique(request.user, pk)
@@ -136,7 +139,7 @@ def critique_version(request, pk, number):
     versions once published; the author and moderators every one. Any other
     is not there (404), like a critique the viewer may not see.
     """
-    critique = critique_or_404(request, pk)
+    critique = entry_or_404(request, pk)  # a reply has versions too
     version = critique.versions.select_related("passage_revision").filter(number=number).first()
     if version is None or not versions.may_open_version(request.user, critique, number):
         raise Http404("No such version.")
@@ -167,7 +170,7 @@ def render_gone_page(request, departed):
 
 
 def _own_critique(request, pk):
-    critique = critique_or_404(request, pk)
+    critique = entry_or_404(request, pk)  # a critique or a reply
     if critique.author_id != request.user.pk:
         raise PermissionDenied("Only the author can change a critique.")
     return critique
@@ -214,6 +217,8 @@ def critique_edit(request, pk):
                 f"A critique that is “{critique.get_status_display()}” can't be edited.",
             ),
         )
+    if critique.is_reply:
+        return replies.reply_edit(request, critique)
     status = 200
     # The new passage comes back from the reading page in the address, then travels in the form.
     passage_form = PassageForm(request.POST if request.method == "POST" else request.GET)
@@ -285,7 +290,8 @@ def critique_withdraw(request, pk):
             services.critique_withdraw(critique, user=request.user)
         except ModerationConflict as error:
             return conflict_page(request, error)
-        messages.success(request, "Your critique was withdrawn. Readers no longer see it.")
+        what = "reply" if critique.is_reply else "critique"
+        messages.success(request, f"Your {what} was withdrawn. Readers no longer see it.")
         return redirect(critique)
     if not critique.is_withdrawable:
         return conflict_page(
@@ -302,7 +308,7 @@ def critique_withdraw(request, pk):
 @require_POST
 @ratelimit(key="user", rate=flag_rate, method="POST", block=False)
 def critique_flag(request, pk):
-    critique = critique_or_404(request, pk)
+    critique = entry_or_404(request, pk)  # replies are flagged as critiques are
     if request.limited:
         return rate_limited_page(request, "flags", settings.FLAG_RATE)
     form = FlagForm(request.POST)
@@ -325,8 +331,9 @@ def critique_flag(request, pk):
 
 @login_required
 def my_critiques(request):
+    # Replies too: the author follows their replies' review here as their critiques'.
     critiques = (
-        Critique.objects.filter(author=request.user)
+        Critique.entries.filter(author=request.user)
         .select_related("document", "revision", "version")
         .defer("revision__text", "document__notes", "version__body", "version__body_html")
         .annotate(latest_reason=latest_reason())
@@ -339,8 +346,12 @@ def my_critiques(request):
         rows.append(
             {
                 "critique": critique,
-                "category_label": Category(critique.version.category).label,
-                "sign": CATEGORY_SIGNS[critique.version.category],
+                "category_label": (
+                    f"Reply to critique {critique.parent_id}"
+                    if critique.is_reply
+                    else Category(critique.version.category).label
+                ),
+                "sign": CATEGORY_SIGNS.get(critique.version.category, ""),
                 "status": status_label(critique),
             }
         )

@@ -17,7 +17,7 @@ def escape(value):
 
 
 def note_html(note):
-    """One note of the margin: its category and status, the quote, the explanation, evidence and links."""
+    """One note of the margin: its category and status, the quote, the explanation, evidence, links and replies."""
     status = f' <span class="note-status">{escape(note.status)}</span>' if note.status else ""
     evidence = evidence_html(note.version.evidence)
     written = ""
@@ -25,6 +25,13 @@ def note_html(note):
         written = f' · <a href="{escape(note.written_on_url)}">written on revision {note.written_on}</a>'
         if note.has_moved:
             written += "; the passage has changed since"
+    replies = ""
+    if note.reply_count:
+        count = f"{note.reply_count} {'reply' if note.reply_count == 1 else 'replies'}"
+        replies = (
+            f' · <a class="note-replies" href="{escape(note.url)}#replies-title">{count}'
+            f'<span class="visually-hidden"> to critique {note.id}</span></a>'
+        )
     # Laid out as the template around it is.
     return (
         f'        <li class="critique-note {escape(note.css_class)}" id="critique-{note.id}" tabindex="-1" '
@@ -38,7 +45,7 @@ def note_html(note):
         f'href="#passage-{note.id}" data-critique="{note.id}">In the text<span class="visually-hidden">: '
         f"the passage of critique {note.id}</span></a> · "
         f'<a href="{escape(note.url)}">Permalink<span class="visually-hidden"> of critique {note.id}</span></a>'
-        f"{written}</p>\n"
+        f"{replies}{written}</p>\n"
         "        </li>\n"
     )
 

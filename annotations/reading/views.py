@@ -52,7 +52,7 @@ from annotations.reading.highlighting import Span, highlighted_text_html
 from annotations.reading.margin import notes_html
 from annotations.search import critique_snippets, search_critiques
 from annotations.services import ModerationConflict
-from annotations.visibility import sees_latest_wording, shown_version, visible_critiques
+from annotations.visibility import sees_latest_wording, shown_version, visible_critiques, visible_reply_count
 from archive.badges import attach_badges
 from archive.blocks import text_blocks
 from archive.models import Document
@@ -85,6 +85,7 @@ class CritiqueRow:
         "version",
         "published_version",
         "latest_reason",
+        "reply_count",
     )
     is_public = Critique.is_public
 
@@ -108,6 +109,7 @@ ROW_COLUMNS = (
     "anchor_start",
     "anchor_end",
     "anchor_state",
+    "reply_count",
 )
 WORDING_COLUMNS = ("category", "body_html", "evidence")
 CATEGORY_LABELS = dict(Category.choices)
@@ -133,6 +135,7 @@ class MarginNote:
         short = len(exact) <= QUOTE_CHARS and unicodedata.is_normalized("NFC", exact)
         self.quote = exact if short else Truncator(exact).chars(QUOTE_CHARS)  # what Truncator returns, sooner
         self.author_name = critique.author_name
+        self.reply_count = critique.reply_count
         # Its place on this revision, from its anchor here (not the offsets it was written with).
         self.start, self.end = critique.anchor_start, critique.anchor_end
         self.is_detached = critique.anchor_state == AnchorState.DETACHED
@@ -197,6 +200,8 @@ def anchored_critiques(user, revision):
             anchor_start=F("here__start"),
             anchor_end=F("here__end"),
             anchor_state=F("here__state"),
+            # How many replies the viewer may see: a subquery, so no query per note.
+            reply_count=visible_reply_count(user),
         )
     )
     critiques = visible_critiques(user, anchored).order_by(
@@ -226,10 +231,11 @@ def anchored_critiques(user, revision):
             row.anchor_start,
             row.anchor_end,
             row.anchor_state,
-        ) = values[:12]
-        row.published_version = Wording(*values[12:15]) if row.published_version_id else None
-        row.version = Wording(*values[15:18]) if user.is_authenticated else None
-        row.latest_reason = values[18] if user.is_authenticated else None
+            row.reply_count,
+        ) = values[:13]
+        row.published_version = Wording(*values[13:16]) if row.published_version_id else None
+        row.version = Wording(*values[16:19]) if user.is_authenticated else None
+        row.latest_reason = values[19] if user.is_authenticated else None
         rows.append(row)
     return rows
 

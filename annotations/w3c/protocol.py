@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from annotations import services
 from annotations.evidence import DOI_RESOLVER, REFERENCE
+from annotations.lifecycle import ModerationConflict
 from annotations.models import Category, Critique
 from annotations.w3c.representation import (
     CATEGORY_LIST,
@@ -287,6 +288,8 @@ def annotation_put(request, annotation):
     """
     if annotation.author_id != request.user.pk:
         raise PermissionDenied("Only the author can edit a critique.")
+    if annotation.is_reply:
+        raise ModerationConflict(annotation, "A reply is changed with PATCH on its address, not replaced by PUT.")
     if if_match_missing(request):
         raise PreconditionRequired()
     with transaction.atomic():

@@ -7,6 +7,10 @@ Markdown explanation) and one linking SpecificResource per piece of evidence
 (a web page, or a bibliographic reference: see ``_evidence_body``);
 its target is the revision permalink it was written on, with a
 TextQuoteSelector and a TextPositionSelector (offsets in code points).
+
+A reply is an ``Annotation`` motivated by ``replying``: its bodies are the
+commenting TextualBody and its evidence, and its target is the IRI of the
+critique it answers (as Hypothesis and the model's own example 44 do).
 """
 
 import re
@@ -37,6 +41,7 @@ CONTAINER_HEADERS = {
 PAGE_SIZE = 20
 CATEGORY_LIST = ", ".join(Category.values)
 MOTIVATION = "assessing"
+REPLY_MOTIVATION = "replying"
 ISBN_URN = "urn:isbn:"
 # Markdown's backslash-escapable characters (Python-Markdown's list): plain text escapes them all.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+\-.!])")
@@ -141,13 +146,13 @@ def _evidence_body(citation, iri, number):
 
 
 def _bodies(version, iri):
-    bodies = [
+    # Critiques don't record their language (the document's is the source's, not the critic's).
+    bodies = [{"type": "TextualBody", "purpose": "commenting", "value": version.body, "format": "text/markdown"}]
+    if version.category:  # a reply has none
         # A code, not prose: no language. An ``id`` would make it an External Web Resource,
         # which may not carry a purpose, so the category is a value.
-        {"type": "TextualBody", "purpose": "classifying", "value": version.category, "format": "text/plain"},
-        # Critiques don't record their language (the document's is the source's, not the critic's).
-        {"type": "TextualBody", "purpose": "commenting", "value": version.body, "format": "text/markdown"},
-    ]
+        category = {"type": "TextualBody", "purpose": "classifying", "value": version.category, "format": "text/plain"}
+        bodies.insert(0, category)
     bodies.extend(_evidence_body(citation, iri, number) for number, citation in enumerate(version.evidence, start=1))
     return bodies
 
@@ -170,6 +175,13 @@ def annotation_representation(request, annotation, *, context=True):
             # When the wording shown was written: a moderator's decision changes no content.
             "modified": _timestamp(version.created),
             "body": _bodies(version, iri),
+        }
+    )
+    if annotation.is_reply:
+        data.update(motivation=REPLY_MOTIVATION, target=annotation_iri(request, annotation.parent_id))
+        return data
+    data.update(
+        {
             "target": {
                 "source": revision_iri(request, annotation.document.slug, annotation.revision.number),
                 "selector": [

@@ -3,8 +3,10 @@ Each document's critiques as a Web Annotation Protocol container
 (https://www.w3.org/TR/annotation-protocol/).
 
 ``/api/documents/{slug}/annotations/`` is the container: GET pages through
-the critiques the caller may see (``visible_critiques``), POST files a new
-one through ``critique_submit``. The critique's own address belongs to the
+the critiques and the replies the caller may see (``visible_entries``:
+replies, motivated by ``replying``, target their critique), POST files a new
+critique through ``critique_submit`` (replies are filed at
+``/api/annotations/{id}/replies/``). The critique's own address belongs to the
 critiques API (``annotations.api.views``), which uses
 ``annotations.w3c.representation`` and ``annotations.w3c.protocol``.
 """
@@ -20,7 +22,7 @@ from rest_framework.views import APIView
 
 from annotations import services
 from annotations.models import Critique
-from annotations.visibility import collection_etag_parts, visible_critiques
+from annotations.visibility import collection_etag_parts, visible_entries
 from annotations.w3c.protocol import _fetch, _query_number, conditional_get, parse_annotation, parse_prefer, w3c_errors
 from annotations.w3c.representation import (
     CONTAINER_HEADERS,
@@ -103,7 +105,7 @@ class AnnotationContainerView(APIView):
         else:
             minimal, applied = False, ""
             iris = _query_number(request, "iris", maximum=1) == 1
-        visible = visible_critiques(request.user, Critique.objects.filter(document=document))
+        visible = visible_entries(request.user, Critique.entries.filter(document=document))
         # One query: what the requester can see of each critique, and nothing more (a reader's tag
         # must not move when a pending edit is proposed or refused).
         seen = collection_etag_parts(request.user, visible)

@@ -19,7 +19,6 @@ from archive.models import Document
 pytestmark = pytest.mark.django_db
 
 DEMO = json.loads(DEMO_CRITIQUES.read_text(encoding="utf-8"))
-needs_replies = pytest.mark.skipif(not hasattr(services, "reply_submit"), reason="services.reply_submit is missing")
 
 
 @pytest.fixture
@@ -155,7 +154,6 @@ def test_the_demo_fixture_asks_for_three_to_five_replies():
     assert all(reply["reason"] for reply in replies if reply["status"] == Status.REJECTED)
 
 
-@needs_replies
 def test_the_replies_are_filed_by_the_second_scholar_once(demo):
     expected = [(entry["exact"], reply) for entry in DEMO for reply in entry.get("replies", [])]
     replies = list(Critique.entries.filter(parent__isnull=False).select_related("parent", "author", "version"))

@@ -44,6 +44,17 @@ from tests.factories import (
 # Real transactions: the import commits (or rolls back) as it would in production.
 pytestmark = pytest.mark.django_db(transaction=True)
 KEY = "archive-key-for-the-tests-0123456789abcdef"
+REPLY_SOURCE = {
+    "kind": "reference",
+    "author": "Tombs, Robert",
+    "title": "The Paris Commune 1871",
+    "year": "1999",
+    "locator": "p. 12",
+    "doi": "",
+    "isbn": "",
+    "url": "",
+    "note": "",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +76,9 @@ def archive(seed_collection):
     approved = approve(submit_critique(ada, first, "Karl Marx wrote"), mona)
     flagged = approve(submit_critique(bela, first, "Vendôme Column"), mona)
     flag_critique(flagged, ada)
+    # Replies: one published, one awaiting review.
+    approve(services.reply_submit(author=ada, parent=flagged, body="Agreed: *see* the register."), mona)
+    services.reply_submit(author=ada, parent=flagged, body="And a second thought.", evidence=[REPLY_SOURCE])
     hidden = approve(submit_critique(bela, first, "Hôtel de Ville", category="factual_error"), mona)
     flag_critique(hidden, ada)
     decide(hidden, mona, "hide")
@@ -135,7 +149,7 @@ def records(text, kind):
 def test_a_restored_dump_dumps_again_identically(archive, client):
     first = dump()
     counts = json.loads(first.splitlines()[-1])["counts"]
-    assert counts["document"] == 6 and counts["revision"] == 13 and counts["critique"] == 8
+    assert counts["document"] == 6 and counts["revision"] == 13 and counts["critique"] == 10  # 2 replies
     assert counts["flag"] == 2 and counts["anchor"] > counts["critique"]
     assert {anchor["state"] for c in records(first, "critique") for anchor in c["anchors"]} >= {
         AnchorState.EXACT,
@@ -155,7 +169,7 @@ def test_a_restored_dump_dumps_again_identically(archive, client):
     public = [
         c["id"]
         for c in records(first, "critique")
-        if c["published_version"] and c["status"] not in ("hidden", "withdrawn")
+        if c["published_version"] and c["status"] not in ("hidden", "withdrawn") and c["parent"] is None
     ]
     assert len(public) == 3
     assert len(client.get("/api/annotations/", {"page_size": 200}).json()["results"]) == len(public)
@@ -346,3 +360,85 @@ def test_statuses_versions_and_events_survive(archive):
     }
     assert after == before
     assert {status for status, *_ in after.values()} == set(Status.values)
+
+
+def test_replies_come_back_on_their_critique(archive, client):
+    before = {
+        reply.pk: (reply.parent_id, reply.status, reply.version.category, reply.version.evidence, reply.anchors.count())
+        for reply in Critique.entries.filter(parent__isnull=False)
+    }
+    assert len(before) == 2
+    text = dump()
+    empty_database()
+    import_archive(io.StringIO(text))
+    after = {
+        reply.pk: (reply.parent_id, reply.status, reply.version.category, reply.version.evidence, reply.anchors.count())
+        for reply in Critique.entries.filter(parent__isnull=False)
+    }
+    assert after == before
+    parent = next(iter(before.values()))[0]
+    page = client.get(f"/critiques/{parent}/").content.decode()
+    assert "Agreed: <em>see</em> the register." in page and "second thought" not in page
+
+
+def resigned(lines):
+    """The dump counted and signed again, as the holder of the key would."""
+    import hashlib
+    import hmac
+    from collections import Counter
+
+    counts = Counter()
+    for line in lines[1:-1]:
+        record = json.loads(line)
+        counts[record["type"]] += 1
+        for part in ("versions", "anchors", "events", "flags"):
+            counts[part[:-1]] += len(record.get(part, ())) if record["type"] == "critique" else 0
+    end = json.loads(lines[-1])
+    end["counts"] = {kind: count for kind, count in sorted(counts.items()) if count or kind in end["counts"]}
+    end["signature"] = hmac.new(KEY.encode(), "".join(lines[:-1]).encode(), hashlib.sha256).hexdigest()
+    return lines[:-1] + [json.dumps(end, sort_keys=True) + "\n"]
+
+
+def with_reply_changed(text, change):
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        record = json.loads(line)
+        if record["type"] == "critique" and record["parent"] is not None:
+            change(record, [json.loads(other) for other in lines if json.loads(other)["type"] == "critique"])
+            lines[index] = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+            return "".join(resigned(lines))
+    raise AssertionError("no reply in the dump")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda reply, all_: reply.update(parent=reply["id"] + 1000), "replies to critique"),
+        (lambda reply, all_: reply.update(parent=next(c["id"] for c in all_ if c["parent"])), "replies to critique"),
+        (lambda reply, all_: reply["versions"][0].update(category="factual_error"), "a reply has no category"),
+        (lambda reply, all_: reply.update(anchors=next(c for c in all_ if c["anchors"])["anchors"]), "no anchors"),
+    ],
+    ids=["unknown-parent", "reply-to-a-reply", "category", "anchors"],
+)
+def test_a_signed_dump_with_a_malformed_reply_is_refused(archive, change, message):
+    text = with_reply_changed(dump(), change)
+    empty_database()
+    with pytest.raises(DumpError, match=message):
+        import_archive(io.StringIO(text))
+    assert not Critique.entries.exists() and not Document.objects.exists()
+
+
+def test_a_dump_without_parents_still_imports(archive):
+    """Dumps written before replies have no ``parent`` key: their critiques are critiques of a passage."""
+    lines = []
+    for line in dump().splitlines(keepends=True):
+        record = json.loads(line)
+        if record["type"] == "critique":
+            if record["parent"] is not None:
+                continue
+            del record["parent"]
+        lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+    text = "".join(resigned(lines))
+    empty_database()
+    import_archive(io.StringIO(text))
+    assert Critique.entries.count() == Critique.objects.count() == 8

@@ -70,6 +70,10 @@ def critique(state, suffix=""):
     return lambda world: f"/critiques/{world.critiques[state].pk}/{suffix}"
 
 
+def reply(state, suffix=""):
+    return lambda world: f"/critiques/{world.replies[state].pk}/{suffix}"
+
+
 # --- What is done on a page before it is checked ------------------------------------------------
 
 
@@ -220,6 +224,18 @@ PAGES = [
     Visit("critiques/<int:pk>/versions/<int:number>/", AUTHOR, critique("pending_change", "versions/2/")),
     Visit("critiques/<int:pk>/", MODERATOR, critique("pending_change"), label="the change awaiting review"),
     Visit("critiques/<int:pk>/withdraw/", AUTHOR, critique("pending", "withdraw/")),
+    # Replies: the list and the form under a critique, a reply's own page and its edit page, a refused reply.
+    Visit("critiques/<int:pk>/", AUTHOR, critique("approved"), label="with replies and the reply form"),
+    Visit("critiques/<int:pk>/", AUTHOR, reply("pending"), label="a reply"),
+    Visit("critiques/<int:pk>/edit/", AUTHOR, reply("pending", "edit/"), label="a reply"),
+    Visit(
+        "critiques/<int:pk>/replies/",
+        SCHOLAR,
+        critique("approved", "replies/"),
+        status=400,
+        label="reply without text",
+        post={"body": ""},
+    ),
     Visit("critiques/<int:pk>/flag/", SCHOLAR, critique("approved", "flag/"), status=400, label="no reason", post={}),
     Visit(
         "critiques/<int:pk>/reattach/",

@@ -58,6 +58,15 @@ def api(state, suffix=""):
     return lambda world: f"/api/annotations/{world.critiques[state].pk}/{suffix}"
 
 
+def reply_page(state, suffix=""):
+    """The address of the ``world`` reply in ``state``, plus ``suffix``."""
+    return lambda world: f"/critiques/{world.replies[state].pk}/{suffix}"
+
+
+def reply_api(state, suffix=""):
+    return lambda world: f"/api/annotations/{world.replies[state].pk}/{suffix}"
+
+
 CRITIQUE_FORM = {
     "category": "unsourced_claim",
     "body": "A new explanation.",
@@ -138,6 +147,23 @@ TABLE = {
         Case(page("hidden"), GET=GONE_FOR_OTHERS),
         Case(page("withdrawn"), GET=GONE_FOR_OTHERS),
         Case(page("approved"), GET=everyone(200)),
+        Case(reply_page("pending"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(reply_page("approved"), GET=everyone(200)),
+        # Its critique was hidden: readers lose the reply with it (a reply that left view is simply not found).
+        Case(reply_page("on_hidden"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+    ],
+    "critiques/<int:pk>/replies/": [
+        Case(
+            page("approved", "replies/"),
+            data={"body": "A new reply."},
+            GET=by(LOGIN, 405, 405, 405, 405, 405),
+            POST=by(LOGIN, 302, 302, 302, 302, 302),
+        ),
+        Case(page("approved", "replies/"), "invalid", data={"body": ""}, POST=by(LOGIN, 400, 400, 400, 400, 400)),
+        # Only the author and moderators know the pending critique; even they may not answer it yet.
+        Case(page("pending", "replies/"), data={"body": "A reply."}, POST=by(LOGIN, 409, 404, 409, 404, 409)),
+        # Replies are one level deep: a reply has no reply form of its own.
+        Case(reply_page("approved", "replies/"), data={"body": "A reply."}, POST=by(LOGIN, 404, 404, 404, 404, 404)),
     ],
     # A past version: readers open the versions once published; its author and moderators every one.
     "critiques/<int:pk>/versions/<int:number>/": [
@@ -161,6 +187,12 @@ TABLE = {
             GET=by(LOGIN, 200, 403, 403, 403, 403),
             POST=by(LOGIN, 302, 403, 403, 403, 403),
         ),
+        Case(
+            reply_page("pending", "edit/"),
+            data={"body": "An edited reply."},
+            GET=by(LOGIN, 200, 404, 403, 404, 403),
+            POST=by(LOGIN, 302, 404, 403, 404, 403),
+        ),
     ],
     "critiques/<int:pk>/withdraw/": [
         Case(
@@ -183,6 +215,11 @@ TABLE = {
         ),
         Case(
             page("pending", "flag/"), data={"reason": "Misreads the source."}, POST=by(LOGIN, 403, 404, 409, 404, 409)
+        ),
+        Case(
+            reply_page("approved", "flag/"),
+            data={"reason": "Off topic."},
+            POST=by(LOGIN, 403, 302, 302, 302, 302),
         ),
     ],
     "critiques/<int:pk>/reattach/": [
@@ -280,6 +317,33 @@ TABLE = {
         ),
         Case(api("hidden"), "JSON-LD", headers={"HTTP_ACCEPT": "application/ld+json"}, GET=GONE_FOR_OTHERS),
         Case(lambda w: "/api/annotations/not-a-number/", GET=everyone(404)),
+        Case(
+            reply_api("pending"),
+            json=True,
+            data={"body": "Edited."},
+            GET=SEEN_BY_AUTHOR_AND_MODERATORS,
+            PATCH=by(401, 200, 404, 403, 404, 403),
+            DELETE=by(401, 204, 404, 403, 404, 403),
+        ),
+        Case(reply_api("approved"), "JSON-LD", headers={"HTTP_ACCEPT": "application/ld+json"}, GET=everyone(200)),
+        Case(reply_api("on_hidden"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+    ],
+    "api/annotations/<str:pk>/replies/": [
+        Case(
+            api("approved", "replies/"),
+            json=True,
+            data={"body": "A new reply."},
+            GET=everyone(200),
+            POST=by(401, 201, 201, 201, 201, 201),
+        ),
+        Case(
+            api("approved", "replies/"), "invalid", json=True, data={"body": ""}, POST=by(401, 400, 400, 400, 400, 400)
+        ),
+        Case(api("pending", "replies/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(api("pending", "replies/"), json=True, data={"body": "x"}, POST=by(401, 409, 404, 409, 404, 409)),
+        Case(api("hidden", "replies/"), GET=GONE_FOR_OTHERS),
+        # One level only: replying to a reply is refused, naming ``parent``.
+        Case(reply_api("approved", "replies/"), json=True, data={"body": "x"}, POST=by(401, 400, 400, 400, 400, 400)),
     ],
     "api/annotations/<str:pk>/decision/": [
         Case(

@@ -5,7 +5,9 @@ The ``world`` fixture plants a marker (``SECRETMARK…``) in everything only a
 critique's author and the moderators may read: the body, evidence URL, title
 and note of pending, rejected, changes-requested, withdrawn and hidden
 critiques, the proposed (and the refused) change to published critiques,
-moderators' reasons and a reader's flag. Every GET address of the permission
+moderators' reasons and a reader's flag; and the replies: pending, rejected,
+a pending change to a published one, and a published reply whose critique
+was hidden since. Every GET address of the permission
 table, and the variants where a leak could hide (each critique's own
 addresses, API filters, searches for the markers, W3C containers, pages and
 Prefer variants, ``has_critiques``, the admin), is fetched as an anonymous
@@ -35,7 +37,20 @@ PREFER = [
 ]
 MARKERS = [
     secret(state, place)
-    for state in ("pending", "rejected", "changes", "withdrawn", "hidden", "change", "refused", "secretdoc")
+    for state in (
+        "pending",
+        "rejected",
+        "changes",
+        "withdrawn",
+        "hidden",
+        "change",
+        "refused",
+        "secretdoc",
+        "replypending",
+        "replyrejected",
+        "replychange",
+        "replyhidden",
+    )
     for place in ("body", "title", "note", "url")
 ]
 
@@ -47,17 +62,19 @@ def addresses(world):
         for case in cases_for(route):
             if "GET" in case.methods:
                 urls.append((case.url(world), case.headers))
-    for critique in world.critiques.values():
+    for critique in [*world.critiques.values(), *world.replies.values()]:
         for path in (
             "/critiques/{}/",
             "/critiques/{}/edit/",
             "/critiques/{}/withdraw/",
             "/api/annotations/{}/",
             "/api/annotations/{}/events/",
+            "/api/annotations/{}/replies/",
             "/admin/annotations/critique/{}/change/",
         ):
             urls.append((path.format(critique.pk), {}))
         urls.append((f"/api/annotations/{critique.pk}/", {"HTTP_ACCEPT": "application/ld+json"}))
+        urls.append((f"/api/annotations/{critique.pk}/replies/?page_size=1", {}))
     for slug in (world.document.slug, world.secret_document.slug):
         urls += [(f"/documents/{slug}/", {}), (f"/documents/{slug}/revisions/1/", {}), (f"/api/documents/{slug}/", {})]
         container = f"/api/documents/{slug}/annotations/"
@@ -133,6 +150,14 @@ def test_the_markers_are_there_for_those_who_may_read_them(world, clients):
     for place in ("body", "title", "note", "url"):
         assert secret("pending", place) in page
     assert secret("change", "body") in clients[AUTHOR].get("/api/annotations/?mine=true").content.decode()
+    approved = world.critiques["approved"].pk
+    for client in (clients[AUTHOR], clients[MODERATOR]):
+        page = client.get(f"/critiques/{approved}/").content.decode()
+        for state in ("replypending", "replyrejected", "replychange"):
+            assert secret(state, "body") in page
+        assert secret("replypending", "url") in client.get(f"/api/annotations/{approved}/replies/").content.decode()
+        reply = world.replies["on_hidden"].pk
+        assert secret("replyhidden", "body") in client.get(f"/api/annotations/{reply}/").content.decode()
     queue = clients[MODERATOR].get("/moderation/?status=all").content.decode()
     for marker in (secret("flag", "reason"), secret("hidden", "body"), secret("change", "body")):
         assert marker in queue
@@ -193,8 +218,24 @@ def test_counts_are_what_the_reader_may_see(role, world, clients):
     # The changes (to "anachronism") await review or were refused: readers filter on the published wording.
     assert api_count(client, "category=anachronism") == 0
     assert api_count(client, "category=unsourced_claim") == public
-    assert container_total(client, "commune") == public
+    replies = len(world.public_replies)
+    assert replies == 2, "the approved reply and the one with a pending change"
+    assert container_total(client, "commune") == public + replies
     assert container_total(client, "secret-doc") == 0
+    approved = world.critiques["approved"].pk
+    listed = client.get(f"/api/annotations/{approved}/replies/").json()["results"]
+    assert sorted(item["id"] for item in listed) == sorted(reply.pk for reply in world.public_replies)
+    assert {item["status"] for item in listed} == {"approved"}
+    hidden = world.critiques["hidden"].pk
+    assert client.get(f"/api/annotations/{hidden}/replies/").status_code == 410
+    note = re.search(
+        rf'id="critique-{approved}".*?class="note-foot">.*?</p>',
+        client.get("/documents/commune/").content.decode(),
+        re.S,
+    )
+    assert f">{replies} replies<" in note.group(0)
+    page = client.get(f"/critiques/{approved}/").content.decode()
+    assert page.count('<li class="reply') == replies
     reading = client.get("/documents/commune/").content.decode()
     assert f'<span class="count">({public})</span>' in reading
     assert '<span class="count">(0)</span>' in client.get("/documents/secret-doc/").content.decode()
@@ -215,3 +256,12 @@ def test_counts_for_the_author_include_their_own(world, clients):
     assert api_count(client, "") == len(world.critiques)
     assert api_count(client, "status=pending") == 3  # the pending one and both published ones with a change
     assert container_total(client, "secret-doc") == 1
+    assert container_total(client, "commune") == len(world.critiques) - 1 + len(world.replies)
+    approved = world.critiques["approved"].pk
+    assert len(client.get(f"/api/annotations/{approved}/replies/").json()["results"]) == 4  # all hers on it
+    note = re.search(
+        rf'id="critique-{approved}".*?class="note-foot">.*?</p>',
+        client.get("/documents/commune/").content.decode(),
+        re.S,
+    )
+    assert ">4 replies<" in note.group(0)

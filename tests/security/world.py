@@ -9,6 +9,11 @@ that only the author and moderators may read (bodies, evidence, reasons,
 flags; but a hide's reason, which readers are told) holds ``MARK`` followed by its state and place, e.g.
 ``SECRETMARKpendingbody``: a response to anyone else must never contain it.
 
+Replies by the author (``world.replies``) on the approved critique: pending,
+rejected, approved (public), approved with a pending change; and one on the
+hidden critique, published before it was hidden (its text is marked: readers
+lose it with its critique).
+
 The roles: ``anonymous``, ``author`` (ada), ``other`` (another scholar),
 ``moderator``, ``archivist`` (staff, Archivists group, not a moderator) and
 ``staff`` (a superuser).
@@ -60,6 +65,14 @@ def content(state, category="unsourced_claim"):
     }
 
 
+def reply_content(state):
+    """A reply's wording (no category) whose every field carries the marker of ``state``."""
+    wording = content(state)
+    del wording["category"]
+    return wording
+
+
+CLEAN_REPLY = {"body": "A published reply anyone may read.", "evidence": []}
 CLEAN = {
     "category": "unsourced_claim",
     "body": "A published explanation anyone may read.",
@@ -73,6 +86,12 @@ class World:
     document: object
     secret_document: object
     critiques: dict = field(default_factory=dict)
+    replies: dict = field(default_factory=dict)
+
+    @property
+    def public_replies(self):
+        """The replies every reader sees: published, on a public critique."""
+        return [reply for reply in self.replies.values() if reply.is_public and reply.parent.is_public]
 
     @property
     def public(self):
@@ -132,6 +151,13 @@ def build_world():
     withdrawn = decide(submit("The Vendôme Column", content("withdrawn")), "approve")
     critiques["withdrawn"] = services.critique_withdraw(withdrawn, user=author)
     hidden = decide(submit("16 May 1871", content("hidden")), "approve")
+    replies = {}
+
+    def reply(parent, wording):
+        return services.reply_submit(author=author, parent=parent, **wording)
+
+    # Published while its critique was public; hidden from readers with it.
+    replies["on_hidden"] = decide(reply(hidden, reply_content("replyhidden")), "approve")
     # A hide's reason is public (the 410 at the critique's address says why readers lost it).
     critiques["hidden"] = decide(hidden, "hide", "The cited register could not be found.")
     # Published critiques with a change the public must not see: awaiting review, and rejected.
@@ -153,15 +179,25 @@ def build_world():
         args_kwargs={"args": [flagged.events.latest("created").pk], "kwargs": {}},
         backend_name="default",
     )
+    approved = critiques["approved"]
+    replies["pending"] = reply(approved, reply_content("replypending"))
+    replies["rejected"] = decide(
+        reply(approved, reply_content("replyrejected")), "reject", secret("replyrejected", "reason")
+    )
+    replies["approved"] = decide(reply(approved, CLEAN_REPLY), "approve")
+    changed_reply = decide(reply(approved, CLEAN_REPLY), "approve")
+    replies["pending_change"] = services.critique_edit(
+        changed_reply, user=author, category="", **reply_content("replychange")
+    )
     critiques["secret_document"] = submit(
         "Karl Marx wrote",
         content("secretdoc"),
         on=secret_document.current_revision,
     )
-    for critique in critiques.values():
+    for critique in [*critiques.values(), *replies.values()]:
         critique.refresh_from_db()
     document.refresh_from_db()
-    return World(users=users, document=document, secret_document=secret_document, critiques=critiques)
+    return World(users=users, document=document, secret_document=secret_document, critiques=critiques, replies=replies)
 
 
 # One middleware chain for every client: loading one makes WhiteNoise scan the static files.

@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from annotations.evidence import REFERENCE, WEB, evidence_shown
 from annotations.lifecycle import DECISIONS, Action, Status
 from annotations.models import Category
+from annotations.notifications import describe
 from annotations.visibility import sees_latest_wording, shown_modified, shown_status, shown_version
 from archive.models import Revision
 from config.api import InputSerializer
@@ -287,3 +288,43 @@ class QueueItemSerializer(CritiqueSerializer):
     @extend_schema_field(OpenFlagsSerializer)
     def get_flags(self, critique):
         return {"count": len(critique.open_flags), "reasons": [flag.reason for flag in critique.open_flags]}
+
+
+class NotificationLinkSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    url = serializers.URLField()
+
+
+class NotificationSerializer(serializers.Serializer):
+    """
+    One entry of the caller's inbox, as the inbox page says it
+    (``annotations.notifications.describe``); the context carries
+    ``published`` (``published_before`` of the page's events).
+    """
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["decision", "reply"])
+    created = serializers.DateTimeField()
+    read = serializers.DateTimeField(allow_null=True, help_text="When it was marked read; null while unread.")
+    critique = serializers.IntegerField(help_text="The critique or reply the decision was on, or the reply.")
+    action = serializers.CharField(help_text="The moderator's act it tells of, as a critique's events name it.")
+    title = serializers.CharField()
+    text = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True, help_text="The moderator's reason, when they gave one.")
+    links = NotificationLinkSerializer(many=True)
+
+    def to_representation(self, notification):
+        told = describe(notification, self.context["published"][notification.event_id])
+        request = self.context["request"]
+        return {
+            "id": notification.pk,
+            "kind": notification.kind,
+            "created": serializers.DateTimeField().to_representation(notification.created),
+            "read": serializers.DateTimeField().to_representation(notification.read) if notification.read else None,
+            "critique": notification.event.critique_id,
+            "action": notification.event.action,
+            "title": told.title,
+            "text": told.sentence,
+            "reason": told.reason,
+            "links": [{"label": label, "url": request.build_absolute_uri(path)} for label, path in told.links],
+        }

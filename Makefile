@@ -23,8 +23,12 @@ seed: migrate
 	$(BIN)/python manage.py create_demo_accounts
 	$(BIN)/python manage.py load_demo_critiques
 
+# Links in emails point at the address the site is served on (the worker writes them, so it needs it
+# too); set APPARATUS_SITE_URL for another (the address others reach when HOST=0.0.0.0).
+run dev: export APPARATUS_SITE_URL ?= http://$(HOST):$(PORT)
+
 # The embedded default as a real server: gunicorn (one process, THREADS threads) on SQLite in WAL mode,
-# with the task worker beside it (the decision emails); Ctrl-C stops both. Debug settings, no autoreload.
+# with the task worker beside it (the notification emails); Ctrl-C stops both. Debug settings, no autoreload.
 THREADS ?= 8
 run: seed
 	@$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \

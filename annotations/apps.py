@@ -10,6 +10,7 @@ class AnnotationsConfig(AppConfig):
         from archive.models import Document
         from archive.signals import revision_recorded
 
+        from . import checks  # noqa: F401 (registers the deploy checks)
         from .badges import critique_badges
         from .receivers import carry_critiques_forward
 

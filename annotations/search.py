@@ -30,7 +30,7 @@ critiques_index = SearchIndex(
 def reindex_critique(critique_id):
     """Index a critique's published wording, or drop it from the index when it is not public."""
     critique = (
-        Critique.objects.select_related("published_version", "document")
+        Critique.entries.select_related("published_version", "document")
         .only("status", "exact", "published_version__body", "published_version__category", "document__language")
         .get(pk=critique_id)
     )

@@ -20,7 +20,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from annotations import lifecycle, tasks
+from annotations import lifecycle, notifications, tasks
 from annotations.anchoring.selectors import SelectorError, quote_context, resolve_selector
 from annotations.evidence import FIELD_LABELS, FIELDS, KINDS, REFERENCE, REFERENCE_ONLY, WEB, evidence_kind
 from annotations.lifecycle import DECISIONS, Action, ModerationConflict, Status
@@ -576,11 +576,12 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
         event = _record(locked, moderator, action, from_status, to_status, reason, version=locked.version)
         if move.resolves_flags:
             Flag.objects.filter(critique=locked, resolved__isnull=True).update(resolved=event.created)
-        # The audit line goes with the decision, in its transaction; the email waits for the commit and
-        # runs as a task, so nothing after the commit can fail the request (or skip the line).
+        # The audit line and the inbox entries go with the decision, in its transaction; the emails wait
+        # for the commit and run as tasks, so nothing after the commit can fail the request (or skip the line).
         log_decision(event, moderator)
         claims.release(locked)
-        transaction.on_commit(partial(tasks.send_decision_email.enqueue, event.pk), robust=True)
+        for notification in notifications.notify_decision(event):
+            transaction.on_commit(partial(tasks.send_notification_email.enqueue, notification.pk), robust=True)
     return locked
 
 

@@ -4,6 +4,7 @@ from django.urls import path
 
 from annotations.critiques import replies as reply_views
 from annotations.critiques import views as critique_views
+from annotations.inbox import views as inbox_views
 from annotations.moderation import views as moderation_views
 from annotations.reading import views as reading_views
 
@@ -21,6 +22,10 @@ urlpatterns = [
     path("critiques/<int:pk>/replies/", reply_views.reply_create, name="reply_create"),
     path("critiques/<int:pk>/reattach/", reading_views.critique_reattach, name="critique_reattach"),
     path("me/critiques/", critique_views.my_critiques, name="my_critiques"),
+    path("me/notifications/", inbox_views.inbox, name="inbox"),
+    path("me/notifications/read/", inbox_views.mark_all_read, name="notifications_read"),
+    path("me/notifications/<int:pk>/read/", inbox_views.mark_read, name="notification_read"),
+    path("me/notifications/settings/", inbox_views.notification_settings, name="notification_settings"),
     path("search/", reading_views.search, name="search"),
     path("moderation/", moderation_views.queue, name="moderation_queue"),
     path("moderation/decide/", moderation_views.decide, name="moderation_decide"),

@@ -25,7 +25,16 @@ from archive.changes import current_change
 from archive.http import not_modified, strong_etag
 
 # Pages of other people's state, or forms with tokens: never shared.
-PRIVATE_PREFIXES = ("/admin/", "/accounts/", "/moderation/", "/me/", "/api/auth/", "/api/moderation/", "/healthz")
+PRIVATE_PREFIXES = (
+    "/admin/",
+    "/accounts/",
+    "/moderation/",
+    "/me/",
+    "/api/auth/",
+    "/api/moderation/",
+    "/api/me/",
+    "/healthz",
+)
 # A new deployment may render the same data differently.
 RELEASE = os.environ.get("APPARATUS_RELEASE") or str(time.time())
 PUBLIC_MAX_AGE = 60

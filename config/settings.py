@@ -258,6 +258,8 @@ else:
 # Any other backend by name (the load test uses django.core.mail.backends.dummy.EmailBackend).
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND") or EMAIL_BACKEND
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Apparatus <noreply@localhost>")
+# Seconds a mail server may take to answer: the task worker waits no longer, then retries later.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 
 LOGGING = {
     "version": 1,
@@ -274,8 +276,10 @@ LOGGING = {
     },
 }
 
-# Absolute links in emails.
-SITE_URL = os.environ.get("APPARATUS_SITE_URL", "http://127.0.0.1:8000")
+# Absolute links in emails (annotations.notifications.site_link): the address people open the site
+# at, e.g. https://apparatus.example.org. `make run` sets it from HOST and PORT; with debug off there
+# is no guess, and `check --deploy` fails until it is set (annotations.checks).
+SITE_URL = os.environ.get("APPARATUS_SITE_URL") or ("http://127.0.0.1:8000" if DEBUG else "")
 # The key that signs archive dumps (annotations.export): export_archive, import_archive and
 # verify_archive refuse to run without it. Keep it apart from DJANGO_SECRET_KEY and from the dumps.
 ARCHIVE_KEY = os.environ.get("APPARATUS_ARCHIVE_KEY", "")

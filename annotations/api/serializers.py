@@ -13,6 +13,7 @@ from annotations.evidence import REFERENCE, WEB, evidence_shown
 from annotations.lifecycle import DECISIONS, Action, Status
 from annotations.models import Category
 from annotations.moderation.claims import live_claim
+from annotations.notifications import describe
 from annotations.visibility import sees_latest_wording, shown_modified, shown_status, shown_version
 from archive.models import Revision
 from config.api import InputSerializer
@@ -341,6 +342,14 @@ class ClaimSerializer(serializers.Serializer):
 
 
 class QueueItemSerializer(CritiqueSerializer):
+    """A critique or a reply waiting for a decision; a reply has ``parent`` and no category."""
+
+    parent = serializers.IntegerField(
+        source="parent_id", allow_null=True, help_text="For a reply, the critique it answers; null for a critique."
+    )
+    category = serializers.ChoiceField(
+        choices=Category.choices, allow_blank=True, source="shown.category", help_text="Empty for a reply."
+    )
     flags = serializers.SerializerMethodField()
     claim = serializers.SerializerMethodField(help_text="Who is reviewing it until when; null when no one is.")
     author_approved = serializers.IntegerField(help_text="How many of the author's critiques are approved.")
@@ -360,4 +369,44 @@ class QueueItemSerializer(CritiqueSerializer):
         return {
             "moderator": claim.moderator.get_username(),
             "expires": serializers.DateTimeField().to_representation(claim.expires),
+        }
+
+
+class NotificationLinkSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    url = serializers.URLField()
+
+
+class NotificationSerializer(serializers.Serializer):
+    """
+    One entry of the caller's inbox, as the inbox page says it
+    (``annotations.notifications.describe``); the context carries
+    ``published`` (``published_before`` of the page's events).
+    """
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["decision", "reply"])
+    created = serializers.DateTimeField()
+    read = serializers.DateTimeField(allow_null=True, help_text="When it was marked read; null while unread.")
+    critique = serializers.IntegerField(help_text="The critique or reply the decision was on, or the reply.")
+    action = serializers.CharField(help_text="The moderator's act it tells of, as a critique's events name it.")
+    title = serializers.CharField()
+    text = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True, help_text="The moderator's reason, when they gave one.")
+    links = NotificationLinkSerializer(many=True)
+
+    def to_representation(self, notification):
+        told = describe(notification, self.context["published"][notification.event_id])
+        request = self.context["request"]
+        return {
+            "id": notification.pk,
+            "kind": notification.kind,
+            "created": serializers.DateTimeField().to_representation(notification.created),
+            "read": serializers.DateTimeField().to_representation(notification.read) if notification.read else None,
+            "critique": notification.event.critique_id,
+            "action": notification.event.action,
+            "title": told.title,
+            "text": told.sentence,
+            "reason": told.reason,
+            "links": [{"label": label, "url": request.build_absolute_uri(path)} for label, path in told.links],
         }

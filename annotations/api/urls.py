@@ -52,4 +52,5 @@ urlpatterns = [
     path("documents/<slug:slug>/", api.DocumentViewSet.as_view({"get": "retrieve"}), name="api-document-detail"),
     path("documents/<slug:slug>/annotations/", AnnotationContainerView.as_view(), name="api-annotation-container"),
     path("moderation/queue/", api.ModerationQueueView.as_view(), name="api-moderation-queue"),
+    path("me/notifications/", api.MyNotificationsView.as_view(), name="api-my-notifications"),
 ]

@@ -27,7 +27,7 @@ class VersionSerializer(serializers.Serializer):
     """One wording of a critique, with the passage it is about."""
 
     number = serializers.IntegerField()
-    category = serializers.ChoiceField(choices=Category.choices)
+    category = serializers.ChoiceField(choices=Category.choices, allow_blank=True, help_text="Empty for a reply.")
     body = serializers.CharField(help_text="Markdown.")
     body_html = serializers.CharField(help_text="Sanitized HTML.")
     evidence = EvidenceListField(read_only=True)

@@ -25,7 +25,7 @@ from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from annotations import services
+from annotations import notifications, services
 from annotations.api.filters import CritiqueFilter, DocumentFilter, StableOrderingFilter
 from annotations.api.serializers import (
     CritiqueCreateSerializer,
@@ -35,12 +35,13 @@ from annotations.api.serializers import (
     EventSerializer,
     FlagCreateSerializer,
     FlagSerializer,
+    NotificationSerializer,
     QueueItemSerializer,
     ReplyCreateSerializer,
     ReplySerializer,
 )
 from annotations.departures import departed_critique
-from annotations.models import Category, Critique
+from annotations.models import Category, Critique, Notification
 from annotations.moderation.queue import STATUS_FILTERS, QueueFilterForm, queue_items
 from annotations.visibility import is_moderator, visible_critiques, visible_entries, visible_history, visible_replies
 from annotations.w3c import protocol as w3c_protocol
@@ -376,3 +377,32 @@ class ModerationQueueView(generics.ListAPIView):
         if not form.is_valid():
             raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
         return queue_items(form.cleaned_data)
+
+
+class NewestFirstPagination(CursorPagination):
+    ordering = ("-created", "-pk")
+
+
+@extend_schema(
+    summary="The caller's inbox",
+    responses={200: NotificationSerializer(many=True), **error_responses(400, 404, *READ_ERRORS)},
+)
+class MyNotificationsView(generics.ListAPIView):
+    """The caller's notifications, newest first, as the inbox page shows them (``/me/notifications/``)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = NotificationSerializer
+    filter_backends = []
+    pagination_class = NewestFirstPagination
+
+    def get_queryset(self):
+        return (
+            Notification.objects.filter(recipient=self.request.user)
+            .select_related("event__critique__document", "event__critique__author")
+            .defer("event__critique__document__notes")
+        )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        context = {**self.get_serializer_context(), "published": notifications.published_before(n.event for n in page)}
+        return self.get_paginated_response(NotificationSerializer(page, many=True, context=context).data)

@@ -54,7 +54,6 @@ from annotations.moderation.queue import (
     parse_cursor,
     queue_filter,
     queue_items,
-    waiting_counts,
 )
 from annotations.visibility import is_moderator
 from archive.models import Document
@@ -132,7 +131,6 @@ def _queue_context(request, params, failure=None):
         "older": cursor_of(page[0]) if has_older else None,
         "newer": cursor_of(page[-1]) if has_newer else None,
         "cursor_ignored": cursor_ignored,
-        "waiting": waiting_counts(),
         "status_filters": STATUS_FILTERS,
         "kind_filters": KIND_FILTERS,
         "categories": Category.choices,

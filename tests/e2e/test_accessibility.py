@@ -253,6 +253,18 @@ PAGES = [
         post={"reason": "Misreads the source.", "csrfmiddlewaretoken": "stale"},
     ),
     Visit("me/critiques/", AUTHOR, at("/me/critiques/")),
+    Visit("me/notifications/", AUTHOR, at("/me/notifications/")),
+    Visit("me/notifications/settings/", AUTHOR, at("/me/notifications/settings/")),
+    Visit(
+        "me/notifications/<int:pk>/read/",
+        AUTHOR,
+        lambda world: (
+            f"/me/notifications/{world.critiques['rejected'].events.get(action='reject').notifications.get().pk}/read/"
+        ),
+        label="one marked read: back in the inbox",
+        post={},
+    ),
+    Visit("me/notifications/read/", AUTHOR, at("/me/notifications/read/"), label="all marked read", post={}),
     # Moderation.
     Visit("moderation/", MODERATOR, at("/moderation/")),
     Visit("moderation/", MODERATOR, at("/moderation/?status=all")),

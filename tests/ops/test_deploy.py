@@ -40,12 +40,17 @@ print(json.dumps({
 
 
 def production_env(tmp_path, **extra):
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "APPARATUS_SITE_URL"))
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="example.org",
+        APPARATUS_SITE_URL="https://example.org",
         DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
     )
     env.update(extra)
@@ -66,6 +71,13 @@ def test_check_deploy_reports_nothing(tmp_path):
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize("address", ["", "example.org", "ftp://example.org"])
+def test_check_deploy_fails_without_the_sites_address(tmp_path, address):
+    command = ["manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    result = run(command, production_env(tmp_path, APPARATUS_SITE_URL=address))
+    assert result.returncode != 0 and "APPARATUS_SITE_URL is not set" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from annotations import tasks
-from annotations.models import ModerationEvent, Status
+from annotations.models import Notification, Status
 from tests.factories import approve, submit_critique
 
 pytestmark = pytest.mark.django_db
@@ -130,8 +130,8 @@ def test_the_worker_retries_the_email_until_the_mail_server_answers(closed_port,
     )
     assert response.status_code == 302
     [queued] = DBTaskResult.objects.all()
-    assert queued.task_path == "annotations.tasks.send_decision_email" and queued.status == "READY"
-    event = ModerationEvent.objects.get(critique=critique, action="reject")
+    assert queued.task_path == "annotations.tasks.send_notification_email" and queued.status == "READY"
+    notification = Notification.objects.get(event__critique=critique, event__action="reject")
 
     # The mail server is down: the send fails and the next attempt is queued for later.
     with override_settings(
@@ -143,7 +143,7 @@ def test_the_worker_retries_the_email_until_the_mail_server_answers(closed_port,
         run_worker()
     first, retry = DBTaskResult.objects.order_by("enqueued_at")
     assert first.status == "SUCCESSFUL" and first.return_value.startswith("retrying")
-    assert retry.status == "READY" and retry.args_kwargs == {"args": [event.pk], "kwargs": {"attempt": 2}}
+    assert retry.status == "READY" and retry.args_kwargs == {"args": [notification.pk], "kwargs": {"attempt": 2}}
     assert retry.run_after > timezone.now()
     run_worker()  # not due yet: nothing runs
     assert DBTaskResult.objects.get(pk=retry.pk).status == "READY"
@@ -155,15 +155,20 @@ def test_the_worker_retries_the_email_until_the_mail_server_answers(closed_port,
     assert DBTaskResult.objects.get(pk=retry.pk).status == "SUCCESSFUL"
     [message] = mail.outbox
     assert message.to == [author.email] and "No source." in message.body
+    # The decision stood all along; the email is recorded as sent, once.
+    critique.refresh_from_db()
+    assert critique.status == Status.REJECTED
+    notification.refresh_from_db()
+    assert notification.emailed is not None
 
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS, EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend")
 def test_the_worker_gives_up_after_the_last_attempt(closed_port, author, moderator, revision):
     critique = approve(submit_critique(author, revision), moderator)
-    event = ModerationEvent.objects.get(critique=critique, action="approve")
+    notification = Notification.objects.get(event__critique=critique, event__action="approve")
     with override_settings(EMAIL_HOST="127.0.0.1", EMAIL_PORT=closed_port, EMAIL_USE_TLS=False):
-        tasks.send_decision_email.enqueue(event.pk, attempt=tasks.MAX_ATTEMPTS)
+        tasks.send_notification_email.enqueue(notification.pk, attempt=tasks.MAX_ATTEMPTS)
         run_worker()
     by_attempt = {result.args_kwargs["kwargs"].get("attempt", 1): result for result in DBTaskResult.objects.all()}
     last = by_attempt[tasks.MAX_ATTEMPTS]

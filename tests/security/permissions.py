@@ -233,6 +233,32 @@ TABLE = {
         Case(page("pending", "reattach/"), data={"exact": "28 March 1871"}, POST=by(LOGIN, 409, 404, 409, 404, 409)),
     ],
     "me/critiques/": [Case(lambda w: "/me/critiques/", GET=by(LOGIN, 200, 200, 200, 200, 200))],
+    # The inbox and its email preferences: one's own only (the author's notification is nobody else's).
+    "me/notifications/": [
+        Case(lambda w: "/me/notifications/", GET=by(LOGIN, 200, 200, 200, 200, 200), POST=by(LOGIN, *[405] * 5)),
+        Case(lambda w: "/me/notifications/?page=99", GET=by(LOGIN, 200, 200, 200, 200, 200)),
+    ],
+    "me/notifications/read/": [
+        Case(lambda w: "/me/notifications/read/", GET=by(LOGIN, *[405] * 5), POST=by(LOGIN, *[302] * 5))
+    ],
+    "me/notifications/<int:pk>/read/": [
+        Case(
+            lambda w: (
+                f"/me/notifications/{w.critiques['rejected'].events.get(action='reject').notifications.get().pk}/read/"
+            ),
+            GET=by(LOGIN, *[405] * 5),
+            POST=by(LOGIN, 302, 404, 404, 404, 404),
+        ),
+        Case(lambda w: "/me/notifications/999999/read/", POST=by(LOGIN, *[404] * 5)),
+    ],
+    "me/notifications/settings/": [
+        Case(
+            lambda w: "/me/notifications/settings/",
+            data={"email_decisions": "on"},
+            GET=by(LOGIN, *[200] * 5),
+            POST=by(LOGIN, *[302] * 5),
+        )
+    ],
     "moderation/": [
         Case(lambda w: "/moderation/", GET=by(LOGIN, 403, 403, 200, 403, 200), POST=everyone(405)),
         Case(lambda w: "/moderation/?status=all", GET=by(LOGIN, 403, 403, 200, 403, 200)),
@@ -397,6 +423,9 @@ TABLE = {
         ),
         Case(lambda w: f"/api{DOC}/annotations/?page=0&iris=1", GET=everyone(200)),
         Case(lambda w: f"/api{DOC}/annotations/?page=7", GET=everyone(404)),
+    ],
+    "api/me/notifications/": [
+        Case(lambda w: "/api/me/notifications/", GET=by(401, 200, 200, 200, 200, 200), POST=by(401, *[405] * 5)),
     ],
     "api/moderation/queue/": [
         Case(lambda w: "/api/moderation/queue/", GET=by(401, 403, 403, 200, 403, 200)),

@@ -173,10 +173,10 @@ def build_world():
     flagged = decide(submit("Some twenty thousand Communards", CLEAN), "approve")
     services.critique_flag(flagged, user=users["flagger"], reason=secret("flag", "reason"))
     critiques["flagged"] = flagged
-    # A decision email waiting in the task queue, as the admin lists them (the suite runs tasks at once).
+    # A notification's email waiting in the task queue, as the admin lists them (the suite runs tasks at once).
     DBTaskResult.objects.create(
-        task_path="annotations.tasks.send_decision_email",
-        args_kwargs={"args": [flagged.events.latest("created").pk], "kwargs": {}},
+        task_path="annotations.tasks.send_notification_email",
+        args_kwargs={"args": [flagged.events.latest("created").notifications.get().pk], "kwargs": {}},
         backend_name="default",
     )
     approved = critiques["approved"]

@@ -15,10 +15,11 @@ from tests.factories import approve, decide, make_scholar, submit_critique
 
 pytestmark = pytest.mark.django_db
 # The critique page as a registered reader: the critique, session, user, groups, events, flag, anchor, the replies
-# (one query however many), the versions readers may open, and one more for the page's links.
-QUERIES = 10
+# (one query however many), the versions readers may open, one more for the page's links, and the header's
+# unread notifications.
+QUERIES = 11
 # The reading page as a registered reader: the notes carry their reply counts in the same query.
-MARGIN_QUERIES = 5
+MARGIN_QUERIES = 6  # with the header's unread notifications
 
 
 @pytest.fixture

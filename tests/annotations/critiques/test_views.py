@@ -399,8 +399,8 @@ def test_my_critiques_paginates_in_a_fixed_number_of_queries(client, revision, a
 
     submit_critique(author, revision)
     one = count("/me/critiques/")
-    # The session, the user, their groups (for the header), the count and the page of critiques.
-    assert one == 5
+    # The session, the user, their groups and unread notifications (for the header), the count and the page.
+    assert one == 6
     for number in range(29):
         critique = submit_critique(author, revision, passage="Karl Marx")
         if number % 3 == 0:

@@ -386,8 +386,9 @@ def test_the_queue_with_claims_runs_a_fixed_number_of_queries(
     made = _world(author, count, other_moderator)
     for critique in made[::2]:
         otto.get(review_url(critique))
-    # session, user, group membership, waiting counts, documents, page count, items (with claims), open flags
-    with django_assert_num_queries(8):
+    # session, user, group membership, waiting counts (the header's too), documents, page count, items (with
+    # claims), open flags; the header's unread notifications
+    with django_assert_num_queries(9):
         response = mona.get(QUEUE)
     assert response.content.decode().count("Being reviewed by otto") == len(made[::2][:13])
 
@@ -403,8 +404,9 @@ def test_the_review_page_runs_a_fixed_number_of_queries(
         services.critique_edit(critique, user=author, category="missing_context", body=f"Changed {n}.")
     mona.get(review_url(critique))  # the claim exists: the second opening renews it
     # session, user, group membership, the item (with claim), open flags; the claim: savepoint, row lock,
-    # claim, its renewal, release; the history; the change against the published version (three)
-    with django_assert_num_queries(14):
+    # claim, its renewal, release; the history; the change against the published version (three); the header's
+    # unread notifications and waiting counts
+    with django_assert_num_queries(16):
         response = mona.get(review_url(critique))
     assert response.status_code == 200
     html = response.content.decode()

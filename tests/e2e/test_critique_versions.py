@@ -1,9 +1,12 @@
 """
-The request-changes loop in Chromium: a moderator asks for a change with a
-reason; the author reads it on the edit page, selects the passage again on
-the reading page and rewrites the note; the moderator sees the change as a
-diff and approves it; an anonymous reader sees the critique where it was
-until then, and on its new passage only afterwards.
+The request-changes loop in Chromium, never leaving the site: a moderator
+asks for a change with a reason; the author is told in the inbox (the
+header counts it), reads the reason there and on the edit page, selects the
+passage again on the reading page and rewrites the note; the moderator is
+told a change waits, opens it from the header, sees it as a diff and
+approves it with a key; the author's inbox says so. An anonymous reader
+sees the critique where it was until then, and on its new passage only
+afterwards.
 """
 
 import re
@@ -80,9 +83,20 @@ def test_request_changes_reselect_the_passage_review_the_diff_and_approve(open_p
         item.get_by_role("button", name="Request changes").click()
     assert Critique.objects.get(pk=critique.pk).status == Status.CHANGES_REQUESTED
 
-    # The author reads why on the edit page, and selects the passage again on the reading page.
+    # The author is told in the site: the header counts it, the inbox gives the reason and the way to the edit page.
     author = open_page(changed["author"])
-    author.goto(f"/critiques/{critique.pk}/edit/")
+    author.goto("/")
+    inbox = author.locator(".site-header").get_by_role("link", name=re.compile(r"^Inbox"))
+    expect(inbox).to_contain_text("2 unread")  # the first approval, and now the request
+    inbox.click()
+    entry = author.locator(".notification").first
+    expect(entry.locator(".notification-sentence")).to_contain_text("needs changes")
+    expect(entry.locator(".notification-reason")).to_contain_text(REASON)
+    with author.expect_navigation():
+        entry.get_by_role("link", name="Edit your critique").click()
+    assert author.url.endswith(f"/critiques/{critique.pk}/edit/")
+
+    # The author reads why on the edit page, and selects the passage again on the reading page.
     expect(author.locator(".moderator-reason")).to_contain_text(REASON)
     # What is typed before going to select the passage is there on coming back.
     author.locator("#id_body").fill(NEW_NOTE)
@@ -116,10 +130,20 @@ def test_request_changes_reselect_the_passage_review_the_diff_and_approve(open_p
     expect(change.locator(".passage-new ins mark")).to_have_text(quote)
     expect(change.locator(".change-note ins").first).to_contain_text("disputed by every count")
     expect(change.locator(".change-reasons")).to_contain_text(REASON)
-    moderator.goto("/moderation/")
+    # Told in the header that a change waits, the moderator opens it for review (claiming it) and approves with a key.
+    moderator.goto("/")
     with moderator.expect_navigation():
-        moderator.locator(f"#critique-{critique.pk}").get_by_role("button", name="Approve").click()
+        moderator.locator(".waiting-counts").get_by_role("link", name="1 change").click()
+    with moderator.expect_navigation():
+        moderator.get_by_role("link", name=f"Critique {critique.pk}", exact=True).click()
+    expect(moderator.locator(".critique-change .passage-new ins mark")).to_have_text(quote)
+    with moderator.expect_navigation():
+        moderator.keyboard.press("a")
     assert Critique.objects.get(pk=critique.pk).status == Status.APPROVED
+    author.goto("/me/notifications/")
+    expect(author.locator(".notification").first.locator(".notification-sentence")).to_contain_text(
+        "was approved: readers now see it"
+    )
 
     # Only now do readers find it on its new passage, with the new note.
     assert readers_mark(reader, changed) == quote

@@ -7,44 +7,20 @@ to a race: no "already decided", no claim refused.
 """
 
 import re
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connections
 from django.test import Client
 
 from annotations.models import Action, Critique, ModerationEvent, ReviewClaim, Status
 from tests.factories import make_document, make_moderator, make_scholar, submit_critique
+from tests.racing import run_together
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 REVIEW = re.compile(r"^/moderation/critiques/(\d+)/$")
 CRITIQUES = 200
 MODERATORS = 4
-
-
-def run_together(targets):
-    """Run each callable in its own thread and connection, started at once; return their results in order."""
-    barrier = threading.Barrier(len(targets))
-    results = [None] * len(targets)
-
-    def run(index, target):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = target()
-        except BaseException as error:  # noqa: BLE001 — the test inspects what each worker got
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, target)) for i, target in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    assert not any(thread.is_alive() for thread in threads), "a moderator is stuck"
-    return results
 
 
 def many_critiques(count):
@@ -91,7 +67,7 @@ def test_four_moderators_working_one_queue_of_200_make_200_decisions_and_lose_no
     moderators = [make_moderator(f"mod{n}") for n in range(MODERATORS)]
     actions = [Action.APPROVE, Action.REJECT, Action.REQUEST_CHANGES, Action.APPROVE]
 
-    results = run_together([work_the_queue(m, a) for m, a in zip(moderators, actions)])
+    results = run_together([work_the_queue(m, a) for m, a in zip(moderators, actions)], timeout=600)
 
     assert not [r for r in results if isinstance(r, BaseException)], results
     outcomes = sum((counts for counts, _ in results), Counter())

@@ -11,7 +11,6 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connections
 from rest_framework.test import APIClient
 
 from annotations import services
@@ -27,6 +26,7 @@ from tests.factories import (
     make_scholar,
     submit_critique,
 )
+from tests.racing import run_together
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -36,29 +36,6 @@ PASSAGES = [
     "The Vendôme Column was pulled down",
     "Karl Marx wrote The Civil War in France",
 ]
-
-
-def run_together(targets):
-    """Run each callable in its own thread and connection, started at once; return their results in order."""
-    barrier = threading.Barrier(len(targets))
-    results = [None] * len(targets)
-
-    def run(index, target):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = target()
-        except BaseException as error:  # noqa: BLE001 — the test inspects what each racer got
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, target)) for i, target in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racer is stuck"
-    return results
 
 
 def fresh_user(user):

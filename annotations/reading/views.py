@@ -28,7 +28,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from annotations import services
+from annotations import lifecycle, services
 from annotations.critiques.versions import reselect_context
 from annotations.forms import (
     CritiqueForm,
@@ -36,7 +36,7 @@ from annotations.forms import (
     categories_needing_evidence_text,
     category_guide,
 )
-from annotations.lifecycle import Status
+from annotations.lifecycle import Action, Status
 from annotations.models import CATEGORY_SIGNS, AnchorState, Category, Critique
 from annotations.pages import (
     conflict_page,
@@ -86,6 +86,7 @@ class CritiqueRow:
         "published_version",
         "latest_reason",
         "reply_count",
+        "passage_awaits_review",
     )
     is_public = Critique.is_public
 
@@ -143,8 +144,15 @@ class MarginNote:
         self.written_on = critique.revision_number if critique.revision_id != revision.pk else None
         if self.written_on:
             self.written_on_url = f"{links.revision(self.written_on)}#critique-{self.id}"
-        # Only a detached critique of the current text may be placed again, by its author or a moderator.
-        self.may_reattach = self.is_detached and revision.number == revision.current_number and full
+        # Only a detached critique of the current text may be placed again, by its author or a moderator, while
+        # it can still change and no passage chosen again awaits review.
+        self.may_reattach = (
+            self.is_detached
+            and revision.number == revision.current_number
+            and full
+            and lifecycle.allows(critique, Action.EDIT)
+            and not critique.passage_awaits_review
+        )
 
     def span(self):
         """The highlight on the text; its marker names the category, and the status if unpublished."""
@@ -214,7 +222,7 @@ def anchored_critiques(user, revision):
     columns = list(ROW_COLUMNS) + [f"{w}__{c}" for w in wordings for c in WORDING_COLUMNS]
     if user.is_authenticated:
         critiques = critiques.annotate(latest_reason=latest_reason())
-        columns.append("latest_reason")
+        columns += ["latest_reason", "version__passage_revision_id"]
     rows = []
     for values in critiques.values_list(*columns):
         row = CritiqueRow()
@@ -236,6 +244,13 @@ def anchored_critiques(user, revision):
         row.published_version = Wording(*values[13:16]) if row.published_version_id else None
         row.version = Wording(*values[16:19]) if user.is_authenticated else None
         row.latest_reason = values[19] if user.is_authenticated else None
+        # A passage selected again in the latest version, for review: the critique is not to be re-attached twice.
+        row.passage_awaits_review = (
+            user.is_authenticated
+            and values[20] is not None
+            and row.status == Status.PENDING
+            and row.version_id != row.published_version_id
+        )
         rows.append(row)
     return rows
 

@@ -145,6 +145,16 @@ def test_the_authors_re_attach_is_pending_and_readers_anchors_stay_until_approve
     assert marks(client.get(f"/documents/{document.slug}/").content.decode())[detached.pk] == NEW_QUOTE
 
 
+def test_the_re_attach_form_is_offered_once_and_only_while_the_critique_can_change(client, detached, author, document):
+    client.force_login(author)
+    form = f'action="/critiques/{detached.pk}/reattach/"'
+    assert form in client.get(f"/documents/{document.slug}/").content.decode()
+    services.critique_reattach(detached, user=author, **selection(current(document)))
+    assert form not in client.get(f"/documents/{document.slug}/").content.decode()  # one awaits review
+    services.critique_withdraw(detached, user=author)
+    assert form not in client.get(f"/documents/{document.slug}/").content.decode()
+
+
 def test_a_refused_re_attach_leaves_the_placement_as_it_was(detached, author, moderator, document):
     revision = current(document)
     services.critique_reattach(detached, user=author, **selection(revision))

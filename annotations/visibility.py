@@ -23,7 +23,7 @@ from typing import NamedTuple
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from annotations.lifecycle import PUBLIC_MILESTONES, UNPUBLISHED_STATUSES, Action, Status
+from annotations.lifecycle import MOVES, PUBLIC_MILESTONES, UNPUBLISHED_STATUSES, Action, Status
 from annotations.models import Critique
 
 MODERATORS_GROUP = "Moderators"
@@ -199,6 +199,28 @@ def visible_history(user, critique, events):
             )
         )
     return entries
+
+
+def versions_readers_may_open(events):
+    """
+    The ids of the versions of a critique readers may open, from its events
+    in order as ``(action, from_status, version_id)``: each version that was
+    published, unless a moderator then took it out of view (hid it, or
+    reopened it while published). What was hidden stays hidden, even after a
+    later version is published; a version published again is open again.
+    """
+    unpublishing_reopen = MOVES[Action.REOPEN].unpublishes_from
+    shown, may_open = None, set()
+    for action, from_status, version_id in events:
+        if action == Action.APPROVE:
+            shown = version_id
+            may_open.add(version_id)
+        elif shown is not None and (
+            action == Action.HIDE or (action == Action.REOPEN and from_status in unpublishing_reopen)
+        ):
+            may_open.discard(shown)
+            shown = None
+    return may_open
 
 
 # The acts that take a published critique out of public view.

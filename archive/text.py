@@ -57,3 +57,15 @@ def split_paragraphs(text):
     if start is not None:
         paragraphs.append((start, end, lines))
     return paragraphs
+
+
+def id_from(value):
+    """
+    A row id typed in a form or an address (ASCII digits, within the range a
+    database id can take), or None: ``"²".isdigit()`` is true, yet ``int``
+    refuses it, and a number past the range fails in the database.
+    """
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number < 2**63 else None

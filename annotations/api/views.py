@@ -298,6 +298,8 @@ class CritiqueViewSet(viewsets.GenericViewSet):
     )
     def replies(self, request, pk):
         critique = self.get_object()
+        if critique.is_reply:
+            raise Http404("A reply has no replies: replies are one level deep.")
         replies = visible_replies(request.user, critique).select_related(
             "document", "author", "version", "published_version"
         )

@@ -5,8 +5,9 @@ change set against the version it would replace (for the moderator who
 reviews it and the author who wrote it), and the reading page's mode for
 selecting a critique's passage again.
 
-Readers may open the versions that were once published (an APPROVE event
-names them); the author and moderators every version. Nothing here shows an
+Readers may open the versions that were published and not then taken out of
+view (``visibility.versions_readers_may_open``); the author and moderators
+every version. Nothing here shows an
 unpublished version's wording to anyone else.
 """
 
@@ -21,24 +22,31 @@ from django.utils.safestring import mark_safe
 from annotations.evidence import evidence_html
 from annotations.lifecycle import ACTIONS_NEEDING_REASON, Action
 from annotations.models import Category, Critique, CritiqueVersion, ModerationEvent
-from annotations.visibility import sees_latest_wording
+from annotations.visibility import sees_latest_wording, versions_readers_may_open
 from archive.diffing import word_pieces
 from archive.models import Revision
+from archive.text import id_from
 
 CONTEXT_CHARS = 80
 
 
 def published_numbers(critique):
-    """The numbers of the versions readers were once shown (approved), in order: one query."""
-    events = ModerationEvent.objects.filter(critique=critique, action=Action.APPROVE, version__isnull=False)
-    return sorted(set(events.values_list("version__number", flat=True)))
+    """The numbers of the versions readers may open (``versions_readers_may_open``), in order: one query."""
+    rows = list(
+        ModerationEvent.objects.filter(critique=critique)
+        .order_by("created", "pk")
+        .values_list("action", "from_status", "version_id", "version__number")
+    )
+    may_open = versions_readers_may_open(row[:3] for row in rows)
+    return sorted({number for _, _, version_id, number in rows if version_id in may_open})
 
 
 def visible_versions(user, critique, events):
     """The versions ``user`` may open, oldest first, without their wording (``events``: the critique's): one query."""
     versions = critique.versions.only("critique_id", "number", "category", "created").order_by("number")
     if not sees_latest_wording(user, critique):
-        versions = versions.filter(pk__in={event.version_id for event in events if event.action == Action.APPROVE})
+        may_open = versions_readers_may_open((event.action, event.from_status, event.version_id) for event in events)
+        versions = versions.filter(pk__in=may_open)
     return list(versions)
 
 
@@ -194,8 +202,8 @@ def critique_change(critique):
         change.update(
             {
                 "category_changed": base.category != latest.category,
-                "old_category": _category_label(base.category),
-                "new_category": _category_label(latest.category),
+                "old_category": category_label(base.category),
+                "new_category": category_label(latest.category),
                 "note_changed": base.body != latest.body,
                 "note_diff": note_diff_html(base.body, latest.body),
                 "evidence": evidence_change(base.evidence, latest.evidence),
@@ -206,7 +214,8 @@ def critique_change(critique):
     return change
 
 
-def _category_label(value):
+def category_label(value):
+    """A version's category as a reader reads it; a reply's version has none."""
     return Category(value).label if value in Category.values else ""
 
 
@@ -219,11 +228,11 @@ def reselect_context(request, revision, current_number):
     select their critique's passage again (``?reselect=<critique>``), else None.
     Another's critique, one that can't be edited, or an older revision: None.
     """
-    pk = request.GET.get("reselect", "")
-    if not pk.isdigit() or not request.user.is_authenticated or revision.number != current_number:
+    pk = id_from(request.GET.get("reselect", ""))
+    if pk is None or not request.user.is_authenticated or revision.number != current_number:
         return None
     critique = (
-        Critique.objects.filter(pk=int(pk), author=request.user, document_id=revision.document_id)
+        Critique.objects.filter(pk=pk, author=request.user, document_id=revision.document_id)
         .only("pk", "status", "published_version_id", "document_id")
         .first()
     )

@@ -150,7 +150,7 @@ def critique_version(request, pk, number):
     context = {
         "critique": critique,
         "version": version,
-        "category_label": Category(version.category).label,
+        "category_label": versions.category_label(version.category),
         "passage": versions.passage_in_context(revision, start, end),
         "is_shown": version.pk == shown.pk,
         "versions": versions.visible_versions(request.user, critique, critique.events.all()),

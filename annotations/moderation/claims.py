@@ -106,18 +106,21 @@ def reviewable(items, moderator, now=None):
     return items.filter(Q(status=Status.PENDING) | FLAGGED_Q).exclude(author=moderator).exclude(Exists(held))
 
 
-def next_free(items, moderator):
+def next_free(items, moderator, skip=None):
     """
     The oldest item of ``items`` that ``moderator`` may review, claimed for
-    them, or None when none is free. One row is locked at a time, so
+    them, or None when none is free. ``skip``: the item they pass over (their
+    claim on it is given up, so another moderator may take it). One row is locked at a time, so
     moderators asking at once each take the head of what is left: rows
     another transaction holds (a moderator claiming or deciding them) are
     skipped, not waited for. A row claimed and committed after the query
     began is found held when its claim is read under the lock, and passed over.
     """
     now = timezone.now()
-    passed = []
+    passed = [] if skip is None else [skip]
     with transaction.atomic():
+        if skip is not None:
+            ReviewClaim.objects.filter(critique_id=skip, moderator=moderator).delete()
         while True:
             pk = (
                 reviewable(items, moderator, now)

@@ -57,6 +57,7 @@ from annotations.moderation.queue import (
 )
 from annotations.visibility import is_moderator
 from archive.models import Document
+from archive.text import id_from
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +191,10 @@ def _review_context(request, pk, params, failure=None):
         "filters": filters,
         "queue_address": reverse("annotations:moderation_queue") + filters,
         "next_address": reverse("annotations:moderation_next") + filters,
+        # "Next item" passes over this one, giving up its claim; a decision's "next" has nothing to pass over.
+        "skip_address": reverse("annotations:moderation_next")
+        + (f"{filters}&" if filters else "?")
+        + f"skip={item.pk}",
     }
 
 
@@ -210,7 +215,8 @@ def next_item(request):
     form = QueueFilterForm(request.GET)
     form.is_valid()
     filters = _filter_query(form.cleaned_data)
-    claim = claims.next_free(queue_filter(form.cleaned_data), request.user)
+    skip = id_from(request.GET.get("skip", ""))
+    claim = claims.next_free(queue_filter(form.cleaned_data), request.user, skip=skip)
     if claim is None:
         messages.info(
             request,
@@ -285,7 +291,8 @@ def _decide_one(request, critique, action, reason, expected):
         logger.exception("decision on critique %s failed", critique.pk)
         message = "could not be decided just now; nothing was changed. Try it again."
         return _failure_page(request, critique, action, reason, message, 503)
-    messages.success(request, f"Critique {critique.pk}: {Action(action).label.lower()}.")
+    noun = "Reply" if critique.is_reply else "Critique"
+    messages.success(request, f"{noun} {critique.pk}: {Action(action).label.lower()}.")
     return _back_to_queue(request)
 
 
@@ -306,9 +313,9 @@ def decide(request):
         messages.error(request, "Choose a decision: " + ", ".join(ACTION_BUTTONS[a].lower() for a in DECISIONS) + ".")
         return _back_to_queue(request)
     ids = request.POST.getlist("critique")
-    single = len(ids) == 1 and ids[0].isdigit() and request.POST.get("expected_status")
+    single = len(ids) == 1 and id_from(ids[0]) and request.POST.get("expected_status")
     if single:
-        critique = Critique.entries.filter(pk=int(ids[0])).first()
+        critique = Critique.entries.filter(pk=id_from(ids[0])).first()
         if critique is not None:
             return _decide_one(request, critique, action, request.POST.get("reason", ""), single)
     # Check the reason once, before anything changes, so a bulk decision is all or nothing on that count.
@@ -320,13 +327,13 @@ def decide(request):
     if not ids:
         messages.error(request, "Select at least one critique.")
         return _back_to_queue(request)
-    if not all(value.isdigit() for value in ids) or len(ids) > ITEMS_PER_PAGE:
+    if not all(id_from(value) for value in ids) or len(ids) > ITEMS_PER_PAGE:
         messages.error(request, "The selection was not understood; reload the queue and try again.")
         return _back_to_queue(request)
 
-    critiques = Critique.entries.in_bulk([int(value) for value in ids])
+    critiques = Critique.entries.in_bulk([id_from(value) for value in ids])
     decided, already, refused, errors = [], [], [], []
-    for pk in dict.fromkeys(int(value) for value in ids):
+    for pk in dict.fromkeys(id_from(value) for value in ids):
         critique = critiques.get(pk)
         expected = request.POST.get(f"expected_{pk}") or request.POST.get("expected_status")
         if critique is None or not expected:

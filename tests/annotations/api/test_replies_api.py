@@ -179,3 +179,8 @@ def test_a_reply_is_not_replaced_by_put(token_client, published, other):
     body = {"type": "Annotation", "body": [], "target": f"http://testserver/api/annotations/{published.pk}/"}
     response = client.put(f"/api/annotations/{reply.pk}/", body, format="json", HTTP_IF_MATCH=etag)
     assert response.status_code == 409
+
+
+def test_a_reply_has_no_replies_of_its_own(api_client, published, other, moderator):
+    reply = approve(reply_to(published, other), moderator)
+    assert api_client.get(replies_url(reply)).status_code == 404

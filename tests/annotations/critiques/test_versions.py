@@ -423,6 +423,39 @@ def test_readers_open_the_versions_once_published_only(client, history, other):
     assert client.get(version_url(history, 4)).status_code == 404
 
 
+def test_a_version_taken_out_of_view_stays_out_after_a_later_one_is_published(
+    client, published, author, moderator, other
+):
+    decide(published, moderator, "hide", "Defamatory wording.")
+    decide(published, moderator, "reopen", "")
+    published.refresh_from_db()
+    edit(published, author, body="A civil rewording.")
+    approve(published, moderator)
+    for viewer in (None, other):
+        if viewer:
+            client.force_login(viewer)
+        assert client.get(version_url(published, 1)).status_code == 404
+        assert client.get(version_url(published, 2)).status_code == 200
+        assert version_url(published, 1) not in client.get(f"/critiques/{published.pk}/").content.decode()
+        assert [item["number"] for item in client.get(f"/api/annotations/{published.pk}/versions/").json()] == [2]
+    client.force_login(author)
+    assert client.get(version_url(published, 1)).status_code == 200
+
+
+def test_a_replys_versions_open_and_odd_ids_are_no_error(client, published, author, other, moderator, document):
+    reply = approve(services.reply_submit(author=other, parent=published, body="A reply."), moderator)
+    page = client.get(version_url(reply, 1))
+    assert page.status_code == 200 and "A reply." in page.content.decode()
+    client.force_login(author)
+    for odd in ("²", "9" * 30, "-3"):  # digits int() refuses, beyond any id, not a number
+        assert client.get(f"/documents/{document.slug}/", {"reselect": odd}).status_code == 200
+    client.force_login(moderator)
+    for odd in ("²", "9" * 30):
+        data = {"critique": odd, "action": "approve", "expected_status": "pending"}
+        assert client.post("/moderation/decide/", data).status_code == 302
+        assert client.post("/moderation/decide/", {**data, "critique": [odd, str(published.pk)]}).status_code == 302
+
+
 @pytest.mark.parametrize("role", ["author", "moderator"])
 def test_the_author_and_moderators_open_every_version(client, history, author, moderator, role):
     client.force_login({"author": author, "moderator": moderator}[role])

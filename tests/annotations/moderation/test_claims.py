@@ -119,7 +119,7 @@ def test_another_moderator_is_told_who_holds_it_and_offered_the_next(mona, otto,
     assert held_text in page
     assert 'name="action"' not in item_html(page, critique)  # no buttons that could only be refused
     assert ReviewClaim.objects.get(critique=critique).moderator.username == "mona"  # unchanged
-    assert 'href="/moderation/next/"' in page
+    assert f'href="/moderation/next/?skip={critique.pk}"' in page
 
     queue = otto.get(QUEUE).content.decode()
     held = item_html(queue, critique)
@@ -223,6 +223,17 @@ def test_next_hands_out_the_oldest_free_item_never_ones_own_nor_anothers(
     assert "Nothing is free to review here" in response.content.decode()
 
 
+def test_next_from_an_items_page_passes_over_it_and_gives_up_its_claim(mona, author, revision):
+    first = submit_critique(author, revision, passage=PASSAGES[0])
+    second = submit_critique(author, revision, passage=PASSAGES[1])
+    page = mona.get(review_url(first)).content.decode()
+    assert f'href="/moderation/next/?skip={first.pk}" data-shortcut="n"' in page
+    assert mona.get(NEXT, {"skip": first.pk})["Location"] == review_url(second)
+    assert list(ReviewClaim.objects.values_list("critique_id", flat=True)) == [second.pk]
+    for malformed in ("²", "-1", "9" * 30):  # not an id: nothing is passed over, nothing fails
+        assert mona.get(NEXT, {"skip": malformed}).status_code == 302
+
+
 def test_next_keeps_the_filters(mona, author, revision):
     submit_critique(author, revision, passage=PASSAGES[0])
     elsewhere = submit_critique(
@@ -305,7 +316,7 @@ def test_an_error_on_the_review_page_renders_it_again_with_the_typing(mona, crit
     assert f"Critique #{critique.pk} on “{critique.exact}”: it is “Awaiting review”: hide is not possible now." in html
     assert ">My careful reasoning.</textarea>" in html
     assert 'data-failed-action="hide"' in html
-    assert 'href="/moderation/next/?category=unsourced_claim"' in html  # the filters are kept
+    assert f'href="/moderation/next/?category=unsourced_claim&amp;skip={critique.pk}"' in html  # filters kept
 
 
 def test_bulk_decisions_still_redirect(mona, author, revision):

@@ -13,7 +13,6 @@ deadlock on a critique one locks and the other points at.
 
 import logging
 import re
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
@@ -581,7 +580,7 @@ def critique_decide(critique, *, moderator, action, reason="", expected_status=N
         log_decision(event, moderator)
         claims.release(locked)
         for notification in notifications.notify_decision(event):
-            transaction.on_commit(partial(tasks.send_notification_email.enqueue, notification.pk), robust=True)
+            tasks.enqueue_with_commit(tasks.send_notification_email, notification.pk)
     return locked
 
 

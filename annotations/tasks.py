@@ -5,8 +5,9 @@ the request that made the write, so a mail server that is down can't fail a
 decision that is already saved.
 
 ``critique_decide`` enqueues ``send_notification_email`` for each
-notification it wrote (``annotations.notifications``) once its transaction
-has committed. A sending failure (the mail server refuses, or can't be
+notification it wrote (``annotations.notifications``) with
+``enqueue_with_commit``: it runs only once the decision has committed, and is
+never lost once it has. A sending failure (the mail server refuses, or can't be
 reached) is retried later, up to ``MAX_ATTEMPTS`` sends in all, each a new
 task run after ``RETRY_DELAYS``; on a backend that can't run a task later (the
 immediate backend of ``make dev`` and the tests) the failure is logged and the
@@ -18,11 +19,13 @@ retry after a send that went out, finds it sent.
 import logging
 import smtplib
 from datetime import timedelta
+from functools import partial
 
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.backend import DatabaseBackend
 
 from annotations import notifications
 from annotations.models import Notification
@@ -56,6 +59,21 @@ def _send_once(notification_id):
         Notification.objects.filter(pk=notification.pk).update(emailed=timezone.now())
     return "sent"
 
+
+
+def enqueue_with_commit(task_to_run, *args):
+    """
+    Queue ``task_to_run`` to run after the current transaction commits. The
+    database backend's task row is written in the transaction itself: it
+    commits with the decision or not at all, and the worker can't see it
+    before; so a committed decision never misses its email. A backend that runs
+    tasks at once (``make dev``, the tests) waits for the commit instead, and
+    can't fail the request then (``robust``).
+    """
+    if isinstance(task_to_run.get_backend(), DatabaseBackend):
+        task_to_run.enqueue(*args)
+    else:
+        transaction.on_commit(partial(task_to_run.enqueue, *args), robust=True)
 
 @task()
 def send_notification_email(notification_id, attempt=1):

@@ -172,13 +172,12 @@ def test_moderators_see_what_waits_in_the_header(author, other, moderator, revis
     submit_critique(other, revision, "The Commune was proclaimed")
     submit_critique(other, revision, "The Vendôme Column")
     parent = approve(submit_critique(other, revision, "Hôtel de Ville"), moderator)
-    reply = submit_critique(author, revision, "Hôtel de Ville", body="A reply.")
-    Critique.entries.filter(pk=reply.pk).update(parent=parent)
+    services.reply_submit(author=author, parent=parent, body="A reply.")
     top = header(logged_in(moderator).get("/"))
-    assert '<a href="/moderation/">2 critiques</a>' in top
-    assert '<a href="/moderation/">1 change</a>' in top
+    assert '<a href="/moderation/?status=pending&amp;kind=critique">2 critiques</a>' in top
+    assert '<a href="/moderation/?status=pending&amp;kind=change">1 change</a>' in top
     assert '<a href="/moderation/?status=flagged">1 flagged</a>' in top
-    assert '<a href="/moderation/">1 reply</a>' in top
+    assert '<a href="/moderation/?status=pending&amp;kind=reply">1 reply</a>' in top
     assert "waiting" not in header(logged_in(author).get("/"))
 
 

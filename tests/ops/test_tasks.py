@@ -15,11 +15,12 @@ import socket
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client, override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from annotations import tasks
+from annotations import services, tasks
 from annotations.models import Notification, Status
 from tests.factories import approve, submit_critique
 
@@ -174,3 +175,17 @@ def test_the_worker_gives_up_after_the_last_attempt(closed_port, author, moderat
     last = by_attempt[tasks.MAX_ATTEMPTS]
     assert last.status == "FAILED" and last.exception_class_path == "builtins.ConnectionRefusedError"
     assert tasks.MAX_ATTEMPTS + 1 not in by_attempt  # no further attempt queued
+
+
+@override_settings(TASKS=DATABASE_TASKS)
+def test_the_email_task_is_written_with_the_decision_or_not_at_all(author, moderator, revision):
+    critique = submit_critique(author, revision)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.critique_decide(critique, moderator=moderator, action="approve")
+        assert DBTaskResult.objects.count() == 1  # in the decision's own transaction, not after it
+        raise RuntimeError("the decision is rolled back")
+    assert DBTaskResult.objects.count() == 0 and not Notification.objects.exists()
+    services.critique_decide(critique, moderator=moderator, action="approve")
+    [queued] = DBTaskResult.objects.all()
+    assert queued.task_path == "annotations.tasks.send_notification_email"
+    assert queued.args_kwargs["args"] == [Notification.objects.get().pk]

@@ -60,7 +60,6 @@ def _send_once(notification_id):
     return "sent"
 
 
-
 def enqueue_with_commit(task_to_run, *args):
     """
     Queue ``task_to_run`` to run after the current transaction commits. The
@@ -74,6 +73,7 @@ def enqueue_with_commit(task_to_run, *args):
         task_to_run.enqueue(*args)
     else:
         transaction.on_commit(partial(task_to_run.enqueue, *args), robust=True)
+
 
 @task()
 def send_notification_email(notification_id, attempt=1):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from annotations import lifecycle, services
+from annotations.critiques import versions
 from annotations.critiques import views as critique_views  # the critique page's parts (it imports this module)
 from annotations.forms import FlagForm, ReplyForm
 from annotations.models import Flag
@@ -145,4 +146,5 @@ def reply_edit(request, reply):
     else:
         form = ReplyForm(initial=ReplyForm.initial_from_version(reply.version))
         status = 200
-    return render(request, "annotations/reply_edit.html", {"critique": reply, "form": form}, status=status)
+    context = {"critique": reply, "form": form, **versions.reasons_context(reply)}
+    return render(request, "annotations/reply_edit.html", context, status=status)

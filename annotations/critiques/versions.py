@@ -20,7 +20,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from annotations.evidence import evidence_html
-from annotations.lifecycle import ACTIONS_NEEDING_REASON, Action
+from annotations.lifecycle import ACTIONS_NEEDING_REASON, REASONED_STATUSES, Action
 from annotations.models import Category, Critique, CritiqueVersion, ModerationEvent
 from annotations.visibility import sees_latest_wording, versions_readers_may_open
 from archive.diffing import word_pieces
@@ -71,6 +71,13 @@ def reasons_given(critique):
         Reason(Action(action).label, reason, number, created)
         for action, reason, number, created in events.values_list("action", "reason", "version__number", "created")
     ]
+
+
+def reasons_context(critique):
+    """The edit page's ``reasons`` and ``latest_reason`` (the one standing: the critique is still in its status)."""
+    reasons = reasons_given(critique)
+    standing = reasons and critique.status in REASONED_STATUSES
+    return {"reasons": reasons, "latest_reason": reasons[-1] if standing else None}
 
 
 def note_pieces(old, new):

@@ -257,7 +257,6 @@ def critique_edit(request, pk):
     passage_errors = passage_form.non_field_errors()
     if not passage_form.is_valid():
         passage_form = PassageForm()  # a passage that won't do is not carried on
-    reasons = versions.reasons_given(critique)
     return render(
         request,
         "annotations/critique_edit.html",
@@ -269,8 +268,7 @@ def critique_edit(request, pk):
             "new_passage": new_passage,
             "passage_exact": critique.version.passage_exact or critique.exact,
             "reselect_url": f"{critique.document.get_absolute_url()}?reselect={critique.pk}",
-            "reasons": reasons,
-            "latest_reason": reasons[-1] if reasons and critique.status in lifecycle.REASONED_STATUSES else None,
+            **versions.reasons_context(critique),
             "categories": category_guide(),
             "evidence_rule": categories_needing_evidence_text(),
         },

@@ -217,3 +217,11 @@ def test_my_critiques_lists_my_replies_with_their_status(client, published, othe
     assert f"/critiques/{pending.pk}/edit/" in page and f"/critiques/{published.pk}/#reply-{pending.pk}" in page
     assert "Rejected: Off topic." in page and "Awaiting review" in page
     assert f'href="/critiques/{rejected.pk}/"' in page
+
+
+def test_a_replys_edit_page_says_why_the_moderators_asked(client, published, other, moderator):
+    reply = reply_to(published, other)
+    decide(reply, moderator, "request_changes", "Cite the register's page.")
+    client.force_login(other)
+    page = text(client.get(f"/critiques/{reply.pk}/edit/"))
+    assert "Why the moderators asked" in page and "Cite the register&#x27;s page." in page

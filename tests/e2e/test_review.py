@@ -9,7 +9,7 @@ and focused, with the moderator's typing kept.
 import pytest
 from playwright.sync_api import expect
 
-from annotations.models import Critique
+from annotations.models import Critique, ReviewClaim
 from annotations.moderation import claims
 from tests.factories import approve, flag_critique, make_moderator, make_scholar, submit_critique
 
@@ -122,9 +122,10 @@ def test_the_shortcuts_decide_and_move_on_and_never_fire_while_typing(open_page,
     expect(page.get_by_label("Reason")).not_to_be_focused()
     with page.expect_navigation():
         page.keyboard.press("n")
-    # The one left that is free: the moderator's own claim is theirs to resume.
-    page.wait_for_url(f"**/moderation/critiques/{queue[2].pk}/")
+    # "Next" passes over this item and gives up its claim: the next free one is the flagged critique.
+    page.wait_for_url(f"**/moderation/critiques/{queue[3].pk}/")
     expect(page.get_by_text("You are reviewing this until")).to_be_visible()
+    assert not ReviewClaim.objects.filter(critique=queue[2]).exists()
     assert problems(page) == []
 
 

@@ -76,3 +76,10 @@ def entry_or_404(request, pk):
     if entry is None or not can_see(request.user, entry):
         raise Http404("No critique here.")
     return entry
+
+
+def change_saved_message(entry, was_public):
+    """What the author is told once their edit of a critique or reply is saved."""
+    if was_public:
+        return "Your change awaits review; readers keep seeing the approved wording."
+    return f"Your {'reply' if entry.is_reply else 'critique'} is awaiting review."

@@ -38,9 +38,14 @@ def is_moderator(user):
     return user._is_moderator
 
 
-PUBLIC = Q(published_version__isnull=False) & ~Q(status__in=UNPUBLISHED_STATUSES)
+def _public(prefix=""):
+    """Published once and not taken out of view, for the critique at ``prefix`` (``""``: the row itself)."""
+    return Q(**{f"{prefix}published_version__isnull": False}) & ~Q(**{f"{prefix}status__in": UNPUBLISHED_STATUSES})
+
+
+PUBLIC = _public()
 # A reply's critique is public (the same condition, one join away).
-PARENT_PUBLIC = Q(parent__published_version__isnull=False) & ~Q(parent__status__in=UNPUBLISHED_STATUSES)
+PARENT_PUBLIC = _public("parent__")
 
 
 def visible_critiques(user, queryset=None):

@@ -20,6 +20,7 @@ from annotations.critiques import views as critique_views  # the critique page's
 from annotations.forms import FlagForm, ReplyForm
 from annotations.models import Flag
 from annotations.pages import (
+    change_saved_message,
     conflict_page,
     critique_or_404,
     critique_rate,
@@ -135,12 +136,7 @@ def reply_edit(request, reply):
             except ModerationConflict as error:
                 return conflict_page(request, error)
             else:
-                messages.success(
-                    request,
-                    "Your change awaits review; readers keep seeing the approved wording."
-                    if was_public
-                    else "Your reply is awaiting review.",
-                )
+                messages.success(request, change_saved_message(reply, was_public))
                 return redirect(reply)
         status = 400
     else:

@@ -28,6 +28,7 @@ from annotations.forms import (
 from annotations.lifecycle import Action, Status
 from annotations.models import CATEGORY_SIGNS, AnchorState, Category, Critique, Flag
 from annotations.pages import (
+    change_saved_message,
     conflict_page,
     entry_or_404,
     flag_rate,
@@ -242,14 +243,7 @@ def critique_edit(request, pk):
             except ModerationConflict as error:
                 return conflict_page(request, error)
             else:
-                messages.success(
-                    request,
-                    (
-                        "Your change awaits review; readers keep seeing the approved wording."
-                        if was_public
-                        else "Your critique is awaiting review."
-                    ),
-                )
+                messages.success(request, change_saved_message(critique, was_public))
                 return redirect(critique)
         status = max(status, 400)
     else:

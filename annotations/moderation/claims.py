@@ -63,8 +63,13 @@ def live_claim(critique, now=None):
 
 def held_by_another(critique, moderator, now=None):
     """The live claim of another moderator on the critique, or None."""
-    claim = live_claim(critique, now)
-    return claim if claim is not None and claim.moderator_id != moderator.pk else None
+    return _held(live_claim(critique, now), moderator, now)
+
+
+def _held(claim, moderator, now=None):
+    """``claim`` if it is another moderator's and has not lapsed, else None."""
+    live = claim is not None and claim.expires > (now or timezone.now())
+    return claim if live and claim.moderator_id != moderator.pk else None
 
 
 def _take(critique_id, moderator, now):
@@ -140,8 +145,9 @@ def next_free(items, moderator, skip=None):
 
 def check_free(critique, moderator):
     """Refuse (ClaimHeld) a decision on an item another moderator holds; called with the row locked."""
-    claim = ReviewClaim.objects.select_related("moderator").filter(critique=critique).first()
-    if claim is not None and claim.expires > timezone.now() and claim.moderator_id != moderator.pk:
+    # Read afresh, not the claim loaded with the page: the row lock makes this answer final.
+    claim = _held(ReviewClaim.objects.select_related("moderator").filter(critique=critique).first(), moderator)
+    if claim is not None:
         raise ClaimHeld(critique, claim)
 
 

@@ -31,8 +31,11 @@ from bisect import bisect_left, bisect_right
 from collections import namedtuple
 
 EXACT, MOVED, DETACHED = "exact", "moved", "detached"
-Placement = namedtuple("Placement", "state start end score")
-DETACHED_PLACEMENT = Placement(DETACHED, None, None, 0.0)
+# Why a passage is detached: its text is gone, it was rewritten beyond recognition, or
+# more than one place fits equally well.
+DELETED, REWRITTEN, AMBIGUOUS = "deleted", "rewritten", "ambiguous"
+Placement = namedtuple("Placement", "state start end score reason", defaults=("",))
+DETACHED_PLACEMENT = Placement(DETACHED, None, None, 0.0, REWRITTEN)
 
 CONTEXT_LENGTH = 32  # as annotations.anchoring.selectors.CONTEXT_LENGTH
 # A changed passage is placed only this similar to the critique's quote (difflib ratio, folded text).

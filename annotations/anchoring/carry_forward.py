@@ -2,33 +2,61 @@
 Carrying critiques' anchors from one revision's text to the next. No Django
 imports: pure functions, tested and benchmarked on their own.
 
-``offset_map`` compares the two texts once: lines first (fast on megabytes),
-then, inside each run of replaced lines, sentences and words, so a changed
-word leaves the rest of its paragraph mapped. The result is the sorted list
-of equal blocks ``(old_start, new_start, length)``.
+A wrong placement is worse than a detachment. Every rule below follows from
+that, and from one more: a passage belongs to its own place in the text.
 
-``carry_forward`` sweeps the anchors, sorted by start, along those blocks:
+**The map.** ``offset_map`` compares the two texts once and returns the text
+they share as equal blocks ``(old_start, new_start, length)``. It compares
+them as a reader does (``canonical``: every space, no-break space and line
+break is a space, every curly quotation mark straight; one character for one,
+so offsets are the text's own), coarse to fine:
 
-- a passage wholly inside one equal block is **exact**: its offsets shift;
-- otherwise it is re-found by its quote and context (**moved**): first the
-  quote itself, then the quote folded for comparison (NFC, any run of
-  whitespace as one space), then a bounded fuzzy match near where the map
-  says it went, accepted only at a similarity of ``MIN_SCORE`` or more;
-- else it is **detached**.
+1. paragraphs (fast on megabytes: most are unchanged; a re-wrapped one, or
+   one with curly quotes or no-break spaces, is still the same paragraph);
+2. inside each run of changed paragraphs, sentences;
+3. inside each run of changed sentences, each old sentence is paired with the
+   new sentence most like it, in order (so a corrected sentence pairs with
+   its correction, not with a note quoting its old wording);
+4. inside each pair, words.
 
-A wrong placement is worse than a detachment, so a re-found candidate must be
-consistent with the map: any part of it that is unchanged old text must be
-old text of this passage (another unchanged copy of the quote belongs to
-its own old place, not to us), and its context or the map's prediction must
-single it out. Offsets are code points (Python ``str`` indices).
+Then **moves**: text the comparison saw deleted in one place (deleted, not
+replaced: a rewritten sentence stays rewritten) that occurs once, and only
+once in both texts, in text inserted elsewhere, moved there. Its blocks join
+the map. A copy of a passage is never a move: its original is still there.
 
+**Placing.** ``carry_forward`` sweeps the anchors along the blocks:
+
+- a passage wholly inside one block, character for character the same and at
+  its aligned place, is ``exact``; inside a block but moved, or changed only
+  as ``canonical`` reads it, it is ``moved`` with score 1;
+- otherwise it is looked for **at its own place**, the stretch between the
+  text around it (``predicted``): the quote itself (as a reader reads it),
+  then the stretch the map gives it, then the best approximate match. A
+  candidate may not take in other unchanged text, except a stray space or
+  full stop at its edges. It must read at least ``similarity_floor`` like the
+  quote: 60 % when the text on both sides is unchanged, 75 % otherwise;
+- only when its place is **gone** (none of its characters remain and nothing
+  stands where it was) is it looked for elsewhere, and only in inserted text,
+  by its quote with its context (32 characters either side); a candidate
+  must be singled out by its context, or be a long quote that occurs once;
+- else it is ``detached``, with a reason: ``rewritten`` (something else
+  stands at its place), ``deleted`` (its place is gone and it is nowhere
+  else) or ``ambiguous`` (more than one place fits equally well).
+
+A critique detached on the old text is looked for by its quote and context
+anywhere but in text both revisions share (where it was not found before).
+Offsets are code points (Python ``str`` indices).
 """
 
-import difflib
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections import namedtuple
+from collections import Counter, namedtuple
+
+# The standard library's difflib compiled: the same results, many times faster.
+from cydifflib import SequenceMatcher
+
+from annotations.anchoring.selectors import QUOTATION_MARKS
 
 EXACT, MOVED, DETACHED = "exact", "moved", "detached"
 # Why a passage is detached: its text is gone, it was rewritten beyond recognition, or
@@ -38,38 +66,56 @@ Placement = namedtuple("Placement", "state start end score reason", defaults=(""
 DETACHED_PLACEMENT = Placement(DETACHED, None, None, 0.0, REWRITTEN)
 
 CONTEXT_LENGTH = 32  # as annotations.anchoring.selectors.CONTEXT_LENGTH
-# A changed passage is placed only this similar to the critique's quote (difflib ratio, folded text).
-MIN_SCORE = 0.9
-# Context agreement (0..1) that makes a candidate recognisable on its own.
+# How alike (difflib ratio of the folded texts) a changed passage must read to be placed
+# (see similarity_floor): 90 % elsewhere; at its place, down by up to FLOOR_STEP for its
+# context and as much again for a quote SHORT_QUOTE long or shorter (none at LONG_QUOTE).
+ELSEWHERE_FLOOR = 0.9
+FLOOR_STEP = 0.15
+SHORT_QUOTE, LONG_QUOTE = 16, 64
+MIN_SCORE = round(ELSEWHERE_FLOOR - 2 * FLOOR_STEP, 6)  # no placed anchor scores less
+# Context agreement (0..1) that makes a candidate elsewhere recognisable; the lead it needs over the next.
 GOOD_CONTEXT = 0.5
-# Agreement a candidate needs when the map also predicts it (it lies where the passage went),
-# unless its quote is at least LOCAL_QUOTE_LENGTH long.
-LOCAL_CONTEXT = 0.2
-LOCAL_QUOTE_LENGTH = 20
-# How far ahead of the next candidate the chosen one must be (context, plus LOCAL_BONUS if predicted).
 MARGIN = 0.25
-LOCAL_BONUS = 0.5
-# A quote this long, unique in both texts, is its own fingerprint (see find_raw).
+# A quote this long, occurring once in both texts, is its own fingerprint.
 FINGERPRINT_LENGTH = 32
-# More occurrences than this and a quote is only looked for where the map predicts it.
-MAX_CANDIDATES = 100
 # Replaced stretches sharing this much of the shorter one are versions of each other; word
 # runs shorter than MIN_WORD_RUN between stretches less alike are coincidences ("of the").
 RELATED = 0.5
 MIN_WORD_RUN = 16
-# Sentence and word alignment is skipped (the block counts as changed) above these sizes.
-MAX_SENTENCES = 20_000
+# Sentences pair only this alike (shared words); pairing is skipped above MAX_PAIRS comparisons.
+RELATED_SENTENCES = 0.5
+MAX_PAIRS = 1600
+# Sentence and word alignment is skipped (the stretch counts as changed) above these sizes.
+MAX_SENTENCES = 50_000
 MAX_WORDS = 3_000
-# The fuzzy search looks at most this far either side of the predicted place.
-FUZZY_REACH = 2_000
+# Moved text is looked for sentence by sentence, each at least this many non-space characters,
+# in deleted stretches: where what replaced them is at most DELETION_SHARE of their size.
+MIN_MOVE = 8
+DELETION_SHARE = 0.25
+# Other unchanged text a candidate may take in: this many characters, none a letter or digit.
+EDGE_SLIP = 3
+# More occurrences than this in inserted text and a quote is not looked for there.
+MAX_CANDIDATES = 100
 
-# Units of the three comparison levels. Each pattern covers every character.
-_LINES = re.compile(r"[^\n]*\n+|[^\n]+")  # a line with the newlines after it, so blank lines aren't popular
-_SENTENCES = re.compile(r"[^.!?\n]*[.!?\n]+[^\S\n]*|[^.!?\n]+")
+# Units of the comparison levels. Each pattern covers every character.
+_PARAGRAPH_END = re.compile(r"\n[^\S\n]*\n\s*")  # a blank line and the whitespace after it
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+|\s{2,}")  # on canonical text: a full stop, or a blank line
 _WORDS = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")
+_WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
 _LONG_SPACES = re.compile(r"\s{2,}")
 _NON_ASCII = re.compile(r".?[^\x00-\x7f]+", re.DOTALL)
+_CANONICAL = {
+    **{chr(code): " " for code in range(0x3001) if chr(code).isspace() and code != 0x20},
+    **{mark: plain for plain, marks in QUOTATION_MARKS.items() for mark in marks if mark != plain},
+}
+# Only the few characters that change are visited (str.translate would look up every one).
+_NOT_CANONICAL = re.compile("[" + re.escape("".join(_CANONICAL)) + "]")
+
+
+def canonical(text):
+    """``text`` as the comparison reads it: whitespace a space, quotation marks straight; as long as ``text``."""
+    return _NOT_CANONICAL.sub(lambda match: _CANONICAL[match.group()], text)
 
 
 # The map ------------------------------------------------------------------
@@ -118,61 +164,266 @@ def _offsets(units, start):
     return offsets
 
 
-def _align(old, new, o0, n0, level, out):
-    """Append to ``out`` the equal blocks of ``old``/``new`` (found at ``o0``/``n0``) at ``level`` and finer."""
-    pattern, limit = [(_LINES, None), (_SENTENCES, MAX_SENTENCES), (_WORDS, MAX_WORDS)][level]
-    a, b = pattern.findall(old), pattern.findall(new)
-    if limit is not None and (len(a) > limit or len(b) > limit):
-        head_and_tail = []
-        _trim(old, new, o0, n0, head_and_tail)
-        for o, n, size in head_and_tail:
-            if size >= MIN_WORD_RUN:
-                _add(out, o, n, size)
+def _split(text, ends):
+    """``text`` cut after each match of ``ends``: the pieces cover every character."""
+    pieces, last = [], 0
+    for match in ends.finditer(text):
+        if match.end() > last:
+            pieces.append(text[last : match.end()])
+            last = match.end()
+    if last < len(text):
+        pieces.append(text[last:])
+    return pieces
+
+
+def _opcodes(a, b):
+    return SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+
+
+def _align_words(old, new, o0, n0, out):
+    """Append to ``out`` the equal word runs of ``old``/``new`` (canonical, found at ``o0``/``n0``)."""
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    runs = []
+    if len(a) > MAX_WORDS or len(b) > MAX_WORDS:
+        _trim(old, new, o0, n0, runs)
+        runs = [run for run in runs if run[2] >= MIN_WORD_RUN]
+        for run in runs:
+            _add(out, *run)
         return
     a_at, b_at = _offsets(a, o0), _offsets(b, n0)
-    # Word runs are collected apart so coincidental short ones can be dropped.
-    target = [] if level == 2 else out
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(a, b):
         if tag == "equal":
-            _add(target, a_at[i1], b_at[j1], a_at[i2] - a_at[i1])
+            _add(runs, a_at[i1], b_at[j1], a_at[i2] - a_at[i1])
         elif tag == "replace":
             old_part, new_part = old[a_at[i1] - o0 : a_at[i2] - o0], new[b_at[j1] - n0 : b_at[j2] - n0]
-            if level < 2:
-                _align(old_part, new_part, a_at[i1], b_at[j1], level + 1, target)
-            else:
-                _trim(old_part, new_part, a_at[i1], b_at[j1], target)
-    if level == 2:
-        # Two versions of one passage share most of the shorter one's words: trust
-        # every run. Unrelated stretches share coincidences ("of the"): keep only
-        # long runs and runs no shorter than the changes beside them.
-        related = sum(size for _, _, size in target) >= RELATED * min(len(old), len(new))
-        bounds = [(o0, n0, 0), *target, (o0 + len(old), n0 + len(new), 0)]
-        for index in range(1, len(bounds) - 1):
-            (po, pn, psize), (o, n, size), (no, nn, _) = bounds[index - 1 : index + 2]
-            # A run between small changes is the text they left alone (a run at
-            # either end continues the alignment around the stretch); one lost
-            # between long rewrites is a coincidence.
-            gap = min(max(o - po - psize, n - pn - psize), max(no - o - size, nn - n - size))
-            if related or size >= MIN_WORD_RUN or size >= gap:
-                _add(out, o, n, size)
+            _trim(old_part, new_part, a_at[i1], b_at[j1], runs)
+    # Two versions of one passage share most of the shorter one's words: trust every run.
+    # Unrelated stretches share coincidences ("of the", the "e." ending two paragraphs):
+    # keep only long runs and runs no shorter than the changes on both sides of them.
+    related = sum(size for _, _, size in runs) >= RELATED * min(len(old), len(new))
+    bounds = [(o0, n0, 0), *runs, (o0 + len(old), n0 + len(new), 0)]
+    for index in range(1, len(bounds) - 1):
+        (po, pn, psize), (o, n, size), (no, nn, _) = bounds[index - 1 : index + 2]
+        gap = max(o - po - psize, n - pn - psize, no - o - size, nn - n - size)
+        if not old[o - o0 : o - o0 + size].strip():
+            continue  # a space shared by two changes says nothing
+        if related or size >= MIN_WORD_RUN or size >= gap:
+            _add(out, o, n, size)
 
 
-def offset_map(old, new):
+def _likeness(a, b):
+    """How many words two sentences share, 0..1 (Dice's coefficient of their word counts)."""
+    total = sum(a.values()) + sum(b.values())
+    return 2 * sum((a & b).values()) / total if total else 1.0
+
+
+def _pair_sentences(old, new, a, b, a_at, b_at, out):
     """
-    The equal blocks between ``old`` and ``new`` from one diff, as sorted,
-    non-overlapping ``(old_start, new_start, length)``: ``old[o:o+l] == new[n:n+l]``.
+    Pair each old sentence with the new one most like it, in order, and align
+    the words of each pair; what pairs with nothing is aligned word by word
+    with what stands beside it. ``a``/``b`` are the sentences, ``a_at``/``b_at`` their offsets.
     """
+    if len(a) * len(b) > MAX_PAIRS:
+        _align_words(old[a_at[0] : a_at[-1]], new[b_at[0] : b_at[-1]], a_at[0], b_at[0], out)
+        return
+    bags_a = [Counter(_WORD.findall(unit)) for unit in a]
+    bags_b = [Counter(_WORD.findall(unit)) for unit in b]
+    # best[i][j]: the most likeness pairing the first i old sentences with the first j new ones.
+    best = [[0.0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    paired = {}
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            score = max(best[i - 1][j], best[i][j - 1])
+            like = _likeness(bags_a[i - 1], bags_b[j - 1])
+            if like >= RELATED_SENTENCES and best[i - 1][j - 1] + like > score:
+                score = best[i - 1][j - 1] + like
+                paired[i, j] = True
+            best[i][j] = score
+    pairs, i, j = [], len(a), len(b)
+    while i and j:
+        if (i, j) in paired and best[i][j] == best[i - 1][j - 1] + _likeness(bags_a[i - 1], bags_b[j - 1]):
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif best[i][j] == best[i - 1][j]:
+            i -= 1
+        else:
+            j -= 1
+    pairs.reverse()
+    last_i = last_j = 0
+    for i, j in [*pairs, (len(a), len(b))]:
+        if i > last_i and j > last_j:  # unpaired on both sides: compare them as one stretch
+            o, n = a_at[last_i], b_at[last_j]
+            _align_words(old[o : a_at[i]], new[n : b_at[j]], o, n, out)
+        if i < len(a):
+            o, n = a_at[i], b_at[j]
+            _align_words(old[o : a_at[i + 1]], new[n : b_at[j + 1]], o, n, out)
+        last_i, last_j = i + 1, j + 1
+
+
+def _align_sentences(old, new, olo, ohi, nlo, nhi, out):
+    """Append the equal blocks of canonical ``old[olo:ohi]``/``new[nlo:nhi]``, sentence by sentence and finer."""
+    a, b = _split(old[olo:ohi], _SENTENCE_END), _split(new[nlo:nhi], _SENTENCE_END)
+    if len(a) > MAX_SENTENCES or len(b) > MAX_SENTENCES:
+        _align_words(old[olo:ohi], new[nlo:nhi], olo, nlo, out)
+        return
+    a_at, b_at = _offsets(a, olo), _offsets(b, nlo)
+    for tag, i1, i2, j1, j2 in _opcodes(a, b):
+        if tag == "equal":
+            _add(out, a_at[i1], b_at[j1], a_at[i2] - a_at[i1])
+        elif tag == "replace":
+            _pair_sentences(old, new, a[i1:i2], b[j1:j2], a_at[i1 : i2 + 1], b_at[j1 : j2 + 1], out)
+
+
+def offset_map(old, new, canonical_old=None, canonical_new=None):
+    """
+    The text ``old`` and ``new`` share, from one comparison in order, as sorted,
+    non-overlapping ``(old_start, new_start, length)`` with
+    ``canonical(old[o:o+l]) == canonical(new[n:n+l])``. Moves are not in it (see ``moved_blocks``).
+    """
+    canonical_old = canonical(old) if canonical_old is None else canonical_old
+    canonical_new = canonical(new) if canonical_new is None else canonical_new
+    a_at = _offsets(_split(old, _PARAGRAPH_END), 0)
+    b_at = _offsets(_split(new, _PARAGRAPH_END), 0)
+    # Paragraphs compared as read, so a re-wrapped paragraph is still itself, not a verbatim copy of it.
+    a = [canonical_old[low:high] for low, high in zip(a_at, a_at[1:])]
+    b = [canonical_new[low:high] for low, high in zip(b_at, b_at[1:])]
     blocks = []
-    _align(old, new, 0, 0, 0, blocks)
+    for tag, i1, i2, j1, j2 in _opcodes(a, b):
+        if tag == "equal":
+            _add(blocks, a_at[i1], b_at[j1], a_at[i2] - a_at[i1])
+        elif tag == "replace":
+            _align_sentences(canonical_old, canonical_new, a_at[i1], a_at[i2], b_at[j1], b_at[j2], blocks)
     return blocks
+
+
+def _gaps(blocks, old_length, new_length):
+    """The ``(old_start, old_end, new_start, new_end)`` between consecutive blocks: what changed there."""
+    gaps, old_at, new_at = [], 0, 0
+    for o, n, size in [*blocks, (old_length, new_length, 0)]:
+        gaps.append((old_at, o, new_at, n))
+        old_at, new_at = o + size, n + size
+    return gaps
+
+
+def _solid(text):
+    return len(text) - text.count(" ")
+
+
+class _Inserted:
+    """Stretches of a text joined by NULs, to search them all at once, and the way back to the text."""
+
+    def __init__(self, text, stretches):
+        self.stretches = stretches
+        self.joined_starts, at = [], 0
+        for low, high in stretches:
+            self.joined_starts.append(at)
+            at += high - low + 1
+        self.text = "\0".join(text[low:high] for low, high in stretches)
+
+    def stretch(self, offset):
+        """The ``(start, end)`` in the text of the stretch holding joined ``offset``."""
+        return self.stretches[bisect_right(self.joined_starts, offset) - 1]
+
+    def position(self, offset):
+        index = bisect_right(self.joined_starts, offset) - 1
+        return self.stretches[index][0] + offset - self.joined_starts[index]
+
+
+def _on_its_own_line(text, start, end):
+    """Whether ``text[start:end]`` is a line to itself (a heading, a signature, a one-word post)."""
+    before = text.rfind("\n", 0, start)
+    after = text.find("\n", end)
+    return not text[before + 1 : start].strip() and not text[end : len(text) if after == -1 else after].strip()
+
+
+def moved_blocks(old, new, blocks, lines):
+    """
+    Blocks for text the map saw leave one place and arrive in another
+    (``old``/``new`` canonical): each sentence of a changed stretch that occurs
+    once in each text, and in the new one inside inserted text, grown over the
+    equal text around it. A sentence shorter than MIN_MOVE counts only as a
+    line of its own in both texts (canonical text keeps line breaks as spaces,
+    so ``lines`` gives the raw texts). A stretch counts as moved away only where it was
+    deleted, or where what replaced it was itself moved there (two paragraphs
+    swapped): a sentence rewritten in place stays rewritten, even when a note
+    elsewhere quotes its old wording. ``(old_start, new_start, length, away)``,
+    sorted by new start, not overlapping the map; ``away`` is false for text
+    found in the very gap the map left for it (in order: not moved, only missed).
+    """
+    gaps = _gaps(blocks, len(old), len(new))
+    inserted = _Inserted(new, [(n0, n1) for _, _, n0, n1 in gaps if n1 > n0])
+    candidates, keys = {}, Counter()  # gap index: its sentences found elsewhere, as blocks
+    for index, (o0, o1, _, _) in enumerate(gaps):
+        if not _solid(old[o0:o1]):
+            continue
+        at = o0
+        for sentence in _split(old[o0:o1], _SENTENCE_END):
+            key = sentence.strip()
+            start = at + sentence.find(key) if key else at
+            at += len(sentence)
+            if not key or (len(key) < MIN_MOVE and not _on_its_own_line(lines[0], start, start + len(key))):
+                continue
+            # Once in the inserted text (text the map placed came from old text, so once in the new
+            # text), and from one place only (a sentence deleted in two places did not move).
+            hits = _occurrences(inserted.text, key, cap=2)
+            keys[key] += 1
+            if len(hits) != 1:
+                continue
+            target, (low_limit, high_limit) = inserted.position(hits[0]), inserted.stretch(hits[0])
+            if len(key) < MIN_MOVE and not _on_its_own_line(lines[1], target, target + len(key)):
+                continue
+            # Grow it over the equal text around it, within both stretches.
+            before = 0
+            while (
+                start - before > o0
+                and target - before > low_limit
+                and old[start - before - 1] == new[target - before - 1]
+            ):
+                before += 1
+            after, end, target_end = 0, start + len(key), target + len(key)
+            while end + after < o1 and target_end + after < high_limit and old[end + after] == new[target_end + after]:
+                after += 1
+            # Found where the map left a gap for it, it did not move: the comparison missed it.
+            in_place = gaps[index][2] <= target - before and target + len(key) + after <= gaps[index][3]
+            block = (key, start - before, target - before, len(key) + before + after, not in_place)
+            candidates.setdefault(index, []).append(block)
+    candidates = {index: [block for key, *block in found if keys[key] == 1] for index, found in candidates.items()}
+    arrived = sorted((n, n + size) for found in candidates.values() for _, n, size, _ in found)
+    arrived_starts = [low for low, _ in arrived]
+    found = []
+    for index, blocks_found in candidates.items():
+        o0, o1, n0, n1 = gaps[index]
+        replacement = _solid(new[n0:n1])
+        if replacement > DELETION_SHARE * _solid(old[o0:o1]):
+            # Replaced, not deleted: moved away only if what stands there now arrived from elsewhere.
+            covered, k = 0, max(0, bisect_right(arrived_starts, n0) - 1)
+            while k < len(arrived) and arrived[k][0] < n1:
+                low, high = max(n0, arrived[k][0]), min(n1, arrived[k][1])
+                if low < high:
+                    covered += _solid(new[low:high])
+                k += 1
+            if covered < (1 - DELETION_SHARE) * replacement:
+                continue
+        found.extend(blocks_found)
+    found.sort(key=lambda block: block[1])
+    moved, new_end, old_taken = [], 0, []
+    for o, n, size, away in found:
+        if n < new_end:  # grown into the previous one: keep what is left
+            cut = new_end - n
+            o, n, size = o + cut, n + cut, size - cut
+        if size > 0 and not any(o < t1 and t0 < o + size for t0, t1 in old_taken):
+            moved.append((o, n, size, away))
+            old_taken.append((o, o + size))
+            new_end = n + size
+    return moved
 
 
 # Comparing text folded ----------------------------------------------------
 
 
 def fold(text):
-    """Text as compared when re-finding: NFC, every run of whitespace (NBSP included) one space."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text))
+    """Text as compared when re-finding: NFC, canonical, every run of whitespace one space."""
+    return _SPACES.sub(" ", canonical(unicodedata.normalize("NFC", text)))
 
 
 def _nfc_with_checkpoints(text):
@@ -205,6 +456,7 @@ class _Folded:
         if not unicodedata.is_normalized("NFC", text):
             text, checks = _nfc_with_checkpoints(text)
             stages.append(checks)
+        text = canonical(text)
         folded = _SPACES.sub(" ", text)
         if len(folded) != len(text):
             checks, shift = [], 0
@@ -229,7 +481,21 @@ def similarity(quote, passage):
     a, b = fold(quote), fold(passage)
     if a == b:
         return 1.0
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def similarity_floor(at_place, context, length):
+    """
+    How alike a changed passage must read to be placed. Anywhere but its own
+    place, 90 %. At its own place, less the more of its context is still
+    around it (``context``, 0..1) and the shorter its quote (``length``, where
+    one changed letter weighs more): from 90 % for a long quote with no
+    context left down to 60 % for a quote of a word or two with all of it.
+    """
+    if not at_place:
+        return ELSEWHERE_FLOOR
+    shortness = max(0.0, min(1.0, (LONG_QUOTE - length) / (LONG_QUOTE - SHORT_QUOTE)))
+    return round(ELSEWHERE_FLOOR - FLOOR_STEP * min(1.0, context) - FLOOR_STEP * shortness, 6)
 
 
 def _context_agreement(prefix, suffix, before, after):
@@ -250,17 +516,15 @@ def _occurrences(text, quote, start=0, end=None, cap=MAX_CANDIDATES + 1):
     return found
 
 
-# Carrying forward ---------------------------------------------------------
-
-
 def _best_stretch(text, quote):
     """
     The stretch of ``text`` from one block of difflib's alignment with
     ``quote`` to another that reads most like the quote (the ratio
     ``2·matches / total length``), so stray one-letter matches at the edges
-    are left out. ``(start, end)`` in ``text``, or None.
+    are left out. ``(start, end, quote_start, quote_end)``: the stretch in
+    ``text`` and the part of ``quote`` it matches, or None.
     """
-    blocks = [b for b in difflib.SequenceMatcher(None, text, quote, autojunk=False).get_matching_blocks() if b.size]
+    blocks = [b for b in SequenceMatcher(None, text, quote, autojunk=False).get_matching_blocks() if b.size]
     if not blocks:
         return None
     sums = [0]
@@ -273,218 +537,303 @@ def _best_stretch(text, quote):
             length = last.a + last.size - first.a
             ratio = 2 * (sums[j + 1] - sums[i]) / (length + len(quote))
             if best is None or ratio > best[0]:
-                best = (ratio, first.a, last.a + last.size)
-    return best[1], best[2]
+                best = (ratio, first.a, last.a + last.size, first.b, last.b + last.size)
+    return best[1:]
+
+
+# Carrying forward ---------------------------------------------------------
 
 
 class _Carrier:
-    """The two texts with their map, and the ways to re-find a passage that did not map."""
+    """The two texts with their map, and the ways to place a passage that is not wholly in one block."""
 
     def __init__(self, old, new):
         self.old, self.new = old, new
-        blocks = offset_map(old, new)
-        self.blocks = blocks
-        self.old_starts = [o for o, _, _ in blocks]
-        self.old_ends = [o + size for o, _, size in blocks]
-        self.new_starts = [n for _, n, _ in blocks]
-        self.new_ends = [n + size for _, n, size in blocks]
+        self.canonical_old, self.canonical_new = canonical(old), canonical(new)
+        aligned = offset_map(old, new, self.canonical_old, self.canonical_new)
+        moved = moved_blocks(self.canonical_old, self.canonical_new, aligned, (old, new))
+        # Every block, by old start; ``moved[k]`` says whether block k left its aligned place.
+        tagged = sorted([(o, n, size, False) for o, n, size in aligned] + moved)
+        self.blocks = [(o, n, size) for o, n, size, _ in tagged]
+        self.moved = [away for *_, away in tagged]
+        self.old_starts = [o for o, _, _ in self.blocks]
+        self.old_ends = [o + size for o, _, size in self.blocks]
+        # The same blocks by new start, to tell what a stretch of the new text came from.
+        self.by_new = sorted(self.blocks, key=lambda block: block[1])
+        self.by_new_ends = [n + size for _, n, size in self.by_new]
+        self._inserted = None
         self._folded_new = None
+
+    # What the map says -------------------------------------------------
+
+    def block_of(self, position):
+        """The index of the block holding old ``position``, or None."""
+        k = bisect_right(self.old_starts, position) - 1
+        return k if k >= 0 and position < self.old_ends[k] else None
+
+    def new_position(self, position):
+        """Where old ``position`` went (a mapped character), or None."""
+        k = self.block_of(position)
+        return None if k is None else self.blocks[k][1] + position - self.blocks[k][0]
+
+    def predicted(self, start, end):
+        """
+        The stretch of ``new`` standing where ``old[start:end]`` stood: from just
+        after where the text before it went to just before where the text after
+        it went. None when those two no longer stand in that order.
+        """
+        k = bisect_right(self.old_ends, start)  # the first block ending after start
+        if k < len(self.blocks) and self.old_starts[k] <= start:
+            low = self.blocks[k][1] + start - self.old_starts[k]
+        else:
+            low = self.blocks[k - 1][1] + self.blocks[k - 1][2] if k else 0
+        m = bisect_left(self.old_ends, end)  # the first block ending at or after end
+        if m < len(self.blocks) and self.old_starts[m] < end:
+            high = self.blocks[m][1] + end - self.old_starts[m]
+        else:
+            high = self.blocks[m][1] if m < len(self.blocks) else len(self.new)
+        if high < low:
+            return None
+        if high - low > 2 * (end - start) + 2 * CONTEXT_LENGTH:
+            # Much more text there now: the passage is at the end whose text is its own.
+            reach = end - start + CONTEXT_LENGTH
+            if self.new_position(start) is not None or self.new_position(start - 1) is not None:
+                return low, low + reach
+            if self.new_position(end - 1) is not None or self.new_position(end) is not None:
+                return high - reach, high
+            return None
+        return low, high
+
+    def own_characters(self, start, end):
+        """How many non-space characters of ``old[start:end]`` are still in the new text."""
+        count, k = 0, bisect_right(self.old_ends, start)
+        while k < len(self.blocks) and self.old_starts[k] < end:
+            low, high = max(start, self.old_starts[k]), min(end, self.old_ends[k])
+            count += _solid(self.canonical_old[low:high])
+            k += 1
+        return count
+
+    def foreign(self, low, high, start, end):
+        """The characters of ``new[low:high]`` that are unchanged old text from outside ``old[start:end]``."""
+        chars, k = [], bisect_right(self.by_new_ends, low)
+        while k < len(self.by_new) and self.by_new[k][1] < high:
+            o, n, size = self.by_new[k]
+            for position in range(max(low, n), min(high, n + size)):
+                old_position = o + position - n
+                if not start <= old_position < end:
+                    chars.append(self.canonical_new[position])
+            k += 1
+        return chars
+
+    def slips_only(self, low, high, start, end):
+        """Whether ``new[low:high]`` takes in other unchanged text only as a stray space or full stop."""
+        strays = self.foreign(low, high, start, end)
+        return len(strays) <= EDGE_SLIP and not any(char.isalnum() for char in strays)
+
+    def context(self, start, end, low, high):
+        """How much of the text around ``old[start:end]`` is still around ``new[low:high]``, 0..1."""
+        old, new = self.canonical_old, self.canonical_new
+        prefix, suffix = old[max(0, start - CONTEXT_LENGTH) : start], old[end : end + CONTEXT_LENGTH]
+        before, after = new[max(0, low - CONTEXT_LENGTH) : low], new[high : high + CONTEXT_LENGTH]
+        return _context_agreement(prefix, suffix, before, after)
+
+    @property
+    def inserted(self):
+        """The new text in no block (inserted), to look for passages whose place is gone."""
+        if self._inserted is None:
+            stretches, at = [], 0
+            for _, n, size in [*self.by_new, (None, len(self.new), 0)]:
+                if n > at:
+                    stretches.append((at, n))
+                at = max(at, n + size)
+            self._inserted = _Inserted(self.canonical_new, stretches)
+        return self._inserted
 
     @property
     def folded_new(self):
-        # Only passages that moved and changed their spacing need it: built once, when first asked.
+        # Only passages detached on the old text need it: built once, when first asked.
         if self._folded_new is None:
             self._folded_new = _Folded(self.new)
         return self._folded_new
 
-    # Where the map says a passage went -----------------------------------
+    # Placing -----------------------------------------------------------
 
-    def predicted(self, start, end):
-        """The stretch of ``new`` between the equal text around ``old[start:end]``."""
-        k = bisect_right(self.old_ends, start)  # first block ending after start
-        if k < len(self.blocks) and self.old_starts[k] <= start:
-            low = self.new_starts[k] + start - self.old_starts[k]
-        else:
-            low = self.new_ends[k - 1] if k else 0
-        m = bisect_left(self.old_ends, end)  # first block ending at or after end
-        if m < len(self.blocks) and self.old_starts[m] < end:
-            high = self.new_starts[m] + end - self.old_starts[m]
-        else:
-            high = self.new_starts[m] if m < len(self.blocks) else len(self.new)
-        return low, max(low, high)
-
-    def consistent(self, new_start, new_end, start, end, slack=0):
-        """
-        Whether the unchanged parts of ``new[new_start:new_end]`` come from
-        ``old[start:end]`` (within ``slack``). With ``start`` None (a passage
-        not placed on the old text), whether it touches changed text at all.
-        """
-        k = bisect_right(self.new_ends, new_start)
-        while k < len(self.blocks) and self.new_starts[k] < new_end:
-            if self.new_ends[k] - self.new_starts[k] < MIN_WORD_RUN:
-                k += 1
-                continue  # a few shared letters ("e.\n") are no claim on the text
-            low = max(new_start, self.new_starts[k])
-            high = min(new_end, self.new_ends[k])
-            shift = self.old_starts[k] - self.new_starts[k]
-            if start is None:
-                if low == new_start and high == new_end:
-                    return False  # unchanged old text, where the passage was not found before
-            elif low + shift < start - slack or high + shift > end + slack:
-                return False
-            k += 1
-        return True
-
-    # Choosing among candidates ------------------------------------------
-
-    def choose(self, spans, contexts, quote_length, start, end, region):
-        """
-        The one candidate span the evidence singles out, or None.
-        ``contexts`` are their context agreements; ``region`` the predicted stretch (or None).
-        """
-        scored = []
-        for (low, high), agreement in zip(spans, contexts):
-            if not self.consistent(low, high, start, end):
-                continue
-            local = region is not None and region[0] <= low and high <= region[1]
-            scored.append((agreement + (LOCAL_BONUS if local else 0.0), agreement, local, low, high))
-        if not scored:
-            return None
-        scored.sort(reverse=True)
-        weight, agreement, local, low, high = scored[0]
-        if len(scored) > 1 and weight - scored[1][0] < MARGIN:
-            return None
-        if agreement >= GOOD_CONTEXT:
-            return low, high
-        if local and (agreement >= LOCAL_CONTEXT or quote_length >= LOCAL_QUOTE_LENGTH):
-            return low, high
-        if len(scored) == 1 and len(spans) == 1 and quote_length >= FINGERPRINT_LENGTH:
-            return low, high
-        return None
-
-    def find_raw(self, quote, prefix, suffix, start, end, region):
-        new = self.new
-        positions = _occurrences(new, quote)
-        if len(positions) > MAX_CANDIDATES:
-            if region is None:
-                return None
-            positions = _occurrences(new, quote, region[0], region[1])
-            if not positions or len(positions) > MAX_CANDIDATES:
-                return None
-        size = len(quote)
-        spans = [(p, p + size) for p in positions]
-        contexts = [
-            _context_agreement(prefix, suffix, new[max(0, p - len(prefix)) : p], new[p + size : p + size + len(suffix)])
-            for p in positions
-        ]
-        chosen = self.choose(spans, contexts, size, start, end, region)
-        if chosen and contexts[spans.index(chosen)] < GOOD_CONTEXT and not self._local(chosen, region):
-            # A lone fingerprint far from home: only if the quote was unique in the old text too,
-            # and never for a critique that was detached (its context is all it has).
-            if region is None or self.old.count(quote) != 1:
-                return None
-        return chosen
-
-    def find_folded(self, quote, prefix, suffix, start, end, region):
-        folded = self.folded_new
-        quote, prefix, suffix = fold(quote), fold(prefix), fold(suffix)
-        if not quote.strip():
-            return None
-        positions = _occurrences(folded.text, quote)
-        if not positions or len(positions) > MAX_CANDIDATES:
-            return None
-        text, size = folded.text, len(quote)
-        spans = [(folded.raw(p), folded.raw(p + size)) for p in positions]
-        contexts = [
-            _context_agreement(
-                prefix, suffix, text[max(0, p - len(prefix)) : p], text[p + size : p + size + len(suffix)]
-            )
-            for p in positions
-        ]
-        chosen = self.choose(spans, contexts, size, start, end, region)
-        if chosen and contexts[spans.index(chosen)] < GOOD_CONTEXT and not self._local(chosen, region):
-            return None  # folded matches need context or the map's word
-        return chosen
-
-    @staticmethod
-    def _local(span, region):
-        return region is not None and region[0] <= span[0] and span[1] <= region[1]
-
-    def find_fuzzy(self, quote, prefix, suffix, start, end, low, high):
-        """The best approximate match of ``quote`` near ``new[low:high]``, checked, or None."""
-        new, size = self.new, len(quote)
-        reach = min(FUZZY_REACH, size + CONTEXT_LENGTH)
-        window_start = max(0, low - reach)
-        window_end = min(len(new), max(high, low + size) + reach)
-        if window_end - window_start > 2 * FUZZY_REACH + size:
-            window_end = window_start + 2 * FUZZY_REACH + size
-        window = _Folded(new[window_start:window_end])
-        text, wanted = window.text, fold(quote)
-        if not wanted.strip() or not text:
-            return None
-        at, offset, length = difflib.SequenceMatcher(None, text, wanted, autojunk=False).find_longest_match(
-            0, len(text), 0, len(wanted)
-        )
-        if length < len(wanted) * (1 - MIN_SCORE) or length == 0:
-            return None
-        # Align the whole quote on that common stretch, leaving room for what a
-        # passage may gain or lose and still score MIN_SCORE.
-        slack = len(wanted) // 4 + 4
-        lo = max(0, at - offset - slack)
-        hi = min(len(text), at - offset + len(wanted) + slack)
-        span = _best_stretch(text[lo:hi], wanted)
-        if span is None:
-            return None
-        match_start, match_end = lo + span[0], lo + span[1]
-        while match_start < match_end and text[match_start] == " " and not wanted.startswith(" "):
-            match_start += 1
-        while match_end > match_start and text[match_end - 1] == " " and not wanted.endswith(" "):
-            match_end -= 1
-        raw_start, raw_end = window_start + window.raw(match_start), window_start + window.raw(match_end)
-        if not self.consistent(raw_start, raw_end, start, end, slack=slack):
-            return None
-        # The surroundings must still be recognisable, on one side at least.
-        before = new[max(0, raw_start - len(prefix)) : raw_start]
-        after = new[raw_end : raw_end + len(suffix)]
-        sides = [similarity(prefix, before) if prefix else 1.0, similarity(suffix, after) if suffix else 1.0]
-        if max(sides) < GOOD_CONTEXT or sum(sides) < 2 * GOOD_CONTEXT:
-            return None
-        return raw_start, raw_end
-
-    # One anchor ----------------------------------------------------------
-
-    def placement(self, span, quote):
-        """The placement of ``new[span]`` for a critique of ``quote``, never below MIN_SCORE."""
-        if span is None:
-            return DETACHED_PLACEMENT
-        low, high = span
+    def placed(self, low, high, quote, at_place, context, exact_allowed=False):
+        """The placement on ``new[low:high]`` for a critique of ``quote``, or None below its floor."""
         text = self.new[low:high]
-        score = 1.0 if text == quote else similarity(quote, text)
-        if score < MIN_SCORE:
-            return DETACHED_PLACEMENT
+        if text == quote and exact_allowed:
+            return Placement(EXACT, low, high, 1.0)
+        score = similarity(quote, text)
+        if score < similarity_floor(at_place, context, len(quote)):
+            return None
         return Placement(MOVED, low, high, score)
 
-    def refind(self, start, end, quote, prefix, suffix):
-        """Re-find a passage that is not wholly inside unchanged text."""
-        if start is None:
-            # Not placed on the old text: only its quote, with convincing context, in changed text.
-            span = self.find_raw(quote, prefix, suffix, None, None, None)
-            if span is None:
-                span = self.find_folded(quote, prefix, suffix, None, None, None)
-            return self.placement(span, quote)
-        passage = self.old[start:end]
-        # The context as it stood on the old text is the freshest evidence.
-        prefix = self.old[max(0, start - CONTEXT_LENGTH) : start]
-        suffix = self.old[end : end + CONTEXT_LENGTH]
-        low, high = self.predicted(start, end)
-        reach = len(passage) + CONTEXT_LENGTH
-        region = (max(0, low - reach), min(len(self.new), high + reach))
-        span = self.find_raw(passage, prefix, suffix, start, end, region)
+    def in_block(self, k, start, end, quote):
+        """A passage wholly inside block ``k``: unchanged as read, so placed where it went."""
+        o, n, _ = self.blocks[k]
+        low, high = n + start - o, n + end - o
+        exact = not self.moved[k] and self.old[start:end] == self.new[low:high]
+        if exact and self.new[low:high] == quote:
+            return Placement(EXACT, low, high, 1.0)
+        # Placed on the old text by an earlier move (or changed only as read): still as good.
+        score = similarity(quote, self.new[low:high])
+        return Placement(MOVED, low, high, score) if score >= MIN_SCORE else None
+
+    def at_place(self, start, end, quote, low, high):
+        """The passage found where the map puts it (``new[low:high]``), or None."""
+        wanted = self.canonical_old[start:end]
+        slack = min(len(wanted) // 4 + 8, 64)
+        window_low, window_high = max(0, low - slack), min(len(self.new), high + slack)
+        # The quote itself, as a reader reads it, nearest the place.
+        positions = _occurrences(self.canonical_new, wanted, window_low, window_high)
+        for position in sorted(positions, key=lambda p: abs(p - low)):
+            span_end = position + len(wanted)
+            if self.slips_only(position, span_end, start, end):
+                return self.placed(position, span_end, quote, True, 1.0, exact_allowed=True) or None
+        # The stretch the map gives it, when what changed lies within the passage.
+        first_kept = start == 0 or self.new_position(start - 1) is not None or self.new_position(start) is not None
+        last_kept = end == len(self.old) or self.new_position(end) is not None or self.new_position(end - 1) is not None
+        if first_kept and last_kept:
+            span = self.trimmed(low, high, quote)
+            if span:
+                placement = self.placed(*span, quote, True, self.context(start, end, *span))
+                if placement:
+                    return placement
+        # The best approximate match near the place, without the neighbours' letters it took in.
+        span = self.fuzzy(wanted, window_low, window_high)
+        span = span and self.without_foreign_edges(*span, start, end)
+        if span and self.slips_only(*span, start, end):
+            return self.placed(*span, quote, True, self.context(start, end, *span))
+        return None
+
+    def without_foreign_edges(self, low, high, start, end):
+        """``new[low:high]`` less the unchanged text of other passages (and spaces) at its edges, or None."""
+
+        def foreign_or_space(position):
+            return self.canonical_new[position] == " " or self.foreign(position, position + 1, start, end)
+
+        while low < high and foreign_or_space(low):
+            low += 1
+        while high > low and foreign_or_space(high - 1):
+            high -= 1
+        return (low, high) if high > low else None
+
+    def trimmed(self, low, high, quote):
+        """``(low, high)`` without the spaces at its edges that the quote has not, or None if blank."""
+        text = self.canonical_new
+        if not quote[:1].isspace():
+            while low < high and text[low] == " ":
+                low += 1
+        if not quote[-1:].isspace():
+            while high > low and text[high - 1] == " ":
+                high -= 1
+        return (low, high) if high > low else None
+
+    def fuzzy(self, wanted, low, high):
+        """The stretch of ``new[low:high]`` reading most like ``wanted``, or None."""
+        window = _Folded(self.new[low:high])
+        folded = fold(wanted)
+        if not folded.strip() or not window.text:
+            return None
+        match = _best_stretch(window.text, folded)
+        if match is None:
+            return None
+        span = self.trimmed(low + window.raw(match[0]), low + window.raw(match[1]), folded)
         if span is None:
-            span = self.find_folded(passage, prefix, suffix, start, end, region)
-        if span is None:
-            span = self.find_fuzzy(passage, prefix, suffix, start, end, low, high)
-        return self.placement(span, quote)
+            return None
+        # Words of the quote replaced at its edges: what replaced them is part of the passage now.
+        head, tail = folded[: match[2]], folded[match[3] :]
+        return self.written_over(span[0], -1, head, low), self.written_over(span[1], 1, tail, high)
+
+    def written_over(self, edge, step, lost, limit):
+        """
+        ``edge`` moved over as many inserted words beside it as ``lost`` has
+        (the words that replaced them), never past ``limit``.
+        """
+        words, text, at = len(_WORD.findall(lost)), self.canonical_new, edge
+        while words and (at > limit if step < 0 else at < limit):
+            char = at - 1 if step < 0 else at  # the character just outside the span
+            if not (text[char].isspace() or self.is_inserted(char)):
+                break  # unchanged text: the passage's neighbour
+            if text[char].isalnum() and not text[char - step].isalnum():
+                words -= 1  # the first letter of a word, read outwards
+            at += step
+        # To the end of the word taken, and not the space beyond it.
+        while (at > limit if step < 0 else at < limit) and text[at - 1 if step < 0 else at].isalnum():
+            at += step
+        while at != edge and text[at if step < 0 else at - 1].isspace():
+            at -= step
+        return at
+
+    def is_inserted(self, position):
+        """Whether new ``position`` is inserted text (in no block)."""
+        k = bisect_right(self.by_new_ends, position)
+        return not (k < len(self.by_new) and self.by_new[k][1] <= position)
+
+    def elsewhere(self, start, end, quote):
+        """A passage whose place is gone, looked for in inserted text by its quote and context."""
+        wanted = self.canonical_old[start:end]
+        hits = _occurrences(self.inserted.text, wanted)
+        if not hits or len(hits) > MAX_CANDIDATES:
+            return Placement(DETACHED, None, None, 0.0, DELETED)
+        spans = []
+        for hit in hits:
+            low = self.inserted.position(hit)
+            spans.append((self.context(start, end, low, low + len(wanted)), low))
+        spans.sort(reverse=True)
+        agreement, low = spans[0]
+        if len(spans) > 1 and agreement - spans[1][0] < MARGIN:
+            return Placement(DETACHED, None, None, 0.0, AMBIGUOUS)
+        fingerprint = (
+            len(spans) == 1
+            and len(wanted.strip()) >= FINGERPRINT_LENGTH
+            and self.canonical_old.count(wanted) == 1
+            and self.canonical_new.count(wanted) == 1
+        )
+        if agreement < GOOD_CONTEXT and not fingerprint:
+            return Placement(DETACHED, None, None, 0.0, DELETED)
+        return self.placed(low, low + len(wanted), quote, False, agreement) or Placement(
+            DETACHED, None, None, 0.0, DELETED
+        )
+
+    def refind(self, start, end, quote):
+        """Place a passage of the old text that is not wholly inside one block."""
+        region = self.predicted(start, end)
+        if region is not None:
+            placement = self.at_place(start, end, quote, *region)
+            if placement:
+                return placement
+        solid = _solid(self.canonical_old[start:end])
+        stands = region is not None and _solid(self.canonical_new[region[0] : region[1]]) * 4 >= solid
+        if self.own_characters(start, end) or stands:
+            return Placement(DETACHED, None, None, 0.0, REWRITTEN)  # its place is still there
+        return self.elsewhere(start, end, quote)
+
+    def find_detached(self, quote, prefix, suffix):
+        """A critique detached on the old text: its quote with convincing context, not in shared text."""
+        folded = self.folded_new
+        wanted, prefix, suffix = fold(quote), fold(prefix), fold(suffix)
+        if not wanted.strip():
+            return Placement(DETACHED, None, None, 0.0, DELETED)
+        positions = _occurrences(folded.text, wanted)
+        if not positions or len(positions) > MAX_CANDIDATES:
+            return Placement(DETACHED, None, None, 0.0, DELETED)
+        text, size, scored = folded.text, len(wanted), []
+        for p in positions:
+            low, high = folded.raw(p), folded.raw(p + size)
+            if len(self.foreign(low, high, 0, 0)) == high - low:
+                continue  # text both revisions share, where it was not found before
+            before, after = text[max(0, p - len(prefix)) : p], text[p + size : p + size + len(suffix)]
+            scored.append((_context_agreement(prefix, suffix, before, after), low, high))
+        if not scored:
+            return Placement(DETACHED, None, None, 0.0, DELETED)
+        scored.sort(reverse=True)
+        agreement, low, high = scored[0]
+        if len(scored) > 1 and agreement - scored[1][0] < MARGIN:
+            return Placement(DETACHED, None, None, 0.0, AMBIGUOUS)
+        if agreement < GOOD_CONTEXT:
+            return Placement(DETACHED, None, None, 0.0, DELETED)
+        return self.placed(low, high, quote, False, agreement) or Placement(DETACHED, None, None, 0.0, DELETED)
 
 
 def carry_forward(old, new, anchors):
@@ -493,7 +842,7 @@ def carry_forward(old, new, anchors):
     that hold on ``old``. ``exact`` is the critique's quote (what a placement
     must read); ``start``/``end`` are None for a critique that was detached on
     ``old``, which is then looked for by ``exact``, ``prefix`` and ``suffix``.
-    Returns ``{key: Placement(state, start, end, score)}``.
+    Returns ``{key: Placement(state, start, end, score, reason)}``.
     """
     carrier = _Carrier(old, new)
     placed = {}
@@ -503,22 +852,16 @@ def carry_forward(old, new, anchors):
     ordered = sorted(anchors, key=lambda anchor: (anchor[1] is None, anchor[1] or 0))
     for key, start, end, exact, prefix, suffix in ordered:
         if start is None or end is None or not (0 <= start < end <= len(old)):
-            placed[key] = carrier.refind(None, None, exact, prefix or "", suffix or "")
+            placed[key] = carrier.find_detached(exact, prefix or "", suffix or "")
             continue
         while k < len(blocks) and old_ends[k] <= start:
             k += 1
         if k < len(blocks) and blocks[k][0] <= start and end <= old_ends[k]:
-            new_start = blocks[k][1] + start - blocks[k][0]
-            passage = old[start:end]
-            if passage == exact:
-                placed[key] = Placement(EXACT, new_start, new_start + end - start, 1.0)
-                continue
-            # Placed on the old text by an earlier move: unchanged since, so still as good.
-            placement = carrier.placement((new_start, new_start + end - start), exact)
-            if placement.state == MOVED:
+            placement = carrier.in_block(k, start, end, exact)
+            if placement:
                 placed[key] = placement
                 continue
-        placed[key] = carrier.refind(start, end, exact, prefix or "", suffix or "")
+        placed[key] = carrier.refind(start, end, exact)
     return placed
 
 
@@ -527,7 +870,7 @@ def carry_forward(old, new, anchors):
 
 def _fuzzy_search(text, quote, hint):
     """The best approximate match of ``quote`` anywhere in ``text``, like diff-match-patch's match_main."""
-    matcher = difflib.SequenceMatcher(None, text, quote, autojunk=False)
+    matcher = SequenceMatcher(None, text, quote, autojunk=False)
     at, offset, length = matcher.find_longest_match(0, len(text), 0, len(quote))
     if not length:
         return None
@@ -537,7 +880,7 @@ def _fuzzy_search(text, quote, hint):
     for shift in range(-slack, slack + 1):
         low = max(0, guess + shift)
         candidate = text[low : low + len(quote)]
-        score = difflib.SequenceMatcher(None, quote, candidate, autojunk=False).ratio()
+        score = SequenceMatcher(None, quote, candidate, autojunk=False).ratio()
         if best is None or score > best[0]:
             best = (score, low, low + len(candidate))
     return best

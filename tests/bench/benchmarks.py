@@ -71,6 +71,7 @@ from archive.models import DocumentKind, Revision
 from archive.search import LANGUAGE_CONFIGS
 from archive.services import document_create
 from archive.text import normalize_text, text_sha256
+from tests.bench import table
 
 # The only databases the benchmark will drop and create.
 BENCH_DATABASE_RE = re.compile(r"^apparatus_bench(_[a-z0-9_]+)?$")
@@ -945,17 +946,11 @@ def measure_import(folder, count, checkpoints, trace_memory=False):
 
 def format_table(measures):
     header = ("measure", "ours", "reference", "ratio", "target", "met?")
-    rows = [header] + [
+    rows = [
         (m.name, m.ours, m.reference, m.ratio, m.target, "yes" if m.met else ("NO" if m.met is False else "—"))
         for m in measures
     ]
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
-    lines = []
-    for index, row in enumerate(rows):
-        lines.append("| " + " | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) + " |")
-        if index == 0:
-            lines.append("|" + "|".join("-" * (width + 2) for width in widths) + "|")
-    return "\n".join(lines)
+    return table.format_table(header, rows)
 
 
 def ms(seconds):

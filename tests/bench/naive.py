@@ -3,7 +3,7 @@ The naive anchoring the benchmark measures ours against: each critique's
 quote searched for on its own in the whole new text.
 """
 
-from annotations.anchoring.carry_forward import (
+from tests.bench.previous_anchoring import (
     DETACHED_PLACEMENT,
     EXACT,
     MIN_SCORE,

@@ -201,14 +201,16 @@ def test_the_naive_way_finds_quotes_on_its_own():
 
 
 def test_one_megabyte_and_ten_thousand_critiques_carry_forward_never_wrongly():
-    # The benchmark's workload at a fifth of the size; the whole thing, with its timings, is `make bench`.
+    # The benchmark's workload at a fifth of the size, every kind of edit mixed; the whole thing, with
+    # its timings and the edit set per kind, is `make bench` (or `python -m tests.bench.anchoring`).
     # Only what the placements are is checked here: how long they take depends on the machine.
-    result = benchmark_carry_forward(size_bytes=200_000, critiques=2_000, edit_ratio=0.01, seed=7, naive_sample=20)
+    result = benchmark_carry_forward(
+        size_bytes=200_000, critiques=2_000, edit_ratio=0.01, seed=7, naive_sample=20, hypothesis_sample=5
+    )
     assert result["critiques"] == 2_000 and result["edits"] > 0
     ours = result["carry_forward"]
     assert ours["wrong_count"] == 0
-    assert ours["untouched_exact"] >= 0.99
-    assert result["carry_forward_on_sample"]["wrong_count"] == 0
+    assert ours["lost_share"] <= 0.005
 
 
 # Properties ----------------------------------------------------------------------

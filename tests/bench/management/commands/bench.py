@@ -19,15 +19,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from tests.bench import anchoring
 from tests.bench import benchmarks as b
-from tests.bench.anchoring import benchmark_carry_forward
 
 FULL = {
     "reading_counts": (0, 200, 2000),
     "wrk_seconds": 5,
     "wrk_rounds": 3,
-    "carry_bytes": 1_000_000,
-    "carry_critiques": 10_000,
     "search_documents": 100_000,
     "critiques": 100_000,
     "critique_documents": 500,
@@ -40,8 +38,6 @@ QUICK = {
     "reading_counts": (0, 200, 2000),
     "wrk_seconds": 2,
     "wrk_rounds": 1,
-    "carry_bytes": 200_000,
-    "carry_critiques": 2000,
     "search_documents": 5000,
     "critiques": 6000,
     "critique_documents": 100,
@@ -74,11 +70,12 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from None
         self.sizes = QUICK if quick else FULL
+        self.quick = quick  # (b) keeps its sizes in tests.bench.anchoring.SIZES
         # In-process requests (the test client) as production makes them: no query log, the test host allowed.
         settings.DEBUG = False
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         self.database_url = database_url
-        self.measures, self.queries, self.notes = [], [], []
+        self.measures, self.queries, self.notes, self.tables = [], [], [], []
         began = time.monotonic()
         self.say(f"Creating database {config['NAME']} and migrating it…")
         b.recreate_database(config)
@@ -156,44 +153,11 @@ class Command(BaseCommand):
     # (b) --------------------------------------------------------------------
 
     def bench_b(self):
-        sizes = self.sizes
-        self.say(f"(b) Carrying {sizes['carry_critiques']:,} critiques forward on {sizes['carry_bytes']:,} bytes…")
-        result = benchmark_carry_forward(size_bytes=sizes["carry_bytes"], critiques=sizes["carry_critiques"])
-        ours, naive = result["carry_forward"], result["naive"]
-        sampled = f" (naive timed on {naive['sample_size']} and scaled)" if naive["sampled"] else ""
-        self.add(
-            f"(b) carry {result['critiques']:,} critiques, {result['text_characters']:,} chars: time",
-            b.ms(ours["seconds"]),
-            f"{naive['seconds']:.1f} s naive{sampled}",
-            f"{result['speedup']:.0f}× faster",
-            "≥ 20× faster",
-            result["speedup"] >= 20,
-        )
-
-        def shares(score):
-            return f"{score['placed_correctly']:.1%} / {score['placed_wrongly']:.1%} / {score['detached']:.1%}"
-
-        self.add(
-            "(b) placed correctly / wrongly / detached",
-            shares(ours),
-            shares(naive) + " naive",
-            "—",
-            "0 wrongly",
-            ours["wrong_count"] == 0,
-        )
-        self.add(
-            "(b) untouched passages placed exact",
-            f"{ours['untouched_exact']:.2%}",
-            f"{ours['untouched']:,} untouched",
-            "—",
-            "≥ 99 %",
-            ours["untouched_exact"] >= 0.99,
-        )
-        self.notes.append(
-            f"(b) {result['edits']:,} scattered edits touching {result['changed_share']:.2%} of the text and "
-            f"{result['paragraphs_moved']} paragraph(s) moved; naive = each quote searched alone with fuzzy "
-            "matching (tests.bench.naive.naive_carry_forward)."
-        )
+        measures, notes, tables = anchoring.report(self.quick, say=self.say)
+        for measure in measures:
+            self.add(*measure)
+        self.notes += notes
+        self.tables += tables
 
     # (c) --------------------------------------------------------------------
 
@@ -313,6 +277,9 @@ class Command(BaseCommand):
         )
         out("")
         out(b.format_table(self.measures))
+        for table in self.tables:
+            out("")
+            out(table)
         if self.queries:
             out("")
             out("SQL queries:")

@@ -183,30 +183,37 @@ def _opcodes(a, b):
 def _align_words(old, new, o0, n0, out):
     """Append to ``out`` the equal word runs of ``old``/``new`` (canonical, found at ``o0``/``n0``)."""
     a, b = _WORDS.findall(old), _WORDS.findall(new)
-    runs = []
     if len(a) > MAX_WORDS or len(b) > MAX_WORDS:
+        runs = []
         _trim(old, new, o0, n0, runs)
-        runs = [run for run in runs if run[2] >= MIN_WORD_RUN]
         for run in runs:
-            _add(out, *run)
+            if run[2] >= MIN_WORD_RUN:
+                _add(out, *run)
         return
     a_at, b_at = _offsets(a, o0), _offsets(b, n0)
+    runs = []  # (old_start, new_start, length, whole words)
     for tag, i1, i2, j1, j2 in _opcodes(a, b):
         if tag == "equal":
-            _add(runs, a_at[i1], b_at[j1], a_at[i2] - a_at[i1])
+            runs.append((a_at[i1], b_at[j1], a_at[i2] - a_at[i1], True))
         elif tag == "replace":
             old_part, new_part = old[a_at[i1] - o0 : a_at[i2] - o0], new[b_at[j1] - n0 : b_at[j2] - n0]
-            _trim(old_part, new_part, a_at[i1], b_at[j1], runs)
+            trimmed = []
+            _trim(old_part, new_part, a_at[i1], b_at[j1], trimmed)
+            runs.extend((o, n, size, False) for o, n, size in trimmed)
     # Two versions of one passage share most of the shorter one's words: trust every run.
     # Unrelated stretches share coincidences ("of the", the "e." ending two paragraphs):
-    # keep only long runs and runs no shorter than the changes on both sides of them.
-    related = sum(size for _, _, size in runs) >= RELATED * min(len(old), len(new))
-    bounds = [(o0, n0, 0), *runs, (o0 + len(old), n0 + len(new), 0)]
+    # keep only long runs, runs no shorter than the changes on both sides of them, and whole
+    # words at either end, which continue the alignment around the stretch.
+    related = sum(size for _, _, size, whole in runs if whole) >= RELATED * min(len(old), len(new))
+    bounds = [(o0, n0, 0, True), *runs, (o0 + len(old), n0 + len(new), 0, True)]
     for index in range(1, len(bounds) - 1):
-        (po, pn, psize), (o, n, size), (no, nn, _) = bounds[index - 1 : index + 2]
-        gap = max(o - po - psize, n - pn - psize, no - o - size, nn - n - size)
+        (po, pn, psize, _), (o, n, size, whole), (no, nn, _, _) = bounds[index - 1 : index + 2]
         if not old[o - o0 : o - o0 + size].strip():
             continue  # a space shared by two changes says nothing
+        gap = max(o - po - psize, n - pn - psize, no - o - size, nn - n - size)
+        at_an_end = (o, n) == (o0, n0) or (o + size, n + size) == (o0 + len(old), n0 + len(new))
+        if whole and at_an_end and _WORD.search(old, o - o0, o - o0 + size):
+            gap = 0
         if related or size >= MIN_WORD_RUN or size >= gap:
             _add(out, o, n, size)
 
@@ -684,27 +691,83 @@ class _Carrier:
         wanted = self.canonical_old[start:end]
         slack = min(len(wanted) // 4 + 8, 64)
         window_low, window_high = max(0, low - slack), min(len(self.new), high + slack)
-        # The quote itself, as a reader reads it, nearest the place.
+        # The quote itself, as a reader reads it, nearest the place: where the place is no wider
+        # than the quote, or the candidate is the passage's own text, or its context says so.
+        tight = high - low <= len(wanted) + slack
         positions = _occurrences(self.canonical_new, wanted, window_low, window_high)
         for position in sorted(positions, key=lambda p: abs(p - low)):
             span_end = position + len(wanted)
-            if self.slips_only(position, span_end, start, end):
-                return self.placed(position, span_end, quote, True, 1.0, exact_allowed=True) or None
+            if not self.slips_only(position, span_end, start, end):
+                continue
+            if self.supported(position, span_end, start, end, tight):
+                return self.placed(position, span_end, quote, True, 1.0, exact_allowed=True)
         # The stretch the map gives it, when what changed lies within the passage.
-        first_kept = start == 0 or self.new_position(start - 1) is not None or self.new_position(start) is not None
-        last_kept = end == len(self.old) or self.new_position(end) is not None or self.new_position(end - 1) is not None
-        if first_kept and last_kept:
+        if self.kept_beside(start, -1) and self.kept_beside(end - 1, 1):
             span = self.trimmed(low, high, quote)
             if span:
                 placement = self.placed(*span, quote, True, self.context(start, end, *span))
                 if placement:
                     return placement
-        # The best approximate match near the place, without the neighbours' letters it took in.
-        span = self.fuzzy(wanted, window_low, window_high)
-        span = span and self.without_foreign_edges(*span, start, end)
-        if span and self.slips_only(*span, start, end):
-            return self.placed(*span, quote, True, self.context(start, end, *span))
-        return None
+        # The best approximate match near the place, without the neighbours' letters it took
+        # in, and with all of its own that is still there.
+        match = self.fuzzy(wanted, window_low, window_high)
+        span = match and self.without_foreign_edges(*match[:2], start, end)
+        if not span or not self.slips_only(*span, start, end) or not self.supported(*span, start, end, tight):
+            return None
+        own = self.own_stretch(start, end)
+        own = own and self.trimmed(*own, quote)
+        low, high = span
+        if own and own[0] < low:
+            low = own[0]
+        else:  # words of the quote replaced at its start: what replaced them is part of it now
+            low = self.written_over(low, -1, match[2], window_low, start, end)
+        if own and own[1] > high:
+            high = own[1]
+        else:
+            high = self.written_over(high, 1, match[3], window_high, start, end)
+        return self.placed(low, high, quote, True, self.context(start, end, low, high))
+
+    def kept_beside(self, position, step):
+        """Whether old ``position``, or the first character that is not a space beyond it (by ``step``), is still there."""
+        if self.new_position(position) is not None:
+            return True
+        position += step
+        while 0 <= position < len(self.old) and self.canonical_old[position] == " ":
+            position += step
+        return not 0 <= position < len(self.old) or self.new_position(position) is not None
+
+    def own_stretch(self, start, end):
+        """From the first to the last character of ``old[start:end]`` still at its place in the new text, or None."""
+        k, first, last = bisect_right(self.old_ends, start), None, None
+        while k < len(self.blocks) and self.old_starts[k] < end:
+            if not self.moved[k]:
+                o, n, size = self.blocks[k]
+                low, high = max(start, o), min(end, o + size)
+                first = n + low - o if first is None else first
+                last = n + high - o
+            k += 1
+        return None if first is None else (first, last)
+
+    def supported(self, low, high, start, end, tight):
+        """
+        Whether a candidate ``new[low:high]`` at the place of ``old[start:end]`` is
+        the passage, not a coincidence in what replaced it: the place is no wider
+        than the quote (``tight``), or at least half the candidate's letters are
+        the passage's own unchanged text, or its context is still around it.
+        """
+        if tight:
+            return True
+        letters = [p for p in range(low, high) if self.canonical_new[p].isalnum()]
+        own = sum(1 for p in letters if self.comes_from(p, start, end))
+        return 2 * own >= len(letters) or self.context(start, end, low, high) >= GOOD_CONTEXT
+
+    def comes_from(self, position, start, end):
+        """Whether new ``position`` is unchanged text of ``old[start:end]``."""
+        k = bisect_right(self.by_new_ends, position)
+        if k < len(self.by_new) and self.by_new[k][1] <= position:
+            o, n, _ = self.by_new[k]
+            return start <= o + position - n < end
+        return False
 
     def without_foreign_edges(self, low, high, start, end):
         """``new[low:high]`` less the unchanged text of other passages (and spaces) at its edges, or None."""
@@ -730,7 +793,10 @@ class _Carrier:
         return (low, high) if high > low else None
 
     def fuzzy(self, wanted, low, high):
-        """The stretch of ``new[low:high]`` reading most like ``wanted``, or None."""
+        """
+        The stretch of ``new[low:high]`` reading most like ``wanted``:
+        ``(start, end, lost_head, lost_tail)`` with the quote's unmatched edges, or None.
+        """
         window = _Folded(self.new[low:high])
         folded = fold(wanted)
         if not folded.strip() or not window.text:
@@ -741,29 +807,35 @@ class _Carrier:
         span = self.trimmed(low + window.raw(match[0]), low + window.raw(match[1]), folded)
         if span is None:
             return None
-        # Words of the quote replaced at its edges: what replaced them is part of the passage now.
-        head, tail = folded[: match[2]], folded[match[3] :]
-        return self.written_over(span[0], -1, head, low), self.written_over(span[1], 1, tail, high)
+        return (*span, folded[: match[2]], folded[match[3] :])
 
-    def written_over(self, edge, step, lost, limit):
+    def written_over(self, edge, step, lost, limit, start, end):
         """
-        ``edge`` moved over as many inserted words beside it as ``lost`` has
-        (the words that replaced them), never past ``limit``.
+        ``edge`` of the placement of ``old[start:end]`` moved over as many
+        inserted words beside it as ``lost`` has (the words that replaced
+        them), never past ``limit``; not over the old text beside the passage
+        (a neighbour the comparison only attributed differently).
         """
-        words, text, at = len(_WORD.findall(lost)), self.canonical_new, edge
-        while words and (at > limit if step < 0 else at < limit):
-            char = at - 1 if step < 0 else at  # the character just outside the span
-            if not (text[char].isspace() or self.is_inserted(char)):
-                break  # unchanged text: the passage's neighbour
-            if text[char].isalnum() and not text[char - step].isalnum():
-                words -= 1  # the first letter of a word, read outwards
-            at += step
-        # To the end of the word taken, and not the space beyond it.
-        while (at > limit if step < 0 else at < limit) and text[at - 1 if step < 0 else at].isalnum():
-            at += step
-        while at != edge and text[at if step < 0 else at - 1].isspace():
-            at -= step
-        return at
+        wanted, text = len(_WORD.findall(lost)), self.canonical_new
+        if not wanted:
+            return edge
+        # The inserted text (and spaces) beside the edge, read outwards.
+        far = edge
+        while (far > limit if step < 0 else far < limit) and (
+            text[far - 1 if step < 0 else far] == " " or self.is_inserted(far - 1 if step < 0 else far)
+        ):
+            far += step
+        beside = text[far:edge] if step < 0 else text[edge:far]
+        words = list(_WORD.finditer(beside))
+        if not words:
+            return edge
+        if step < 0:
+            taken = far + words[max(0, len(words) - wanted)].start()
+            written, neighbour = text[taken:edge], self.canonical_old[max(0, start - CONTEXT_LENGTH) : start]
+            return edge if neighbour.rstrip().endswith(written.strip()) else taken
+        taken = edge + words[min(len(words), wanted) - 1].end()
+        written, neighbour = text[edge:taken], self.canonical_old[end : end + CONTEXT_LENGTH]
+        return edge if neighbour.lstrip().startswith(written.strip()) else taken
 
     def is_inserted(self, position):
         """Whether new ``position`` is inserted text (in no block)."""

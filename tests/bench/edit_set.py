@@ -19,7 +19,10 @@ A critique's passage then is:
 - ``changed``: at least 75 % of its characters are there, in order, in one
   stretch holding nothing else but written-in text (no more than a quarter
   of the passage's length): still clearly findable;
-- ``gone``: otherwise (deleted, rewritten).
+- ``gone``: otherwise (deleted, rewritten). A gone passage of which some
+  characters are still there in order (too few to be findable) keeps an
+  expected span over them: placing it there is judged by its span, not
+  wrong outright.
 
 Its expected span runs from the first to the last surviving character, over
 written-in text that replaced its own first or last characters ("the whole
@@ -236,8 +239,11 @@ def classify(start, end, new, origins, where, normalised):
         return Truth(NORMALISED if touched else UNTOUCHED, (first, last + 1))
     written = sum(1 for position in range(first, last + 1) if origins[position] is None)
     foreign = last - first + 1 - written - len(surviving)
-    if not in_order or foreign or len(surviving) < SURVIVING * length or written > (1 - SURVIVING) * length:
+    if not in_order or foreign:
         return Truth(GONE, None)
+    # Too little left to be findable, but where its remains are is still its place: placing it
+    # there is not wrong (only its span is judged), and detaching it is no loss.
+    weak = len(surviving) < SURVIVING * length or written > (1 - SURVIVING) * length
     # Written-in text that replaced the passage's own first or last characters is part of it.
     lost_head = next(i for i, offset in enumerate(range(start, end)) if where[offset] >= 0)
     lost_tail = next(i for i, offset in enumerate(range(end - 1, start - 1, -1)) if where[offset] >= 0)
@@ -255,7 +261,7 @@ def classify(start, end, new, origins, where, normalised):
         low += 1
     while high > last + 1 and new[high - 1].isspace():
         high -= 1
-    return Truth(CHANGED, (low, high))
+    return Truth(GONE if weak else CHANGED, (low, high))
 
 
 def truths(old, new, origins, normalised, anchors):

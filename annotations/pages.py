@@ -47,17 +47,19 @@ def detached_since(number, critique="pk"):
 
 
 DETACH_EXPLANATIONS = {
-    DetachReason.DELETED: "The passage was deleted in revision {number}.",
-    DetachReason.REWRITTEN: "The passage was rewritten beyond recognition in revision {number}.",
-    DetachReason.AMBIGUOUS: "More than one passage fits in revision {number}, so it is not placed.",
+    DetachReason.DELETED: "The passage was deleted in {revision}.",
+    DetachReason.REWRITTEN: "The passage was rewritten beyond recognition in {revision}.",
+    DetachReason.AMBIGUOUS: "More than one passage fits in {revision}, so it is not placed.",
     # Detached before reasons were recorded.
-    "": "The passage changed in revision {number} and could not be found with confidence.",
+    "": "The passage changed in {revision} and could not be found with confidence.",
 }
 
 
 def detach_explanation(reason, since):
     """What a reader is told about a detached critique: why, and since which revision (``detached_since``)."""
-    return DETACH_EXPLANATIONS[reason].format(number=since)
+    # No placed anchor before it (anchors restored from elsewhere): the revision is not known.
+    revision = f"revision {since}" if since is not None else "an earlier revision"
+    return DETACH_EXPLANATIONS[reason].format(revision=revision)
 
 
 def status_label(critique):

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from annotations import receivers, services
 from annotations.anchoring.carry_forward import carry_forward
 from annotations.models import Anchor, AnchorState, DetachReason
+from annotations.pages import detach_explanation
 from archive.services import revision_create
 from tests.factories import SAMPLE_TEXT, approve, make_document, submit_critique
 
@@ -169,3 +170,11 @@ def test_the_schema_names_the_reasons(openapi_schema):
     schemas = openapi_schema["components"]["schemas"]
     assert "reason" in schemas["Anchor"]["required"]
     assert schemas["DetachReasonEnum"]["enum"] == ["deleted", "rewritten", "ambiguous"]
+
+
+def test_the_explanation_does_without_a_revision_it_cannot_know():
+    assert detach_explanation(DetachReason.DELETED, None) == "The passage was deleted in an earlier revision."
+    assert (
+        detach_explanation(DetachReason.AMBIGUOUS, 4)
+        == "More than one passage fits in revision 4, so it is not placed."
+    )

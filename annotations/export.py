@@ -110,6 +110,8 @@ VERSION_FIELDS = ["id", "number", "category", "body", "evidence", "created"]
 # A version's own passage (all empty: the critique's); older dumps have none.
 VERSION_PASSAGE_FIELDS = ["passage_revision", "passage_start", "passage_end", "passage_exact"]
 ANCHOR_FIELDS = ["id", "start", "end", "state", "score", "quote", "created"]
+# Why a detached anchor has no place; older dumps have none ("").
+ANCHOR_REASON_FIELD = "reason"
 EVENT_FIELDS = ["id", "action", "from_status", "to_status", "reason", "created"]
 FLAG_FIELDS = ["id", "reason", "created", "resolved"]
 TIME_FIELDS = {"date_joined", "last_login", "created", "updated", "modified", "resolved", "retired"}
@@ -291,7 +293,12 @@ def _export(out, key, with_emails):
                 for version in critique.versions.all()
             ],
             anchors=[
-                {**_fields(anchor, ANCHOR_FIELDS), "revision": anchor.revision_id} for anchor in critique.anchors.all()
+                {
+                    **_fields(anchor, ANCHOR_FIELDS),
+                    ANCHOR_REASON_FIELD: anchor.reason,
+                    "revision": anchor.revision_id,
+                }
+                for anchor in critique.anchors.all()
             ],
             events=[
                 {
@@ -566,7 +573,12 @@ class _Importer:
                 raise DumpError(f"{where} has an anchor on a revision of another document, or none.")
             self.pending[Anchor].append(
                 _checked(
-                    Anchor(**_values(anchor, ANCHOR_FIELDS), critique_id=record["id"], revision_id=anchor["revision"]),
+                    Anchor(
+                        **_values(anchor, ANCHOR_FIELDS),
+                        reason=anchor.get(ANCHOR_REASON_FIELD) or "",
+                        critique_id=record["id"],
+                        revision_id=anchor["revision"],
+                    ),
                     f"{where}, anchor",
                 )
             )

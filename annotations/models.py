@@ -280,13 +280,22 @@ class AnchorState(models.TextChoices):
     REATTACHED = "reattached", "Re-attached"
 
 
+class DetachReason(models.TextChoices):
+    """Why a detached anchor has no place (``annotations.anchoring.carry_forward``)."""
+
+    DELETED = "deleted", "Deleted"
+    REWRITTEN = "rewritten", "Rewritten beyond recognition"
+    AMBIGUOUS = "ambiguous", "More than one place fits"
+
+
 class Anchor(models.Model):
     """
     Where a critique sits on one revision. The revision it was written on
     holds its own selector (exact); every later revision gets one when it is
     recorded: exact (unchanged text, mapped through the diff), moved (re-found
-    by quote and context, with its score), detached (no confident place), or
-    re-attached (a person chose the passage again on that revision).
+    by quote and context, with its score), detached (no confident place, and
+    ``reason`` says why), or re-attached (a person chose the passage again on
+    that revision).
     """
 
     critique = models.ForeignKey(Critique, on_delete=models.CASCADE, related_name="anchors")
@@ -295,6 +304,12 @@ class Anchor(models.Model):
     end = models.PositiveIntegerField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=AnchorState.choices)
     score = models.FloatField(help_text="Similarity of the passage to the critique's quote, 0 to 1.")
+    reason = models.CharField(
+        max_length=10,
+        choices=DetachReason.choices,
+        blank=True,
+        help_text="Why a detached anchor has no place; empty when placed, or detached before reasons were recorded.",
+    )
     quote = models.TextField(
         blank=True,
         help_text="The passage a person re-attached the critique to, carried forward with it; "
@@ -314,6 +329,10 @@ class Anchor(models.Model):
                     | (~models.Q(state="detached") & models.Q(start__isnull=False, end__gt=models.F("start")))
                 ),
                 name="anchor_place_matches_state",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="detached") | models.Q(reason=""),
+                name="anchor_reason_only_when_detached",
             ),
         ]
 

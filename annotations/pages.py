@@ -1,17 +1,17 @@
 """
 What the critique pages share: the write rate limits (read from settings at
 request time), a critique as its author or a moderator is told where it
-stands, and the refusals they answer with (403, 409, 429, or a 404 for a
-critique the viewer may not see).
+stands, why a detached critique has no place, and the refusals they answer
+with (403, 409, 429, or a 404 for a critique the viewer may not see).
 """
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
+from django.db.models import ExpressionWrapper, IntegerField, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import render
 
 from annotations.lifecycle import ACTIONS_NEEDING_REASON, REASONED_STATUSES, Status
-from annotations.models import Critique, ModerationEvent
+from annotations.models import Anchor, AnchorState, Critique, DetachReason, ModerationEvent
 from annotations.visibility import can_see
 
 
@@ -28,6 +28,38 @@ def latest_reason():
     """The reason of a critique's latest reject / request-changes / hide decision, as a subquery."""
     events = ModerationEvent.objects.filter(critique=OuterRef("pk"), action__in=ACTIONS_NEEDING_REASON)
     return Subquery(events.order_by("-created", "-pk").values("reason")[:1])
+
+
+def detached_since(number, critique="pk"):
+    """
+    The number of the revision that lost the passage of a critique detached
+    on revision ``number`` (a number, or an expression of the outer query),
+    as a subquery; ``critique`` names the critique's id in the outer query.
+    It is the one after the last revision up to ``number`` where the critique
+    was placed: every revision after a critique's own gives it an anchor, and
+    revisions are numbered one after another.
+    """
+    placed = Anchor.objects.filter(critique=OuterRef(critique), revision__number__lte=number).exclude(
+        state=AnchorState.DETACHED
+    )
+    last_placed = Subquery(placed.order_by("-revision__number").values("revision__number")[:1])
+    return ExpressionWrapper(last_placed + 1, output_field=IntegerField())
+
+
+DETACH_EXPLANATIONS = {
+    DetachReason.DELETED: "The passage was deleted in {revision}.",
+    DetachReason.REWRITTEN: "The passage was rewritten beyond recognition in {revision}.",
+    DetachReason.AMBIGUOUS: "More than one passage fits in {revision}, so it is not placed.",
+    # Detached before reasons were recorded.
+    "": "The passage changed in {revision} and could not be found with confidence.",
+}
+
+
+def detach_explanation(reason, since):
+    """What a reader is told about a detached critique: why, and since which revision (``detached_since``)."""
+    # No placed anchor before it (anchors restored from elsewhere): the revision is not known.
+    revision = f"revision {since}" if since is not None else "an earlier revision"
+    return DETACH_EXPLANATIONS[reason].format(revision=revision)
 
 
 def status_label(critique):

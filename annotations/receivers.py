@@ -9,14 +9,31 @@ previous revision's anchors (with each critique's quote), one diff of the two
 texts in memory, and batched inserts. The unique (critique, revision)
 constraint makes a second run fail (and roll the revision back) rather than
 anchor a critique twice.
+
+A detached anchor says why (``Anchor.reason``): its passage was deleted,
+rewritten beyond recognition, or fits more than one place, as of the
+revision that lost it.
 """
 
 from annotations.anchoring.carry_forward import carry_forward
 from archive.models import Revision
 
-from .models import Anchor
+from .models import Anchor, AnchorState
 
 BATCH_SIZE = 1000
+
+
+def _detach_reason(placement, reason_before):
+    """
+    Why the anchor is detached: what carrying forward found, or, for a
+    critique already detached on the previous revision (``reason_before`` is
+    not None), why it was lost then. Only the revision that lost the passage
+    can tell whether it was deleted or rewritten; later ones merely don't
+    find it.
+    """
+    if placement.state != AnchorState.DETACHED:
+        return ""
+    return placement.reason if reason_before is None else reason_before
 
 
 def carry_anchors(previous, revision, critique_ids=None):
@@ -28,17 +45,21 @@ def carry_anchors(previous, revision, critique_ids=None):
         "critique_id",
         "start",
         "end",
+        "state",
+        "reason",
         "quote",
         "critique__exact",
         "critique__prefix",
         "critique__suffix",
     )
-    anchors, quotes = [], {}
-    for critique_id, start, end, quote, exact, prefix, suffix in rows:
+    anchors, quotes, detached_for = [], {}, {}
+    for critique_id, start, end, state, reason, quote, exact, prefix, suffix in rows:
         # A re-attached critique follows the passage a person chose, not its first quote.
         anchors.append((critique_id, start, end, quote or exact, prefix, suffix))
         if quote:
             quotes[critique_id] = quote
+        if state == AnchorState.DETACHED:
+            detached_for[critique_id] = reason
     if not anchors:
         return 0
     placements = carry_forward(previous.text, revision.text, anchors)
@@ -51,6 +72,7 @@ def carry_anchors(previous, revision, critique_ids=None):
                 end=placement.end,
                 state=placement.state,
                 score=placement.score,
+                reason=_detach_reason(placement, detached_for.get(critique_id)),
                 quote=quotes.get(critique_id, ""),
             )
             for critique_id, placement in placements.items()

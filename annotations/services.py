@@ -470,6 +470,7 @@ def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
         if anchor is None:
             anchor = Anchor(critique=locked, revision=revision)
         anchor.start, anchor.end, anchor.state, anchor.score = start, end, AnchorState.REATTACHED, 1.0
+        anchor.reason = ""
         anchor.quote = "" if exact == locked.exact else exact
         anchor.save()
         if locked.is_public:
@@ -618,6 +619,7 @@ def take_up_published_passage(critique, previously_published_id):
             "end": end,
             "state": AnchorState.EXACT if own else AnchorState.REATTACHED,
             "score": 1.0,
+            "reason": "",
             "quote": "" if exact == critique.exact else exact,
         },
     )

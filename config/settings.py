@@ -348,6 +348,7 @@ SPECTACULAR_SETTINGS = {
     # One name for the critique statuses wherever a field takes them.
     "ENUM_NAME_OVERRIDES": {
         "CritiqueStatusEnum": "annotations.models.Status",
+        "DetachReasonEnum": "annotations.models.DetachReason",
         # Each kind of evidence has its own one-value enum, the discriminator's.
         "WebEvidenceKindEnum": ["web"],
         "ReferenceEvidenceKindEnum": ["reference"],

@@ -78,6 +78,7 @@ class CritiqueFilter(filters.FilterSet):
             anchor_end=F("anchor_on__end"),
             anchor_state=F("anchor_on__state"),
             anchor_score=F("anchor_on__score"),
+            anchor_reason=F("anchor_on__reason"),
         )
         # The passage as it reads on that revision, cut out in SQL (code points on both engines).
         passage = Revision.objects.filter(pk=revision_id).values(

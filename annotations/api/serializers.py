@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 
 from annotations.evidence import REFERENCE, WEB, evidence_shown
 from annotations.lifecycle import DECISIONS, Action, Status
-from annotations.models import Category
+from annotations.models import Category, DetachReason
 from annotations.moderation.claims import live_claim
 from annotations.notifications import describe
 from annotations.visibility import sees_latest_wording, shown_modified, shown_status, shown_version
@@ -118,6 +118,13 @@ class AnchorSerializer(serializers.Serializer):
     exact = serializers.CharField(allow_null=True, help_text="The passage on that revision; null when detached.")
     state = serializers.ChoiceField(choices=["exact", "moved", "detached", "reattached"])
     score = serializers.FloatField()
+    reason = serializers.ChoiceField(
+        choices=DetachReason.choices,
+        allow_blank=True,
+        help_text="Why a detached critique has no place on that revision: its passage was deleted, rewritten beyond "
+        "recognition, or fits more than one place, as of the revision that lost it. Empty when placed, or when it "
+        "was detached before reasons were recorded.",
+    )
 
 
 class CritiqueSerializer(serializers.Serializer):
@@ -173,6 +180,7 @@ class CritiqueSerializer(serializers.Serializer):
             "exact": critique.anchor_exact,
             "state": critique.anchor_state,
             "score": critique.anchor_score,
+            "reason": critique.anchor_reason,
         }
 
     @extend_schema_field(OpenApiTypes.URI)

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -30,6 +31,8 @@ from annotations.models import CATEGORY_SIGNS, AnchorState, Category, Critique, 
 from annotations.pages import (
     change_saved_message,
     conflict_page,
+    detach_explanation,
+    detached_since,
     entry_or_404,
     flag_rate,
     forbidden_page,
@@ -61,16 +64,25 @@ def critique_history(user, critique, events):
     return entries
 
 
-def in_text_url(critique):
+def current_place(critique):
     """
     Where the reading page shows the critique beside its passage: the
     document's current text where its passage is placed there, else the
-    revision it was written on.
+    revision it was written on; and, when it is detached from the current
+    text, why. ``(in_text_url, detach_reason)``, in one query.
     """
     document = critique.document
-    placed = critique.anchors.filter(revision_id=document.current_revision_id).exclude(state=AnchorState.DETACHED)
-    page = document.get_absolute_url() if placed.exists() else critique.revision.get_absolute_url()
-    return f"{page}#critique-{critique.pk}"
+    anchor = (
+        critique.anchors.filter(revision_id=document.current_revision_id)
+        .annotate(since=detached_since(OuterRef("revision__number"), critique="critique_id"))
+        .values("state", "reason", "since")
+        .first()
+    )
+    detached = anchor is not None and anchor["state"] == AnchorState.DETACHED
+    placed = anchor is not None and not detached
+    page = document.get_absolute_url() if placed else critique.revision.get_absolute_url()
+    reason = detach_explanation(anchor["reason"], anchor["since"]) if detached else ""
+    return f"{page}#critique-{critique.pk}", reason
 
 
 def render_critique_page(request, critique, flag_form=None, status=200, reply_form=None):
@@ -94,6 +106,7 @@ def render_critique_page(request, critique, flag_form=None, status=200, reply_fo
     already_flagged = may_flag and Flag.objects.filter(critique=critique, user=user).exists()
     if may_flag and not already_flagged and flag_form is None:
         flag_form = FlagForm()
+    in_text_url, detach_reason = current_place(critique)
     return render(
         request,
         "annotations/critique_detail.html",
@@ -112,7 +125,8 @@ def render_critique_page(request, critique, flag_form=None, status=200, reply_fo
             "versions": versions.visible_versions(user, critique, events),
             # Moderators see a pending change against what it would replace (the queue shows it too).
             "show_change": is_moderator(user) and critique.status == Status.PENDING and critique.version.number > 1,
-            "in_text_url": in_text_url(critique),
+            "in_text_url": in_text_url,
+            "detach_reason": detach_reason,
             "is_author": is_author,
             "already_flagged": already_flagged,
             "flag_form": flag_form if may_flag and not already_flagged else None,

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, FilteredRelation, Q
+from django.db.models import Case, F, FilteredRelation, Q, When
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -42,6 +42,8 @@ from annotations.pages import (
     conflict_page,
     critique_or_404,
     critique_rate,
+    detach_explanation,
+    detached_since,
     forbidden_page,
     latest_reason,
     rate_limited_page,
@@ -82,6 +84,8 @@ class CritiqueRow:
         "anchor_start",
         "anchor_end",
         "anchor_state",
+        "anchor_reason",
+        "detached_since",
         "version",
         "published_version",
         "latest_reason",
@@ -110,9 +114,12 @@ ROW_COLUMNS = (
     "anchor_start",
     "anchor_end",
     "anchor_state",
+    "anchor_reason",
+    "detached_since",
     "reply_count",
 )
 WORDING_COLUMNS = ("category", "body_html", "evidence")
+WORDINGS_AT = len(ROW_COLUMNS)  # where a row's wordings begin
 CATEGORY_LABELS = dict(Category.choices)
 
 
@@ -141,6 +148,9 @@ class MarginNote:
         self.start, self.end = critique.anchor_start, critique.anchor_end
         self.is_detached = critique.anchor_state == AnchorState.DETACHED
         self.has_moved = critique.anchor_state == AnchorState.MOVED
+        self.detach_reason = (
+            detach_explanation(critique.anchor_reason, critique.detached_since) if self.is_detached else ""
+        )
         self.written_on = critique.revision_number if critique.revision_id != revision.pk else None
         if self.written_on:
             self.written_on_url = f"{links.revision(self.written_on)}#critique-{self.id}"
@@ -196,8 +206,9 @@ class MarginLinks:
 def anchored_critiques(user, revision):
     """
     The critiques ``user`` may see that have an anchor on ``revision``, as
-    ``CritiqueRow``s with ``anchor_start``, ``anchor_end`` and
-    ``anchor_state``, in text order: one query.
+    ``CritiqueRow``s with ``anchor_start``, ``anchor_end``, ``anchor_state``
+    (and, when detached, ``anchor_reason`` and ``detached_since``), in text
+    order: one query.
     """
     anchored = (
         Critique.objects.annotate(
@@ -208,6 +219,9 @@ def anchored_critiques(user, revision):
             anchor_start=F("here__start"),
             anchor_end=F("here__end"),
             anchor_state=F("here__state"),
+            anchor_reason=F("here__reason"),
+            # Asked only of a detached critique: the revision that lost its passage.
+            detached_since=Case(When(here__state=AnchorState.DETACHED, then=detached_since(revision.number))),
             # How many replies the viewer may see: a subquery, so no query per note.
             reply_count=visible_reply_count(user),
         )
@@ -239,15 +253,17 @@ def anchored_critiques(user, revision):
             row.anchor_start,
             row.anchor_end,
             row.anchor_state,
+            row.anchor_reason,
+            row.detached_since,
             row.reply_count,
-        ) = values[:13]
-        row.published_version = Wording(*values[13:16]) if row.published_version_id else None
-        row.version = Wording(*values[16:19]) if user.is_authenticated else None
-        row.latest_reason = values[19] if user.is_authenticated else None
+        ) = values[:WORDINGS_AT]
+        row.published_version = Wording(*values[WORDINGS_AT : WORDINGS_AT + 3]) if row.published_version_id else None
+        row.version = Wording(*values[WORDINGS_AT + 3 : WORDINGS_AT + 6]) if user.is_authenticated else None
+        row.latest_reason = values[WORDINGS_AT + 6] if user.is_authenticated else None
         # A passage selected again in the latest version, for review: the critique is not to be re-attached twice.
         row.passage_awaits_review = (
             user.is_authenticated
-            and values[20] is not None
+            and values[WORDINGS_AT + 7] is not None
             and row.status == Status.PENDING
             and row.version_id != row.published_version_id
         )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from annotations.models import Action
+from annotations.models import Action, Anchor, DetachReason
 from annotations.services import critique_decide
 from archive.services import revision_create
 from tests.factories import make_document, make_moderator, make_scholar, submit_critique
@@ -38,8 +38,12 @@ def test_critiques_carry_their_place_on_each_revision(api_client, carried):
         "exact": "20,000 men",
         "state": "exact",
         "score": 1.0,
+        "reason": "",
     }
     assert on_two[lost.pk]["anchor"]["state"] == "detached"
+    # Why it has no place, as stored when revision 2 lost its passage.
+    stored = Anchor.objects.get(critique=lost, revision__number=2).reason
+    assert on_two[lost.pk]["anchor"]["reason"] == stored and stored in DetachReason.values
     assert on_two[lost.pk]["anchor"]["start"] is None and on_two[lost.pk]["anchor"]["exact"] is None
     # The original selector stays where it was written.
     assert on_two[kept.pk]["selector"]["start"] == "Intro line.\nThe army had ".__len__()

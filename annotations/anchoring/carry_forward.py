@@ -256,15 +256,23 @@ def _pair_sentences(old, new, a, b, a_at, b_at, out):
         else:
             j -= 1
     pairs.reverse()
-    last_i = last_j = 0
+    # Stretches to compare word by word, as sentence ranges (old_from, old_to, new_from, new_to).
+    stretches, last_i, last_j = [], 0, 0
     for i, j in [*pairs, (len(a), len(b))]:
+        deleted_before = i > last_i and j == last_j
         if i > last_i and j > last_j:  # unpaired on both sides: compare them as one stretch
-            o, n = a_at[last_i], b_at[last_j]
-            _align_words(old[o : a_at[i]], new[n : b_at[j]], o, n, out)
+            stretches.append([last_i, i, last_j, j])
         if i < len(a):
-            o, n = a_at[i], b_at[j]
-            _align_words(old[o : a_at[i + 1]], new[n : b_at[j + 1]], o, n, out)
+            # Old sentences with nothing new beside them were merged into their neighbour (or
+            # deleted): compare them with the pair after them. Never new ones: a note quoting
+            # a sentence's old wording must not take its place.
+            stretches.append([last_i if deleted_before else i, i + 1, j, j + 1])
+        elif deleted_before and stretches:
+            stretches[-1][1] = i  # after the last pair: with the pair before them
         last_i, last_j = i + 1, j + 1
+    for i1, i2, j1, j2 in stretches:
+        o, n = a_at[i1], b_at[j1]
+        _align_words(old[o : a_at[i2]], new[n : b_at[j2]], o, n, out)
 
 
 def _align_sentences(old, new, olo, ohi, nlo, nhi, out):
@@ -813,8 +821,8 @@ class _Carrier:
         """
         ``edge`` of the placement of ``old[start:end]`` moved over as many
         inserted words beside it as ``lost`` has (the words that replaced
-        them), never past ``limit``; not over the old text beside the passage
-        (a neighbour the comparison only attributed differently).
+        them), never past ``limit``; not over words of the old text beside the
+        passage (a neighbour the comparison only attributed differently).
         """
         wanted, text = len(_WORD.findall(lost)), self.canonical_new
         if not wanted:
@@ -832,10 +840,10 @@ class _Carrier:
         if step < 0:
             taken = far + words[max(0, len(words) - wanted)].start()
             written, neighbour = text[taken:edge], self.canonical_old[max(0, start - CONTEXT_LENGTH) : start]
-            return edge if neighbour.rstrip().endswith(written.strip()) else taken
+            return edge if written.strip() in neighbour else taken
         taken = edge + words[min(len(words), wanted) - 1].end()
         written, neighbour = text[edge:taken], self.canonical_old[end : end + CONTEXT_LENGTH]
-        return edge if neighbour.lstrip().startswith(written.strip()) else taken
+        return edge if written.strip() in neighbour else taken
 
     def is_inserted(self, position):
         """Whether new ``position`` is inserted text (in no block)."""

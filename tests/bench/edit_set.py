@@ -28,9 +28,10 @@ Its expected span runs from the first to the last surviving character, over
 written-in text that replaced its own first or last characters ("the whole
 army" → "the whole owner" covers "owner").
 
-A placement is ``correct`` when it covers at least 80 % of the expected span
-and adds no more than 20 % of its length (+ 2 characters) outside it, and
-``wrong`` otherwise, or when it claims ``exact`` and does not read the quote
+A placement is ``correct`` when it adds no more than 20 % of the expected
+span's length (+ 2 characters) outside it and covers at least 80 % of it, or
+of its surviving characters alone (the words that replaced its edges may be
+taken in or left out), and ``wrong`` otherwise, or when it claims ``exact`` and does not read the quote
 character for character. Detaching a findable passage is ``lost``; detaching
 a gone one is right (``detached``).
 """
@@ -58,7 +59,9 @@ SLACK = 2
 # One-word critiques of words found everywhere.
 _COMMON = re.compile(r"\b(?:the|of|a|and|in|to)\b")
 
-Truth = namedtuple("Truth", "kind span")
+# ``span``: where the passage is now, over what replaced its first or last characters;
+# ``core``: from its first to its last surviving character (the span without those).
+Truth = namedtuple("Truth", "kind span core", defaults=(None,))
 Pair = namedtuple("Pair", "kind old new anchors truths")
 
 
@@ -261,7 +264,7 @@ def classify(start, end, new, origins, where, normalised):
         low += 1
     while high > last + 1 and new[high - 1].isspace():
         high -= 1
-    return Truth(GONE if weak else CHANGED, (low, high))
+    return Truth(GONE if weak else CHANGED, (low, high), (first, last + 1))
 
 
 def truths(old, new, origins, normalised, anchors):
@@ -282,7 +285,13 @@ def verdict(truth, placement, quote, new):
     length = high - low
     overlap = max(0, min(high, placement.end) - max(low, placement.start))
     outside = placement.end - placement.start - overlap
-    return CORRECT if overlap >= COVERED * length and outside <= (1 - COVERED) * length + SLACK else WRONG
+    if outside > (1 - COVERED) * length + SLACK:
+        return WRONG
+    # What replaced the passage's edge words may be taken in or left out: covering its span,
+    # or only its surviving characters, is right.
+    core_low, core_high = truth.core or truth.span
+    kept = max(0, min(core_high, placement.end) - max(core_low, placement.start))
+    return CORRECT if overlap >= COVERED * length or kept >= COVERED * (core_high - core_low) else WRONG
 
 
 def tally(cases):

@@ -31,7 +31,9 @@ army" → "the whole owner" covers "owner").
 A placement is ``correct`` when it adds no more than 20 % of the expected
 span's length (+ 2 characters) outside it and covers at least 80 % of it, or
 of its surviving characters alone (the words that replaced its edges may be
-taken in or left out), and ``wrong`` otherwise, or when it claims ``exact`` and does not read the quote
+taken in or left out), or reads the quote itself inside the expected span
+(text written in beside a passage may repeat its edge: "a. The x. The b"
+reads the same whichever "The" was written in), and ``wrong`` otherwise, or when it claims ``exact`` and does not read the quote
 character for character. Detaching a findable passage is ``lost``; detaching
 a gone one is right (``detached``).
 """
@@ -285,6 +287,10 @@ def verdict(truth, placement, quote, new):
     length = high - low
     overlap = max(0, min(high, placement.end) - max(low, placement.start))
     outside = placement.end - placement.start - overlap
+    if low <= placement.start and placement.end <= high and new[placement.start : placement.end] == quote:
+        # The quote itself where the passage's remains are: "a. The x. The b" reads the same
+        # whichever "The" was written in.
+        return CORRECT
     if outside > (1 - COVERED) * length + SLACK:
         return WRONG
     # What replaced the passage's edge words may be taken in or left out: covering its span,

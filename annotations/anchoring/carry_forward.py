@@ -19,26 +19,32 @@ so offsets are the text's own), coarse to fine:
    its correction, not with a note quoting its old wording);
 4. inside each pair, words.
 
-Then **moves**: text the comparison saw deleted in one place (deleted, not
-replaced: a rewritten sentence stays rewritten) that occurs once, and only
-once in both texts, in text inserted elsewhere, moved there. Its blocks join
-the map. A copy of a passage is never a move: its original is still there.
+Then **moves**: a sentence the comparison saw leave one place and arrive in
+inserted text elsewhere, occurring once in each text (a short one only as a
+line of its own, a heading or a one-word post), moved there. A stretch counts
+as moved away only where it was deleted, or where what replaced it itself
+moved there (two paragraphs swapped): a sentence rewritten in place stays
+rewritten, and a copy is never a move, since its original is still there.
+Its blocks join the map.
 
 **Placing.** ``carry_forward`` sweeps the anchors along the blocks:
 
 - a passage wholly inside one block, character for character the same and at
   its aligned place, is ``exact``; inside a block but moved, or changed only
   as ``canonical`` reads it, it is ``moved`` with score 1;
-- otherwise it is looked for **at its own place**, the stretch between the
-  text around it (``predicted``): the quote itself (as a reader reads it),
-  then the stretch the map gives it, then the best approximate match. A
-  candidate may not take in other unchanged text, except a stray space or
-  full stop at its edges. It must read at least ``similarity_floor`` like the
-  quote: 60 % when the text on both sides is unchanged, 75 % otherwise;
-- only when its place is **gone** (none of its characters remain and nothing
-  stands where it was) is it looked for elsewhere, and only in inserted text,
-  by its quote with its context (32 characters either side); a candidate
-  must be singled out by its context, or be a long quote that occurs once;
+- otherwise it is looked for **at its own place** (``predicted``: the
+  stretch between where the text around it went): the quote itself as a
+  reader reads it, then the stretch the map gives it, then the best
+  approximate match, with the words that replaced its first or last words. A
+  candidate may take in no other unchanged text but a stray space or full
+  stop at its edges, and where the place is wider than the quote it must be
+  at least half the passage's own text or have its context around it. It
+  must read at least ``similarity_floor`` like the quote (60 to 90 %, lower
+  for short quotes and strong context);
+- only when its place is **gone** (none of its characters remain and almost
+  nothing stands where it was) is it looked for elsewhere, and only in
+  inserted text, by its quote: its context (32 characters either side) must
+  single out one candidate, or the quote be long and occur once;
 - else it is ``detached``, with a reason: ``rewritten`` (something else
   stands at its place), ``deleted`` (its place is gone and it is nowhere
   else) or ``ambiguous`` (more than one place fits equally well).
@@ -943,24 +949,3 @@ def carry_forward(old, new, anchors):
                 continue
         placed[key] = carrier.refind(start, end, exact)
     return placed
-
-
-# The naive way, for comparison ---------------------------------------------
-
-
-def _fuzzy_search(text, quote, hint):
-    """The best approximate match of ``quote`` anywhere in ``text``, like diff-match-patch's match_main."""
-    matcher = SequenceMatcher(None, text, quote, autojunk=False)
-    at, offset, length = matcher.find_longest_match(0, len(text), 0, len(quote))
-    if not length:
-        return None
-    guess = at - offset
-    slack = len(quote) // 10 + 2
-    best = None
-    for shift in range(-slack, slack + 1):
-        low = max(0, guess + shift)
-        candidate = text[low : low + len(quote)]
-        score = SequenceMatcher(None, quote, candidate, autojunk=False).ratio()
-        if best is None or score > best[0]:
-            best = (score, low, low + len(candidate))
-    return best

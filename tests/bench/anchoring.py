@@ -22,6 +22,7 @@ import sys
 import time
 
 from tests.bench import edit_set as es
+from tests.bench.quote_lookup import benchmark_quote_lookup
 from tests.bench.table import format_table
 
 VOCABULARY = (
@@ -223,6 +224,7 @@ SIZES = {
 EDIT_SET_SAMPLES = {"naive": 0.2, "hypothesis": 0.2}
 TARGET_SECONDS = 1.0
 TARGET_LOST = 0.005
+TARGET_LOOKUP_SECONDS = 0.05
 OTHERS = ("before", "naive", "hypothesis")
 
 
@@ -303,6 +305,22 @@ def report(quick=False, say=lambda message: None):
             overall["ours"]["lost_share"] <= TARGET_LOST,
         ),
     ]
+    say(f"(b) Finding a quote by its context on {sizes['carry_bytes']:,} bytes…")
+    lookup = benchmark_quote_lookup(size_bytes=sizes["carry_bytes"])
+    for case in ("raw", "normalised"):
+        found = lookup[case]
+        measures.append(
+            (
+                f"(b) quote lookup with prefix and suffix, {lookup['size']:,} chars, "
+                f"{lookup['occurrences']:,} occurrences ({'as typed' if case == 'raw' else 'plain spaces for NBSPs'})",
+                f"{found['seconds'] * 1000:.2f} ms",
+                f"{found['reference_seconds'] * 1000:.0f} ms checking every occurrence"
+                + ("" if found["same_passage"] else "; NOT the same passage"),
+                f"{found['speedup']:.0f}× faster",
+                "≤ 50 ms",
+                found["seconds"] <= TARGET_LOOKUP_SECONDS and found["same_passage"],
+            )
+        )
     sampled = ", ".join(f"{name} on {share:.0%} of each pair's critiques" for name, share in edits["sampled"].items())
     notes = [
         f"(b) The large case: {big['edits']:,} edits of every kind touching {big['changed_share']:.2%} of the text "

@@ -710,16 +710,13 @@ def edit_mixed(rev, rng, material):
     return focus, forced
 
 
+# Every kind, in the order the report lists them.
 KINDS = {
-    **{name: STRUCTURAL[name] for name in ("insert", "delete", "delete_passage", "move", "rewrite", "duplicate")},
-    "planted_copy": edit_planted_copy,
-    "correction_note": edit_correction_note,
-    "boundary": edit_boundary,
-    "last_word": edit_last_word,
-    "short_moved": edit_short_moved,
-    **NORMALISING,
-    "typo": edit_typo,
-    "mixed": edit_mixed,
+    name: {**STRUCTURAL, **NORMALISING, "mixed": edit_mixed}[name]
+    for name in (
+        *("insert", "delete", "delete_passage", "move", "rewrite", "duplicate", "planted_copy"),
+        *("correction_note", "boundary", "last_word", "short_moved", "rewrap", "curly", "nbsp", "typo", "mixed"),
+    )
 }
 
 

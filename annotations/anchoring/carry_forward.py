@@ -69,7 +69,12 @@ EXACT, MOVED, DETACHED = "exact", "moved", "detached"
 # more than one place fits equally well.
 DELETED, REWRITTEN, AMBIGUOUS = "deleted", "rewritten", "ambiguous"
 Placement = namedtuple("Placement", "state start end score reason", defaults=("",))
-DETACHED_PLACEMENT = Placement(DETACHED, None, None, 0.0, REWRITTEN)
+
+
+def detached(reason):
+    """The placement of a passage with no place, and why."""
+    return Placement(DETACHED, None, None, 0.0, reason)
+
 
 CONTEXT_LENGTH = 32  # as annotations.anchoring.selectors.CONTEXT_LENGTH
 # How alike (difflib ratio of the folded texts) a changed passage must read to be placed
@@ -861,7 +866,7 @@ class _Carrier:
         wanted = self.canonical_old[start:end]
         hits = _occurrences(self.inserted.text, wanted)
         if not hits or len(hits) > MAX_CANDIDATES:
-            return Placement(DETACHED, None, None, 0.0, DELETED)
+            return detached(DELETED)
         spans = []
         for hit in hits:
             low = self.inserted.position(hit)
@@ -869,7 +874,7 @@ class _Carrier:
         spans.sort(reverse=True)
         agreement, low = spans[0]
         if len(spans) > 1 and agreement - spans[1][0] < MARGIN:
-            return Placement(DETACHED, None, None, 0.0, AMBIGUOUS)
+            return detached(AMBIGUOUS)
         fingerprint = (
             len(spans) == 1
             and len(wanted.strip()) >= FINGERPRINT_LENGTH
@@ -877,10 +882,8 @@ class _Carrier:
             and self.canonical_new.count(wanted) == 1
         )
         if agreement < GOOD_CONTEXT and not fingerprint:
-            return Placement(DETACHED, None, None, 0.0, DELETED)
-        return self.placed(low, low + len(wanted), quote, False, agreement) or Placement(
-            DETACHED, None, None, 0.0, DELETED
-        )
+            return detached(DELETED)
+        return self.placed(low, low + len(wanted), quote, False, agreement) or detached(DELETED)
 
     def refind(self, start, end, quote):
         """Place a passage of the old text that is not wholly inside one block."""
@@ -892,7 +895,7 @@ class _Carrier:
         solid = _solid(self.canonical_old[start:end])
         stands = region is not None and _solid(self.canonical_new[region[0] : region[1]]) * 4 >= solid
         if self.own_characters(start, end) or stands:
-            return Placement(DETACHED, None, None, 0.0, REWRITTEN)  # its place is still there
+            return detached(REWRITTEN)  # its place is still there
         return self.elsewhere(start, end, quote)
 
     def find_detached(self, quote, prefix, suffix):
@@ -900,10 +903,10 @@ class _Carrier:
         folded = self.folded_new
         wanted, prefix, suffix = fold(quote), fold(prefix), fold(suffix)
         if not wanted.strip():
-            return Placement(DETACHED, None, None, 0.0, DELETED)
+            return detached(DELETED)
         positions = _occurrences(folded.text, wanted)
         if not positions or len(positions) > MAX_CANDIDATES:
-            return Placement(DETACHED, None, None, 0.0, DELETED)
+            return detached(DELETED)
         text, size, scored = folded.text, len(wanted), []
         for p in positions:
             low, high = folded.raw(p), folded.raw(p + size)
@@ -912,14 +915,14 @@ class _Carrier:
             before, after = text[max(0, p - len(prefix)) : p], text[p + size : p + size + len(suffix)]
             scored.append((_context_agreement(prefix, suffix, before, after), low, high))
         if not scored:
-            return Placement(DETACHED, None, None, 0.0, DELETED)
+            return detached(DELETED)
         scored.sort(reverse=True)
         agreement, low, high = scored[0]
         if len(scored) > 1 and agreement - scored[1][0] < MARGIN:
-            return Placement(DETACHED, None, None, 0.0, AMBIGUOUS)
+            return detached(AMBIGUOUS)
         if agreement < GOOD_CONTEXT:
-            return Placement(DETACHED, None, None, 0.0, DELETED)
-        return self.placed(low, high, quote, False, agreement) or Placement(DETACHED, None, None, 0.0, DELETED)
+            return detached(DELETED)
+        return self.placed(low, high, quote, False, agreement) or detached(DELETED)
 
 
 def carry_forward(old, new, anchors):

@@ -107,6 +107,8 @@ DELETION_SHARE = 0.25
 EDGE_SLIP = 3
 # More occurrences than this in inserted text and a quote is not looked for there.
 MAX_CANDIDATES = 100
+# Moved sentences are searched for in inserted text up to this long, and looked up beyond.
+MAX_SEARCHED = 200_000
 
 # Units of the comparison levels. Each pattern covers every character.
 _PARAGRAPH_END = re.compile(r"\n[^\S\n]*\n\s*")  # a blank line and the whitespace after it
@@ -345,6 +347,24 @@ class _Inserted:
             self.joined_starts.append(at)
             at += high - low + 1
         self.text = "\0".join(text[low:high] for low, high in stretches)
+        self._sentences = None
+
+    def occurrences(self, sentence):
+        """
+        Where ``sentence`` is in the stretches (up to two): searched for while
+        they are small; in a large one, among its own sentences, so that a text
+        rewritten whole costs one pass, not one search per sentence.
+        """
+        if len(self.text) <= MAX_SEARCHED:
+            return _occurrences(self.text, sentence, cap=2)
+        if self._sentences is None:
+            self._sentences, at = {}, 0
+            for piece in _split(self.text, _SENTENCE_END):
+                key = piece.strip(" \0")
+                if key:
+                    self._sentences.setdefault(key, []).append(at + piece.find(key))
+                at += len(piece)
+        return self._sentences.get(sentence, [])[:2]
 
     def stretch(self, offset):
         """The ``(start, end)`` in the text of the stretch holding joined ``offset``."""
@@ -391,7 +411,7 @@ def moved_blocks(old, new, blocks, lines):
                 continue
             # Once in the inserted text (text the map placed came from old text, so once in the new
             # text), and from one place only (a sentence deleted in two places did not move).
-            hits = _occurrences(inserted.text, key, cap=2)
+            hits = inserted.occurrences(key)
             keys[key] += 1
             if len(hits) != 1:
                 continue

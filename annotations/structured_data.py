@@ -19,7 +19,7 @@ from annotations.lifecycle import Action
 from annotations.models import Category
 from annotations.search import plain_text
 from archive.models import Revision
-from archive.structured_data import SCHEMA_CONTEXT, archive_organization, revision_data
+from archive.structured_data import SCHEMA_CONTEXT, archive_organization, revision_data, timestamp
 
 
 class Verdict(NamedTuple):
@@ -80,8 +80,8 @@ def claim_review_data(request, critique, events, known_revision=None):
         "reviewBody": plain_text(published.body),
         "author": {"@type": "Person", "name": critique.author.get_username()},
         "publisher": archive_organization(request),
-        "datePublished": approvals[0] if approvals else published.created,  # first seen by readers
+        "datePublished": timestamp(approvals[0] if approvals else published.created),  # first seen by readers
     }
     if len(approvals) > 1:
-        review["dateModified"] = approvals[-1]  # when the wording readers see now was approved
+        review["dateModified"] = timestamp(approvals[-1])  # when the wording readers see now was approved
     return review

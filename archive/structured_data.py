@@ -11,8 +11,8 @@ language or address is left out, never guessed.
 """
 
 import json
+from datetime import UTC
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
@@ -26,8 +26,13 @@ _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"
 
 def json_ld_script(data):
     """``data`` as a ``<script type="application/ld+json">`` element, safe to put anywhere in a page."""
-    encoded = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1).translate(_SCRIPT_ESCAPES)
+    encoded = json.dumps(data, ensure_ascii=False, indent=1).translate(_SCRIPT_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{encoded}</script>')
+
+
+def timestamp(value):
+    """A moment as ISO 8601 in UTC, to the second (as the W3C annotations give theirs)."""
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def archive_organization(request):
@@ -69,7 +74,7 @@ def revision_data(request, document, revision):
         "url": permalink,
         "name": document.title,
         "version": revision.number,
-        "dateCreated": revision.created,  # when the archive recorded this text
+        "dateCreated": timestamp(revision.created),  # when the archive recorded this text
     }
     if document.author:
         # "As named in the source": a person's name in every source the archive holds so far.

@@ -16,6 +16,7 @@ from annotations.models import Category
 from annotations.structured_data import BEST_RATING, VERDICTS, WORST_RATING
 from archive.services import document_update
 from archive.structured_data import timestamp
+from tests.annotations.critiques.test_replies_pages import MARGIN_QUERIES, QUERIES
 from tests.factories import DEFAULT_EVIDENCE, SAMPLE_TEXT, approve, decide, make_document, submit_critique
 from tests.schema_org import SCHEMA, expand, iri, scripts, typed, types, value, values
 
@@ -199,3 +200,17 @@ def test_no_source_link_without_the_address(client, revision, author, moderator)
     critique = published_critique(author, moderator, revision)
     assert "at-source" not in page_of(client, critique)
     assert "at-source" not in client.get("/documents/commune/").content.decode()
+
+
+def test_the_markup_and_links_cost_no_query(client, sourced, author, other, moderator, django_assert_num_queries):
+    critiques = [published_critique(author, moderator, sourced.current_revision)]
+    critiques.append(approve(submit_critique(author, sourced.current_revision, passage="Karl Marx"), moderator))
+    client.force_login(other)  # a page of its own (readers' pages may be served from the cache)
+    for url in (critiques[0].get_absolute_url(), "/documents/commune/"):
+        client.get(url)
+    with django_assert_num_queries(QUERIES):
+        page = page_of(client, critiques[0])
+    assert len(scripts(page)) == 1 and 'class="at-source"' in page
+    with django_assert_num_queries(MARGIN_QUERIES):
+        page = client.get("/documents/commune/").content.decode()
+    assert page.count('class="at-source"') == 2 and len(scripts(page)) == 1

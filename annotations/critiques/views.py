@@ -41,8 +41,11 @@ from annotations.pages import (
     status_label,
 )
 from annotations.services import AlreadyFlagged, ModerationConflict
+from annotations.structured_data import claim_review_data
 from annotations.visibility import is_moderator, sees_latest_wording, shown_version, visible_history
 from archive.models import Revision
+from archive.structured_data import json_ld_script
+from archive.text_fragments import passage_at_source_url
 
 CRITIQUES_PER_PAGE = 25
 
@@ -107,6 +110,7 @@ def render_critique_page(request, critique, flag_form=None, status=200, reply_fo
     if may_flag and not already_flagged and flag_form is None:
         flag_form = FlagForm()
     in_text_url, detach_reason = current_place(critique)
+    claim_review = claim_review_data(request, critique, events, known_revision=passage_revision)
     return render(
         request,
         "annotations/critique_detail.html",
@@ -127,6 +131,8 @@ def render_critique_page(request, critique, flag_form=None, status=200, reply_fo
             "show_change": is_moderator(user) and critique.status == Status.PENDING and critique.version.number > 1,
             "in_text_url": in_text_url,
             "detach_reason": detach_reason,
+            "at_source_url": passage_at_source_url(critique.document.original_url, text, start, end),
+            "structured_data": json_ld_script(claim_review) if claim_review else "",
             "is_author": is_author,
             "already_flagged": already_flagged,
             "flag_form": flag_form if may_flag and not already_flagged else None,

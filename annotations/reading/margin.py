@@ -25,6 +25,12 @@ def note_html(note):
         written = f' · <a href="{escape(note.written_on_url)}">written on revision {note.written_on}</a>'
         if note.has_moved:
             written += "; the passage has changed since"
+    at_source = ""
+    if note.at_source_url:
+        at_source = (
+            f' · <a class="at-source" href="{escape(note.at_source_url)}" rel="nofollow noopener noreferrer">'
+            f'At the source<span class="visually-hidden">: the passage of critique {note.id}</span></a>'
+        )
     replies = ""
     if note.reply_count:
         count = f"{note.reply_count} {'reply' if note.reply_count == 1 else 'replies'}"
@@ -45,7 +51,7 @@ def note_html(note):
         f'href="#passage-{note.id}" data-critique="{note.id}">In the text<span class="visually-hidden">: '
         f"the passage of critique {note.id}</span></a> · "
         f'<a href="{escape(note.url)}">Permalink<span class="visually-hidden"> of critique {note.id}</span></a>'
-        f"{replies}{written}</p>\n"
+        f"{at_source}{replies}{written}</p>\n"
         "        </li>\n"
     )
 

@@ -60,6 +60,8 @@ from archive.blocks import text_blocks
 from archive.models import Document
 from archive.search import document_passages, search_documents
 from archive.shortcuts import current_revision_or_404, revision_or_404
+from archive.structured_data import json_ld_script, reading_page_data
+from archive.text_fragments import passage_at_source_url
 
 QUOTE_CHARS = 160
 
@@ -147,6 +149,7 @@ class MarginNote:
         # Its place on this revision, from its anchor here (not the offsets it was written with).
         self.start, self.end = critique.anchor_start, critique.anchor_end
         self.is_detached = critique.anchor_state == AnchorState.DETACHED
+        self.at_source_url = None if self.is_detached else links.at_source(self.start, self.end)
         self.has_moved = critique.anchor_state == AnchorState.MOVED
         self.detach_reason = (
             detach_explanation(critique.anchor_reason, critique.detached_since) if self.is_detached else ""
@@ -181,8 +184,9 @@ class MarginLinks:
 
     MARKER = 987654321
 
-    def __init__(self, user, document):
+    def __init__(self, user, document, text=""):
         self._user = user
+        self._original_url, self._text = document.original_url, text
         self._critique = reverse("annotations:critique", args=[self.MARKER])
         self._slug = document.slug
         self._revisions = {}
@@ -193,6 +197,10 @@ class MarginLinks:
         if author not in self._sees_latest:
             self._sees_latest[author] = sees_latest_wording(self._user, critique)
         return self._sees_latest[author]
+
+    def at_source(self, start, end):
+        """The passage ``start``–``end`` of this page's text at the source's own address, when it is known."""
+        return passage_at_source_url(self._original_url, self._text, start, end) if self._original_url else None
 
     def critique(self, pk):
         return self._critique.replace(str(self.MARKER), str(pk))
@@ -279,7 +287,7 @@ def render_reading_page(request, document, revision, current_number, form=None, 
     """
     revision.document, revision.current_number = document, current_number
     notes, earlier = [], []
-    links = MarginLinks(request.user, document)
+    links = MarginLinks(request.user, document, revision.text)
     for critique in anchored_critiques(request.user, revision):
         note = MarginNote(critique, revision, links)
         (earlier if note.is_detached else notes).append(note)
@@ -311,6 +319,7 @@ def render_reading_page(request, document, revision, current_number, form=None, 
             "evidence_rule": categories_needing_evidence_text(),
             "glance": glance,
             "reselect": reselect_context(request, revision, current_number),
+            "structured_data": json_ld_script(reading_page_data(request, document, revision)),
         },
         status=status,
     )

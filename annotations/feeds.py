@@ -58,7 +58,7 @@ class CritiquesFeed(ArchiveFeed):
     def item_title(self, critique):
         _revision, exact = passage_of(critique)
         label = Category(critique.published_version.category).label
-        return f"{label}: “{Truncator(exact).chars(80)}” in {critique.document.title}"
+        return f"{label}: “{Truncator(exact).chars(60)}” in {critique.document.title}"
 
     def item_link(self, critique):
         return critique.get_absolute_url()

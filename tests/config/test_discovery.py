@@ -270,3 +270,16 @@ def test_pages_name_their_feeds(client, document):
     for url in (document.get_absolute_url(), document.current_revision.get_absolute_url()):
         page = client.get(url).content.decode()
         assert f'href="{reverse("feed_document", args=[document.slug])}"' in page
+
+
+def test_a_document_feed_follows_the_document_when_it_is_renamed(client, document):
+    from archive.services import document_update
+
+    document_update(document, slug="paris-commune")
+    response = client.get("/documents/commune/feed/")
+    assert response.status_code == 301 and response["Location"] == "/documents/paris-commune/feed/"
+    check_atom(client, "/documents/paris-commune/feed/")
+
+
+def test_the_feed_is_well_formed_xml_with_its_declaration(client, db):
+    assert client.get(reverse("feed_critiques")).content.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<feed')

@@ -22,6 +22,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("documents/<slug:slug>/", reading_current, name="document"),
     path("documents/<slug:slug>/revisions/<int:number>/", reading_revision, name="revision"),
+    path("", include("config.discovery")),  # feeds, sitemap, robots.txt
     path("", include("annotations.urls")),
     path("", include("archive.urls")),
     path("api/", include("config.api_urls")),

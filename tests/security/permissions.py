@@ -126,6 +126,28 @@ TABLE = {
         Case(lambda w: f"{DOC}/diff/?from=x", GET=everyone(400)),
     ],
     "search/": [Case(lambda w: "/search/?q=Commune", GET=everyone(200))],
+    # Feeds, the sitemap and robots.txt: the same for everyone, readers' view only.
+    "robots.txt": [Case(lambda w: "/robots.txt", GET=everyone(200), POST=everyone(405))],
+    "sitemap.xml": [Case(lambda w: "/sitemap.xml", GET=everyone(200))],
+    "sitemap-<slug:section>.xml": [
+        Case(lambda w, section=section: f"/sitemap-{section}.xml", GET=everyone(200))
+        for section in ("documents", "revisions", "critiques")
+    ]
+    + [
+        Case(lambda w: "/sitemap-nothing.xml", GET=everyone(404)),
+        Case(lambda w: "/sitemap-critiques.xml?p=x", GET=everyone(400)),
+    ],
+    "feeds/revisions/": [Case(lambda w: "/feeds/revisions/", GET=everyone(200), POST=everyone(405))],
+    "feeds/critiques/": [Case(lambda w: "/feeds/critiques/", GET=everyone(200))],
+    "feeds/critiques/<slug:category>/": [
+        Case(lambda w: "/feeds/critiques/unsourced_claim/", GET=everyone(200)),
+        Case(lambda w: "/feeds/critiques/no_such_category/", GET=everyone(404)),
+    ],
+    "documents/<slug:slug>/feed/": [
+        Case(lambda w: f"{DOC}/feed/", GET=everyone(200)),
+        Case(lambda w: "/documents/secret-doc/feed/", GET=everyone(200)),
+        Case(lambda w: "/documents/no-such-document/feed/", GET=everyone(404)),
+    ],
     # Critiques.
     "documents/<slug:slug>/revisions/<int:number>/critiques/": [
         Case(

@@ -71,6 +71,7 @@ CSL_JSON = ("csl-json", "application/vnd.citationstyles.csl+json", "json")
 BIBTEX = ("bibtex", "application/x-bibtex", "bib")
 RIS = ("ris", "application/x-research-info-systems", "ris")
 FORMATS = (CSL_JSON, BIBTEX, RIS)
+DOWNLOAD_LABELS = {"bibtex": "BibTeX", "ris": "RIS", "csl-json": "CSL-JSON"}
 
 
 # --- The CSL-JSON item ---------------------------------------------------------
@@ -223,6 +224,50 @@ def references(item):
         found = [(key, label, style(name).reference_html(item)) for key, label, name in STYLES]
         caches["default"].set(cache_key, found, REFERENCES_CACHE_SECONDS)
     return found
+
+
+def _slashed(parts):
+    return "/".join(f"{part:02d}" if index else f"{part:04d}" for index, part in enumerate(parts))
+
+
+def meta_tags(item):
+    """
+    ``[(name, content)]``: the ``citation_*`` tags reference managers read
+    from a page (Zotero's embedded-metadata translator, Google Scholar),
+    then Dublin Core's.
+    """
+    issued, online = _date_parts(item, "issued"), _date_parts(item, "available-date") or _date_parts(item, "issued")
+    authors = [name["literal"] for name in item.get("author", [])]
+    tags = [("citation_title", item["title"])]
+    tags += [("citation_author", name) for name in authors]
+    if issued:
+        tags += [("citation_publication_date", _slashed(issued)), ("citation_date", _slashed(issued))]
+    if online:
+        tags.append(("citation_online_date", _slashed(online)))
+    tags.append(("citation_publisher", ARCHIVE_NAME))
+    tags += [("citation_public_url", item["URL"]), ("citation_fulltext_html_url", item["URL"])]
+    if item.get("language"):
+        tags.append(("citation_language", item["language"]))
+    tags.append(("DC.title", item["title"]))
+    tags += [("DC.creator", name) for name in authors]
+    if issued:
+        tags.append(("DC.date", _iso(issued)))
+    tags += [("DC.publisher", ARCHIVE_NAME), ("DC.identifier", item["URL"]), ("DC.type", "Text")]
+    if item.get("language"):
+        tags.append(("DC.language", item["language"]))
+    return tags
+
+
+def citation_panel(item, download_url, unpublished=False):
+    """What a page's "Cite this" shows: the references, the downloads (from the API address) and the meta tags."""
+    return {
+        "item": item,
+        "url": item["URL"],
+        "references": references(item),
+        "downloads": [(DOWNLOAD_LABELS[name], f"{download_url}?format={name}") for name, _, _ in FORMATS],
+        "meta": meta_tags(item),
+        "unpublished": unpublished,
+    }
 
 
 # --- Downloads -------------------------------------------------------------------

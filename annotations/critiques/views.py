@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from annotations import lifecycle, services
+from annotations.citing import critique_citation
 from annotations.critiques import replies, versions
 from annotations.departures import departed_critique
 from annotations.forms import (
@@ -127,6 +128,7 @@ def render_critique_page(request, critique, flag_form=None, status=200, reply_fo
             "show_change": is_moderator(user) and critique.status == Status.PENDING and critique.version.number > 1,
             "in_text_url": in_text_url,
             "detach_reason": detach_reason,
+            "citation": critique_citation(request, critique),
             "is_author": is_author,
             "already_flagged": already_flagged,
             "flag_form": flag_form if may_flag and not already_flagged else None,

@@ -26,7 +26,6 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 from rest_framework.response import Response
 
 from annotations import notifications, services
-from annotations.citing import critique_citation_item
 from annotations.api.filters import CritiqueFilter, DocumentFilter, StableOrderingFilter
 from annotations.api.serializers import (
     CritiqueCreateSerializer,
@@ -41,6 +40,7 @@ from annotations.api.serializers import (
     ReplyCreateSerializer,
     ReplySerializer,
 )
+from annotations.citing import critique_citation_item
 from annotations.departures import departed_critique
 from annotations.models import Category, Critique, Notification
 from annotations.moderation.queue import STATUS_FILTERS, QueueFilterForm, queue_items

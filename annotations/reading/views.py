@@ -275,7 +275,9 @@ def anchored_critiques(user, revision):
 def revision_citation(request, revision):
     """The reading page's "Cite this version": the revision shown, at its permalink."""
     item = citations.revision_item(revision, request.build_absolute_uri(revision.get_absolute_url()))
-    return citations.citation_panel(item, reverse("api-revision-detail", args=[revision.document.slug, revision.number]))
+    return citations.citation_panel(
+        item, reverse("api-revision-detail", args=[revision.document.slug, revision.number])
+    )
 
 
 def render_reading_page(request, document, revision, current_number, form=None, status=200):

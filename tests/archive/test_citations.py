@@ -359,7 +359,9 @@ def test_an_unknown_format_is_a_406_naming_the_formats(api_client, described):
     response = api_client.get(REVISION_URL, {"format": "endnote"})
     assert response.status_code == 406
     assert response["Content-Type"] == "application/json"
-    assert response.json()["detail"] == "format=endnote is not offered here: ask for format=json, csl-json, bibtex, ris."
+    assert (
+        response.json()["detail"] == "format=endnote is not offered here: ask for format=json, csl-json, bibtex, ris."
+    )
 
 
 def test_an_accept_type_not_offered_is_a_406_naming_the_types(api_client, described):

@@ -14,16 +14,18 @@ from annotations.api import views as api
 from annotations.api.versions import CritiqueVersionsView
 from annotations.w3c import representation as w3c
 from annotations.w3c.views import AnnotationContainerView
+from archive.api.citing import CITATION_RENDERERS, CitationNegotiation
 from config.api import JSONParser
 
 critiques = api.CritiqueViewSet.as_view({"get": "list", "post": "create"}, detail=False)
-# One address, two representations: our JSON and the W3C Web Annotation (JSON-LD);
-# with two renderers DRF answers ``Vary: Accept``.
+# One address, several representations: our JSON, the W3C Web Annotation (JSON-LD) and the
+# citation (archive.api.citing); with several renderers DRF answers ``Vary: Accept``.
 critique = api.CritiqueViewSet.as_view(
     {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"},
     detail=True,
-    renderer_classes=[JSONRenderer, w3c.AnnotationJSONLDRenderer],
+    renderer_classes=[JSONRenderer, w3c.AnnotationJSONLDRenderer, *CITATION_RENDERERS],
     parser_classes=[JSONParser, w3c.AnnotationJSONLDParser],
+    content_negotiation_class=CitationNegotiation,
 )
 
 

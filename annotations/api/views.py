@@ -40,6 +40,7 @@ from annotations.api.serializers import (
     ReplyCreateSerializer,
     ReplySerializer,
 )
+from annotations.citing import critique_citation_item
 from annotations.departures import departed_critique
 from annotations.models import Category, Critique, Notification
 from annotations.moderation.queue import STATUS_FILTERS, QueueFilterForm, queue_items
@@ -47,6 +48,7 @@ from annotations.visibility import is_moderator, visible_critiques, visible_entr
 from annotations.w3c import protocol as w3c_protocol
 from annotations.w3c import representation as w3c
 from archive.api import views as archive_api
+from archive.api.citing import CITATION_RESPONSES, citation_response, format_parameter, is_citation_request
 from archive.idempotency import idempotent
 from config.api import CursorPagination, ErrorSerializer, error_responses
 
@@ -79,6 +81,7 @@ ENTRY = PolymorphicProxySerializer(
     resource_type_field_name=None,
 )
 DETAIL_OK = {(200, "application/json"): ENTRY, (200, "application/ld+json"): OpenApiTypes.OBJECT}
+DETAIL_OR_CITATION_OK = {**DETAIL_OK, **CITATION_RESPONSES}
 # What list and create work on: critiques of a passage; every other action also finds replies.
 CRITIQUE_ONLY_ACTIONS = {"list", "create"}
 # Errors any call may meet: a bad token, an Accept we can't serve, the rate limits; writes add theirs.
@@ -209,7 +212,12 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         return self.critique_response(critique.pk, status.HTTP_201_CREATED, {"Location": location})
 
     def represent(self, critique):
-        """The critique in our JSON, or as a W3C Web Annotation (with its ETag) when JSON-LD was asked for."""
+        """
+        The critique in our JSON, as a W3C Web Annotation (with its ETag) when
+        JSON-LD was asked for, or its citation (CSL-JSON, BibTeX, RIS).
+        """
+        if is_citation_request(self.request):
+            return citation_response(self.request, critique_citation_item(self.request, critique))
         if self.request.accepted_renderer.format == "jsonld":
             return Response(
                 w3c.annotation_representation(self.request, critique),
@@ -218,9 +226,11 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(critique).data)
 
     @extend_schema(
-        summary="One critique, as JSON or as a W3C Web Annotation (Accept: application/ld+json)",
-        parameters=[CRITIQUE_ID],
-        responses={**DETAIL_OK, **error_responses(404, *READ_ERRORS), **GONE},
+        summary="One critique, as JSON, as a W3C Web Annotation (Accept: application/ld+json) or its citation",
+        description="`?format=csl-json`, `bibtex` or `ris` (or their Accept types) answer the critique's "
+        "citation, in the wording you may read; an unpublished one says so.",
+        parameters=[CRITIQUE_ID, format_parameter("json", "jsonld")],
+        responses={**DETAIL_OR_CITATION_OK, **error_responses(404, *READ_ERRORS), **GONE},
     )
     def retrieve(self, request, pk):
         return self.represent(self.get_object())

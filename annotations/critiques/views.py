@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from annotations import lifecycle, services
+from annotations.citing import critique_citation
 from annotations.critiques import replies, versions
 from annotations.departures import departed_critique
 from annotations.forms import (
@@ -133,6 +134,7 @@ def render_critique_page(request, critique, flag_form=None, status=200, reply_fo
             "detach_reason": detach_reason,
             "at_source_url": passage_at_source_url(critique.document.original_url, text, start, end),
             "structured_data": json_ld_script(claim_review) if claim_review else "",
+            "citation": critique_citation(request, critique),
             "is_author": is_author,
             "already_flagged": already_flagged,
             "flag_form": flag_form if may_flag and not already_flagged else None,

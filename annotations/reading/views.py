@@ -55,6 +55,7 @@ from annotations.reading.margin import notes_html
 from annotations.search import critique_snippets, search_critiques
 from annotations.services import ModerationConflict
 from annotations.visibility import sees_latest_wording, shown_version, visible_critiques, visible_reply_count
+from archive import citations
 from archive.badges import attach_badges
 from archive.blocks import text_blocks
 from archive.models import Document
@@ -279,6 +280,14 @@ def anchored_critiques(user, revision):
     return rows
 
 
+def revision_citation(request, revision):
+    """The reading page's "Cite this version": the revision shown, at its permalink."""
+    item = citations.revision_item(revision, request.build_absolute_uri(revision.get_absolute_url()))
+    return citations.citation_panel(
+        item, reverse("api-revision-detail", args=[revision.document.slug, revision.number])
+    )
+
+
 def render_reading_page(request, document, revision, current_number, form=None, status=200):
     """
     The reading page with the critiques the viewer may see that are placed on
@@ -320,6 +329,7 @@ def render_reading_page(request, document, revision, current_number, form=None, 
             "glance": glance,
             "reselect": reselect_context(request, revision, current_number),
             "structured_data": json_ld_script(reading_page_data(request, document, revision)),
+            "citation": revision_citation(request, revision),
         },
         status=status,
     )

@@ -9,8 +9,10 @@ archive.api.views).
 """
 
 from django.urls import path
+from rest_framework.renderers import JSONRenderer
 
 from archive.api import views as api
+from archive.api.citing import CITATION_RENDERERS, CitationNegotiation
 
 urlpatterns = [
     path(
@@ -20,7 +22,12 @@ urlpatterns = [
     ),
     path(
         "documents/<slug:slug>/revisions/<int:number>/",
-        api.RevisionViewSet.as_view({"get": "retrieve"}),
+        # Its JSON, or its citation (archive.api.citing).
+        api.RevisionViewSet.as_view(
+            {"get": "retrieve"},
+            renderer_classes=[JSONRenderer, *CITATION_RENDERERS],
+            content_negotiation_class=CitationNegotiation,
+        ),
         name="api-revision-detail",
     ),
     path("documents/<slug:slug>/diff/", api.RevisionDiffView.as_view(), name="api-revision-diff"),

@@ -36,6 +36,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
 from rest_framework.response import Response
 
+from archive import citations
+from archive.api.citing import CITATION_RESPONSES, citation_response, format_parameter, is_citation_request
 from archive.api.filters import DocumentFilter
 from archive.api.serializers import (
     DiffQuerySerializer,
@@ -115,9 +117,13 @@ NUMBER_PARAMETER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter
         responses={200: RevisionSerializer, **error_responses(401, 404)},
     ),
     retrieve=extend_schema(
-        summary="One revision with its text",
-        parameters=[SLUG_PARAMETER, NUMBER_PARAMETER],
-        responses={200: RevisionDetailSerializer, **error_responses(401, 404)},
+        summary="One revision with its text, or its citation (CSL-JSON, BibTeX, RIS)",
+        parameters=[SLUG_PARAMETER, NUMBER_PARAMETER, format_parameter("json")],
+        responses={
+            (200, "application/json"): RevisionDetailSerializer,
+            **CITATION_RESPONSES,
+            **error_responses(401, 404, 406),
+        },
     ),
     create=extend_schema(
         summary="Record a new revision",
@@ -154,6 +160,13 @@ class RevisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_serializer_class(self):
         return RevisionDetailSerializer if self.action == "retrieve" else RevisionSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        if is_citation_request(request):
+            revision = self.get_object()
+            url = request.build_absolute_uri(revision.get_absolute_url())
+            return citation_response(request, citations.revision_item(revision, url))
+        return super().retrieve(request, *args, **kwargs)
 
     @idempotent
     def create(self, request, slug):

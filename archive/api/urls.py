@@ -11,6 +11,7 @@ archive.api.views).
 from django.urls import path
 
 from archive.api import views as api
+from archive.memento import memento_headers
 
 urlpatterns = [
     path(
@@ -20,7 +21,7 @@ urlpatterns = [
     ),
     path(
         "documents/<slug:slug>/revisions/<int:number>/",
-        api.RevisionViewSet.as_view({"get": "retrieve"}),
+        memento_headers("api-revision-detail")(api.RevisionViewSet.as_view({"get": "retrieve"})),
         name="api-revision-detail",
     ),
     path("documents/<slug:slug>/diff/", api.RevisionDiffView.as_view(), name="api-revision-diff"),

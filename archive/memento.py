@@ -81,8 +81,8 @@ def revision_in_effect(revisions, moment):
     """
     Of ``revisions`` (all of a document's), the one in effect at ``moment``: the
     last whose datetime is not after it. Before the first, the first: it is the
-    earliest state the archive holds, and RFC 7089 (4.5.3) lets a TimeGate send the
-    nearest memento rather than a 404.
+    earliest state the archive holds, and RFC 7089 lets a TimeGate send the nearest
+    memento rather than a 404.
     """
     earlier = [revision for revision in revisions if memento_datetime(revision) <= moment]
     return max(earlier, key=lambda revision: revision.number) if earlier else revisions[0]

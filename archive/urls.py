@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import memento, views
 
 app_name = "archive"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("documents/", views.document_list, name="document_list"),
     path("documents/<slug:slug>/history/", views.revision_history, name="history"),
     path("documents/<slug:slug>/diff/", views.revision_diff, name="diff"),
+    path("documents/<slug:slug>/timegate/", memento.timegate, name="timegate"),
+    path("documents/<slug:slug>/timemap/", memento.timemap, name="timemap"),
 ]

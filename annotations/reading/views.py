@@ -58,6 +58,7 @@ from annotations.visibility import sees_latest_wording, shown_version, visible_c
 from archive import citations
 from archive.badges import attach_badges
 from archive.blocks import text_blocks
+from archive.memento import links_to_timegate, memento_headers
 from archive.models import Document
 from archive.search import document_passages, search_documents
 from archive.shortcuts import current_revision_or_404, revision_or_404
@@ -335,11 +336,13 @@ def render_reading_page(request, document, revision, current_number, form=None, 
     )
 
 
+@links_to_timegate
 def reading_current(request, slug):
     current = current_revision_or_404(slug)
     return render_reading_page(request, current.document, current, current.number)
 
 
+@memento_headers("revision")
 def reading_revision(request, slug, number):
     revision = revision_or_404(slug, number)
     return render_reading_page(request, revision.document, revision, revision.current_number)

@@ -13,6 +13,7 @@ from rest_framework.renderers import JSONRenderer
 
 from archive.api import views as api
 from archive.api.citing import CITATION_RENDERERS, CitationNegotiation
+from archive.memento import memento_headers
 
 urlpatterns = [
     path(
@@ -22,11 +23,13 @@ urlpatterns = [
     ),
     path(
         "documents/<slug:slug>/revisions/<int:number>/",
-        # Its JSON, or its citation (archive.api.citing).
-        api.RevisionViewSet.as_view(
-            {"get": "retrieve"},
-            renderer_classes=[JSONRenderer, *CITATION_RENDERERS],
-            content_negotiation_class=CitationNegotiation,
+        # Its JSON, or its citation (archive.api.citing); a memento of the document (archive.memento).
+        memento_headers("api-revision-detail")(
+            api.RevisionViewSet.as_view(
+                {"get": "retrieve"},
+                renderer_classes=[JSONRenderer, *CITATION_RENDERERS],
+                content_negotiation_class=CitationNegotiation,
+            )
         ),
         name="api-revision-detail",
     ),

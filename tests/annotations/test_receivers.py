@@ -332,10 +332,11 @@ def test_reading_pages_with_carried_critiques_run_a_fixed_number_of_queries(clie
                 approve(critique, moderator)
         # "Vendôme Column" goes: those critiques are detached on revision 2.
         record(document, "Foreword.\n\n" + SAMPLE_TEXT.replace("The Vendôme Column was pulled down", "It fell"))
-        for url in (f"/documents/doc-{count}/", f"/documents/doc-{count}/revisions/1/"):
+        # A revision permalink costs one more: its neighbours' dates, for its Memento headers (archive.memento).
+        for url, memento in ((f"/documents/doc-{count}/", 0), (f"/documents/doc-{count}/revisions/1/", 1)):
             with CaptureQueriesContext(connection) as queries:
                 assert client.get(url).status_code == 200
-            counts.append(len(queries))
+            counts.append(len(queries) - memento)
     assert len(set(counts)) == 1, counts
 
 

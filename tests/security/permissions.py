@@ -125,6 +125,22 @@ TABLE = {
         Case(lambda w: f"{DOC}/diff/?from=1&to=2", GET=everyone(200)),
         Case(lambda w: f"{DOC}/diff/?from=x", GET=everyone(400)),
     ],
+    # Memento (archive.memento): the TimeGate redirects to a revision, the TimeMap lists them all.
+    "documents/<slug:slug>/timegate/": [
+        Case(lambda w: f"{DOC}/timegate/", GET=everyone(302), POST=everyone(405)),
+        Case(
+            lambda w: f"{DOC}/timegate/",
+            "dated",
+            headers={"HTTP_ACCEPT_DATETIME": "Tue, 11 Sep 2001 20:35:00 GMT"},
+            GET=everyone(302),
+        ),
+        Case(lambda w: f"{DOC}/timegate/", "malformed", headers={"HTTP_ACCEPT_DATETIME": "soon"}, GET=everyone(400)),
+        Case(lambda w: "/documents/no-such-document/timegate/", GET=everyone(404)),
+    ],
+    "documents/<slug:slug>/timemap/": [
+        Case(lambda w: f"{DOC}/timemap/", GET=everyone(200), POST=everyone(405)),
+        Case(lambda w: "/documents/no-such-document/timemap/", GET=everyone(404)),
+    ],
     "search/": [Case(lambda w: "/search/?q=Commune", GET=everyone(200))],
     # Feeds, the sitemap and robots.txt: the same for everyone, readers' view only.
     "robots.txt": [Case(lambda w: "/robots.txt", GET=everyone(200), POST=everyone(405))],

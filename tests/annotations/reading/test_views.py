@@ -239,7 +239,8 @@ def test_reading_page_runs_a_fixed_number_of_queries(client, people, viewer):
         document = make_document(slug=f"doc-{count}")
         _fill(document, people, count)
         counts.append(_count_queries(client, f"/documents/doc-{count}/"))
-        counts.append(_count_queries(client, f"/documents/doc-{count}/revisions/1/"))
+        # A revision permalink costs one more: its neighbours' dates, for its Memento headers (archive.memento).
+        counts.append(_count_queries(client, f"/documents/doc-{count}/revisions/1/") - 1)
     assert len(set(counts)) == 1, counts
     # The document, its critiques; an anonymous reader adds the change counter (for the ETag),
     # a logged-in viewer the session, the user, their groups and unread notifications (the header),

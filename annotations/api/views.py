@@ -362,6 +362,7 @@ class ContainedAnnotationViewSet(CritiqueViewSet):
         return critique
 
     @extend_schema(
+        operation_id="w3c_annotation_retrieve",
         summary="One critique as a W3C Web Annotation (JSON-LD by default), at its IRI inside its container",
         parameters=[CRITIQUE_ID],
         responses={**DETAIL_OK, **error_responses(404, *READ_ERRORS), **GONE},
@@ -370,6 +371,7 @@ class ContainedAnnotationViewSet(CritiqueViewSet):
         return self.represent(self.get_object())
 
     @extend_schema(
+        operation_id="w3c_annotation_update",
         summary="Replace a critique's body as a W3C Web Annotation (If-Match required)",
         parameters=[CRITIQUE_ID],
         request=W3C_PUT_BODY,
@@ -379,6 +381,7 @@ class ContainedAnnotationViewSet(CritiqueViewSet):
         return super().update(request, pk)
 
     @extend_schema(
+        operation_id="w3c_annotation_destroy",
         summary="Withdraw your critique (If-Match honoured when sent)",
         parameters=[CRITIQUE_ID],
         responses={204: None, **error_responses(404, 409, *WRITE_ERRORS), 412: PRECONDITION_ERRORS[412], **GONE},

@@ -88,7 +88,8 @@ class AnnotationContainerView(APIView):
         summary="A document's critiques as a W3C AnnotationCollection, or one AnnotationPage with ?page=N",
         parameters=[
             OpenApiParameter("page", int, description="One AnnotationPage (from 0), not the collection."),
-            OpenApiParameter("iris", int, description="1: the page lists annotation IRIs only."),
+            OpenApiParameter("iris", int, description="1: annotation IRIs only (on a page, or the collection's)."),
+            OpenApiParameter("minimal", int, description="1: the collection without its first page embedded."),
             OpenApiParameter(
                 "Prefer",
                 str,

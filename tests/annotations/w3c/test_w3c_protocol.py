@@ -15,6 +15,7 @@ from annotations.lifecycle import Status
 from annotations.w3c import representation as w3c
 from annotations.w3c.protocol import DEFAULT_CATEGORY
 from tests.factories import DEFAULT_PASSAGE, approve, submit_critique
+from tests.w3c_schemas import failed_assertions
 
 LD = w3c.JSONLD_MEDIA_TYPE
 CONTAINER = "/api/documents/commune/annotations/"
@@ -236,6 +237,7 @@ def test_a_target_iri_with_a_text_fragment_is_answered_as_sent(token_client, aut
     response = post(client, comment(target=target))
     assert response.status_code == 201, response.content
     assert response.json()["target"] == target
+    assert not failed_assertions("annotation", response.json())
     assert document.critiques.get().exact == DEFAULT_PASSAGE
     # A PUT of the same annotation changes nothing: the same ETag, no new review.
     put = client.put(

@@ -53,3 +53,10 @@ def departed_critique(user, pk):
         return None
     reason = gone.reason if gone.action == Action.HIDE else ""
     return Departure(critique, gone.action, gone.created, reason, visible_history(user, critique, events))
+
+
+def withdrawal(user, critique):
+    """The ``Departure`` of a withdrawn critique ``user`` may still see (its author, a moderator)."""
+    events = list(critique.events.select_related("actor").order_by("created", "pk"))
+    withdrawn = [event for event in events if event.action == Action.WITHDRAW][-1]
+    return Departure(critique, Action.WITHDRAW, withdrawn.created, "", visible_history(user, critique, events))

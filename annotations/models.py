@@ -116,6 +116,14 @@ class Critique(models.Model):
         related_name="replies",
         help_text="The critique this replies to; empty for a critique of a passage. One level only.",
     )
+    # What a Web Annotation client filed it with (annotations.w3c): kept and answered back as sent.
+    canonical = models.CharField(
+        max_length=2000, blank=True, help_text="The annotation's canonical IRI, when its client gave one."
+    )
+    via = models.CharField(max_length=2000, blank=True, help_text="The IRI the client's copy had before it was filed.")
+    target_as_iri = models.BooleanField(
+        default=False, help_text="Filed with its target as one IRI (a text fragment of the revision), answered so."
+    )
     created = models.DateTimeField(default=timezone.now)
     modified = models.DateTimeField(default=timezone.now)
 

@@ -361,9 +361,25 @@ def _move(critique, from_status, **changes):
 
 
 def critique_submit(
-    *, author, revision, category, body, evidence=None, exact, prefix="", suffix="", start=None, end=None
+    *,
+    author,
+    revision,
+    category,
+    body,
+    evidence=None,
+    exact,
+    prefix="",
+    suffix="",
+    start=None,
+    end=None,
+    canonical="",
+    via="",
+    target_as_iri=False,
 ):
-    """File a new critique of a passage of ``revision``; it waits for review."""
+    """
+    File a new critique of a passage of ``revision``; it waits for review.
+    ``canonical``, ``via`` and ``target_as_iri``: how a Web Annotation client filed it.
+    """
     content = clean_critique_content(category, body, evidence)
     exact, start, end, prefix, suffix = locate_passage(revision, exact, prefix, suffix, start, end)
     with transaction.atomic():
@@ -380,6 +396,9 @@ def critique_submit(
             start=start,
             end=end,
             status=Status.PENDING,
+            canonical=canonical,
+            via=via,
+            target_as_iri=target_as_iri,
         )
         version = _write_version(critique, 1, content)
         Critique.entries.filter(pk=critique.pk).update(version=version)

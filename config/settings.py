@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "corsheaders",
     "rest_framework",
     "knox",
     "django_filters",
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so preflights are answered before anything else runs and every answer gets its headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -324,6 +327,34 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Cross-origin use of the API (django-cors-headers): any origin may read what is public and write with
+# a token. No credentials: a browser never sends this site's cookies from another origin, so session
+# writes stay same-origin (and CSRF-checked) only.
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "prefer",
+]
+CORS_EXPOSE_HEADERS = [
+    "Accept-Post",
+    "Allow",
+    "Content-Location",
+    "ETag",
+    "Link",
+    "Location",
+    "Preference-Applied",
+    "Retry-After",
+    "Vary",
+    "WWW-Authenticate",
+]
+CORS_PREFLIGHT_MAX_AGE = 3600
 # API tokens (django-rest-knox): stored as SHA-512 digests, sent as "Authorization: Token <token>",
 # valid until revoked (a password change, deactivation, or the account's 11th token: config.accounts.tokens).
 REST_KNOX = {"TOKEN_TTL": None, "AUTH_HEADER_PREFIX": "Token"}

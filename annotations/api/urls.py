@@ -28,6 +28,14 @@ critique = api.CritiqueViewSet.as_view(
     content_negotiation_class=CitationNegotiation,
 )
 
+# The same critique at its W3C IRI, inside its document's container: JSON-LD unless JSON is asked for.
+contained_annotation = api.ContainedAnnotationViewSet.as_view(
+    {"get": "retrieve", "put": "update", "delete": "destroy"},
+    detail=True,
+    renderer_classes=[w3c.AnnotationJSONLDRenderer, JSONRenderer],
+    parser_classes=[w3c.AnnotationJSONLDParser, JSONParser],
+)
+
 
 def critique_action(method, action):
     """One more thing done to a critique at its own address: no list filters or pages there."""
@@ -53,6 +61,7 @@ urlpatterns = [
     path("documents/", api.DocumentViewSet.as_view({"get": "list"}), name="api-document-list"),
     path("documents/<slug:slug>/", api.DocumentViewSet.as_view({"get": "retrieve"}), name="api-document-detail"),
     path("documents/<slug:slug>/annotations/", AnnotationContainerView.as_view(), name="api-annotation-container"),
+    path("documents/<slug:slug>/annotations/<str:pk>/", contained_annotation, name="w3c-annotation"),
     path("moderation/queue/", api.ModerationQueueView.as_view(), name="api-moderation-queue"),
     path("me/notifications/", api.MyNotificationsView.as_view(), name="api-my-notifications"),
 ]

@@ -41,7 +41,8 @@ from annotations.api.serializers import (
     ReplySerializer,
 )
 from annotations.citing import critique_citation_item
-from annotations.departures import departed_critique
+from annotations.departures import departed_critique, withdrawal
+from annotations.lifecycle import Status
 from annotations.models import Category, Critique, Notification
 from annotations.moderation.queue import STATUS_FILTERS, QueueFilterForm, queue_items
 from annotations.visibility import is_moderator, visible_critiques, visible_entries, visible_history, visible_replies
@@ -121,6 +122,7 @@ class CritiqueGone(APIException):
 
     def __init__(self, departed):
         super().__init__(departed.notice)
+        self.departed = departed
         self.extra = {
             "gone": {"action": departed.action, "date": departed.date, "reason": departed.reason},
             "history": [{"action": entry.action, "created": entry.created} for entry in departed.history],
@@ -233,7 +235,12 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         responses={**DETAIL_OR_CITATION_OK, **error_responses(404, *READ_ERRORS), **GONE},
     )
     def retrieve(self, request, pk):
-        return self.represent(self.get_object())
+        critique = self.get_object()
+        response = self.represent(critique)
+        # This address stays for the critiques API; the annotation's own IRI is inside its container.
+        canonical = f'<{w3c.annotation_iri(request, critique.document.slug, critique.pk)}>; rel="canonical"'
+        response["Link"] = ", ".join(filter(None, [response.get("Link"), canonical]))
+        return response
 
     @extend_schema(
         summary="Replace a critique's body as a W3C Web Annotation (If-Match required)",
@@ -263,12 +270,12 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         return self.represent(self.get_queryset().get(pk=critique.pk))
 
     @extend_schema(
-        summary="Withdraw your critique (it is kept, no longer public)",
+        summary="Withdraw your critique (it is kept, no longer public; If-Match honoured when sent)",
         parameters=[CRITIQUE_ID],
-        responses={204: None, **error_responses(404, 409, *WRITE_ERRORS), **GONE},
+        responses={204: None, **error_responses(404, 409, *WRITE_ERRORS), 412: PRECONDITION_ERRORS[412], **GONE},
     )
     def destroy(self, request, pk):
-        services.critique_withdraw(self.get_object(), user=request.user)  # the author only, else 403
+        w3c_protocol.annotation_withdraw(request, self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -340,6 +347,57 @@ class CritiqueViewSet(viewsets.GenericViewSet):
         critique = self.get_object()
         events = critique.events.select_related("actor").order_by("created", "pk")
         return Response(EventSerializer(critique_events(request.user, critique, events), many=True).data)
+
+
+class ContainedAnnotationViewSet(CritiqueViewSet):
+    """
+    A critique at its W3C Web Annotation IRI, inside its document's container
+    (``/api/documents/{slug}/annotations/{id}/``): the same critique as
+    ``/api/annotations/{id}/``, JSON-LD by default. Once withdrawn (DELETE) it
+    answers 410 to everyone who could see it, its author too.
+    """
+
+    def get_object(self):
+        slug = self.kwargs["slug"]
+        try:
+            critique = super().get_object()
+        except CritiqueGone as gone:
+            if gone.departed.critique.document.slug != slug:
+                raise Http404 from None
+            raise
+        if critique.document.slug != slug:
+            raise Http404
+        if critique.status == Status.WITHDRAWN:
+            raise CritiqueGone(withdrawal(self.request.user, critique))
+        return critique
+
+    @extend_schema(
+        operation_id="w3c_annotation_retrieve",
+        summary="One critique as a W3C Web Annotation (JSON-LD by default), at its IRI inside its container",
+        parameters=[CRITIQUE_ID],
+        responses={**DETAIL_OK, **error_responses(404, *READ_ERRORS), **GONE},
+    )
+    def retrieve(self, request, slug, pk):
+        return self.represent(self.get_object())
+
+    @extend_schema(
+        operation_id="w3c_annotation_update",
+        summary="Replace a critique's body as a W3C Web Annotation (If-Match required)",
+        parameters=[CRITIQUE_ID],
+        request=W3C_PUT_BODY,
+        responses={**W3C_OK, **error_responses(400, 404, 409, *WRITE_ERRORS), **PRECONDITION_ERRORS, **GONE},
+    )
+    def update(self, request, slug, pk):
+        return super().update(request, pk)
+
+    @extend_schema(
+        operation_id="w3c_annotation_destroy",
+        summary="Withdraw your critique (If-Match honoured when sent)",
+        parameters=[CRITIQUE_ID],
+        responses={204: None, **error_responses(404, 409, *WRITE_ERRORS), 412: PRECONDITION_ERRORS[412], **GONE},
+    )
+    def destroy(self, request, slug, pk):
+        return super().destroy(request, pk)
 
 
 def critique_events(user, critique, events):

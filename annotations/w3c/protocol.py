@@ -16,8 +16,9 @@ from rest_framework.response import Response
 
 from annotations import services
 from annotations.evidence import DOI_RESOLVER, REFERENCE
-from annotations.lifecycle import ModerationConflict
+from annotations.lifecycle import ModerationConflict, Status
 from annotations.models import Category, Critique
+from annotations.visibility import visible_entries
 from annotations.w3c.representation import (
     CATEGORY_LIST,
     ISBN_URN,
@@ -51,6 +52,9 @@ def _fetch(pk):
 
 
 # Parsing a W3C annotation into the critique's fields
+
+# The category of a comment sent without a classifying body.
+DEFAULT_CATEGORY = Category.MISSING_CONTEXT
 
 
 def _values(value):
@@ -127,6 +131,9 @@ def parse_bodies(data, errors):
     messages = errors.setdefault("body", [])
     content = {"category": None, "body": None, "evidence": []}
     bodies = data.get("body")
+    if bodies is None and isinstance(data.get("bodyValue"), str):
+        # The model's shorthand for one plain-text comment (section 3.2.5).
+        bodies = {"type": "TextualBody", "value": data["bodyValue"], "format": "text/plain"}
     if isinstance(bodies, dict):
         bodies = [bodies]
     if not isinstance(bodies, list) or not bodies:
@@ -159,8 +166,14 @@ def parse_bodies(data, errors):
             content["evidence"].append(_evidence(body))
         else:
             messages.append(f"Body {number}: give a purpose: classifying, commenting or linking.")
-    if content["category"] is None and bodies:
-        messages.append(f"Give the category as a classifying TextualBody: one of {CATEGORY_LIST}.")
+    if content["category"] is None and content["body"] is not None:
+        # A plain comment, as any annotation client writes one, adds to the passage without disputing it.
+        content["category"] = DEFAULT_CATEGORY
+    elif content["category"] is None and bodies:
+        messages.append(
+            f"Give the explanation as a commenting TextualBody, and the category as a classifying "
+            f"TextualBody: one of {CATEGORY_LIST}."
+        )
     if not messages:
         del errors["body"]
     return content
@@ -194,11 +207,44 @@ def _revision_of(request, document, source):
     return revision
 
 
+def _text_fragment_quote(fragment):
+    """
+    The TextQuoteSelector a text fragment (``:~:text=prefix-,exact,-suffix``)
+    names, or ValueError saying what to send instead.
+    """
+    directives = fragment.removeprefix(":~:").split("&") if fragment.startswith(":~:") else []
+    texts = [directive.removeprefix("text=") for directive in directives if directive.startswith("text=")]
+    if len(texts) != 1:
+        raise ValueError(
+            "A target given as one IRI names its passage with a text fragment: "
+            "#:~:text=prefix-,exact,-suffix (or give {source, selector: [TextQuoteSelector]})."
+        )
+    parts = texts[0].split(",")
+    quote = {"type": "TextQuoteSelector"}
+    if parts and parts[0].endswith("-"):
+        quote["prefix"] = unquote(parts.pop(0)[:-1])
+    if parts and parts[-1].startswith("-"):
+        quote["suffix"] = unquote(parts.pop()[1:])
+    if len(parts) != 1 or not parts[0]:
+        raise ValueError("The text fragment must quote the whole passage (not a start and an end).")
+    quote["exact"] = unquote(parts[0])
+    return quote
+
+
 def parse_target(request, document, data, errors):
     """The revision and selector fields from the annotation's target; problems go to ``errors``."""
     target = data.get("target")
     if isinstance(target, list) and len(target) == 1:
         target = target[0]
+    as_iri = isinstance(target, str)
+    if as_iri:
+        # One IRI: the revision, its passage in the fragment (a SpecificResource is the other way).
+        source, _, fragment = target.partition("#")
+        try:
+            target = {"source": source, "selector": _text_fragment_quote(fragment)}
+        except ValueError as error:
+            errors["target"] = [str(error)]
+            return None
     if not isinstance(target, dict):
         errors["target"] = ["Give one target: {source: a revision permalink, selector: [TextQuoteSelector]}."]
         return None
@@ -232,7 +278,7 @@ def parse_target(request, document, data, errors):
             messages.append("The TextPositionSelector's start and end must be code point offsets ≥ 0.")
     if messages:
         errors["target.selector"] = messages
-    return fields
+    return fields, as_iri
 
 
 # What the services call each field, and what it is in a W3C annotation.
@@ -255,8 +301,24 @@ def w3c_errors(error):
     return ValidationError(fields)
 
 
+def _client_iri(data, field, errors):
+    """An IRI the client gave (``canonical``, or ``id`` kept as ``via``): a string, as it is; '' without one."""
+    value = data.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not urlsplit(value).scheme or len(value) > 2000:
+        errors[field] = [f"The {field} must be an absolute IRI of at most 2000 characters."]
+        return ""
+    return value
+
+
 def parse_annotation(request, document):
-    """The critique's fields from the W3C annotation sent, or a ValidationError naming each bad field."""
+    """
+    ``(content, target, filed_as)``: the critique's fields from the W3C
+    annotation sent, and how its client filed it (its ``canonical`` IRI, its
+    ``id`` as ``via``, a target sent as one IRI), or a ValidationError naming
+    each bad field.
+    """
     data = request.data
     if not isinstance(data, dict):
         raise ValidationError("Send one W3C annotation: a JSON object.")
@@ -264,10 +326,15 @@ def parse_annotation(request, document):
     if "type" in data and "Annotation" not in _values(data["type"]):
         errors["type"] = ['The type must be "Annotation".']
     content = parse_bodies(data, errors)
-    target = parse_target(request, document, data, errors)
+    target, as_iri = parse_target(request, document, data, errors) or (None, False)
+    filed_as = {
+        "canonical": _client_iri(data, "canonical", errors),
+        "via": _client_iri(data, "id", errors),
+        "target_as_iri": as_iri,
+    }
     if errors:
         raise ValidationError(errors)
-    return content, target
+    return content, target, filed_as
 
 
 # Editing through the protocol
@@ -296,7 +363,8 @@ def annotation_put(request, annotation):
         # Lock, then compare: two editors holding the same ETag can't both succeed.
         locked = Critique.objects.select_for_update(of=("self",)).get(pk=annotation.pk)
         _check_if_match(request, locked)
-        content, target = parse_annotation(request, annotation.document)
+        # The IRIs it was filed with stay (a canonical IRI never changes), and so does its target's form.
+        content, target, _ = parse_annotation(request, annotation.document)
         sent = (
             target["revision"].pk,
             target["exact"],
@@ -305,15 +373,41 @@ def annotation_put(request, annotation):
         )
         if sent != (locked.revision_id, locked.exact, locked.start, locked.end):
             raise ValidationError({"target": ["The target can't change: critique another passage anew."]})
-        try:
-            services.critique_edit(locked, user=request.user, **content)
-        except ValidationError as error:
-            raise w3c_errors(error) from None
+        latest = locked.version
+        # Sending back what is there changes nothing: no new version, no new review, the same ETag.
+        if content != {"category": latest.category, "body": latest.body, "evidence": latest.evidence}:
+            try:
+                services.critique_edit(locked, user=request.user, **content)
+            except ValidationError as error:
+                raise w3c_errors(error) from None
     annotation = _fetch(annotation.pk)
     return Response(annotation_representation(request, annotation), headers=annotation_headers(annotation))
 
 
+def annotation_withdraw(request, annotation):
+    """
+    DELETE: the author withdraws the critique, only while ``If-Match`` (when
+    sent) still names it; without If-Match it is withdrawn as the critiques
+    API always did.
+    """
+    with transaction.atomic():
+        locked = Critique.entries.select_for_update(of=("self",)).select_related("version").get(pk=annotation.pk)
+        if not if_match_missing(request):
+            _check_if_match(request, locked)
+        services.critique_withdraw(locked, user=request.user)  # the author only, else 403
+
+
 # The container
+
+
+def contained_entries(user, document):
+    """
+    The critiques and replies of ``document`` in its container, as ``user``
+    sees them: a withdrawn one has been deleted, for the protocol, so it is
+    gone for everyone, its author and moderators too (its IRI answers 410).
+    """
+    entries = visible_entries(user, Critique.entries.filter(document=document))
+    return entries.exclude(status=Status.WITHDRAWN)
 
 
 def parse_prefer(header):

@@ -15,6 +15,7 @@ critique it answers (as Hypothesis and the model's own example 44 do).
 
 import re
 from datetime import UTC
+from urllib.parse import quote
 
 from django.urls import reverse
 from rest_framework import exceptions, renderers
@@ -38,6 +39,7 @@ CONTAINER_HEADERS = {
     "Allow": "GET, HEAD, OPTIONS, POST",
     "Accept-Post": JSONLD_MEDIA_TYPE,
 }
+ANNOTATION_ALLOW = "GET, HEAD, OPTIONS, PUT, DELETE"
 PAGE_SIZE = 20
 CATEGORY_LIST = ", ".join(Category.values)
 MOTIVATION = "assessing"
@@ -86,8 +88,9 @@ class PreconditionFailed(exceptions.APIException):
 # Representation
 
 
-def annotation_iri(request, pk):
-    return request.build_absolute_uri(reverse("api-critique-detail", args=[pk]))
+def annotation_iri(request, slug, pk):
+    """An annotation's IRI, inside its document's container as the protocol asks (section 4)."""
+    return request.build_absolute_uri(reverse("w3c-annotation", args=[slug, pk]))
 
 
 def revision_iri(request, slug, number):
@@ -98,7 +101,26 @@ def container_iri(request, slug):
     return request.build_absolute_uri(reverse("api-annotation-container", args=[slug]))
 
 
-def _timestamp(value):
+def _fragment_text(text):
+    # A text directive's own separators ("-", ",", "&") must be escaped inside its parts.
+    return quote(text, safe="").replace("-", "%2D")
+
+
+def passage_iri(revision_url, exact, prefix="", suffix=""):
+    """
+    The revision's IRI with a text fragment naming the passage
+    (``#:~:text=prefix-,exact,-suffix``): the target of an annotation filed
+    as one IRI, and what browsers scroll to.
+    """
+    directive = _fragment_text(exact)
+    if prefix:
+        directive = f"{_fragment_text(prefix)}-,{directive}"
+    if suffix:
+        directive = f"{directive},-{_fragment_text(suffix)}"
+    return f"{revision_url}#:~:text={directive}"
+
+
+def timestamp(value):
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -163,7 +185,7 @@ def annotation_representation(request, annotation, *, context=True):
     The caller has checked ``can_see``. Items of a page leave out ``@context``.
     """
     version = shown_version(request.user, annotation)
-    iri = annotation_iri(request, annotation.pk)
+    iri = annotation_iri(request, annotation.document.slug, annotation.pk)
     data = {"@context": W3C_PROFILE} if context else {}
     data.update(
         {
@@ -171,19 +193,29 @@ def annotation_representation(request, annotation, *, context=True):
             "type": "Annotation",
             "motivation": MOTIVATION,
             "creator": {"type": "Person", "nickname": annotation.author.get_username()},
-            "created": _timestamp(annotation.created),
+            "created": timestamp(annotation.created),
             # When the wording shown was written: a moderator's decision changes no content.
-            "modified": _timestamp(version.created),
+            "modified": timestamp(version.created),
             "body": _bodies(version, iri),
         }
     )
+    # As its client filed it: the canonical IRI it gave, and the id its copy had (the protocol, 5.2).
+    for field in ("canonical", "via"):
+        if getattr(annotation, field):
+            data[field] = getattr(annotation, field)
     if annotation.is_reply:
-        data.update(motivation=REPLY_MOTIVATION, target=annotation_iri(request, annotation.parent_id))
+        data.update(
+            motivation=REPLY_MOTIVATION, target=annotation_iri(request, annotation.document.slug, annotation.parent_id)
+        )
+        return data
+    source = revision_iri(request, annotation.document.slug, annotation.revision.number)
+    if annotation.target_as_iri:
+        data["target"] = passage_iri(source, annotation.exact, annotation.prefix, annotation.suffix)
         return data
     data.update(
         {
             "target": {
-                "source": revision_iri(request, annotation.document.slug, annotation.revision.number),
+                "source": source,
                 "selector": [
                     {
                         "type": "TextQuoteSelector",
@@ -216,5 +248,5 @@ def annotation_headers(annotation, user=None):
     return {
         "ETag": annotation_etag(annotation, user),
         "Link": ANNOTATION_LINK,
-        "Allow": "GET, HEAD, OPTIONS, PUT, DELETE",
+        "Allow": ANNOTATION_ALLOW,
     }

@@ -12,6 +12,7 @@ critiques API (``annotations.api.views``), which uses
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -21,9 +22,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import services
-from annotations.models import Critique
-from annotations.visibility import collection_etag_parts, visible_entries
-from annotations.w3c.protocol import _fetch, _query_number, conditional_get, parse_annotation, parse_prefer, w3c_errors
+from annotations.visibility import collection_etag_parts, shown_wording_field
+from annotations.w3c.protocol import (
+    _fetch,
+    _query_number,
+    conditional_get,
+    contained_entries,
+    parse_annotation,
+    parse_prefer,
+    w3c_errors,
+)
 from annotations.w3c.representation import (
     CONTAINER_HEADERS,
     LDP_CONTEXT,
@@ -38,6 +46,7 @@ from annotations.w3c.representation import (
     annotation_iri,
     annotation_representation,
     container_iri,
+    timestamp,
 )
 from archive.http import strong_etag
 from archive.idempotency import idempotent
@@ -79,7 +88,8 @@ class AnnotationContainerView(APIView):
         summary="A document's critiques as a W3C AnnotationCollection, or one AnnotationPage with ?page=N",
         parameters=[
             OpenApiParameter("page", int, description="One AnnotationPage (from 0), not the collection."),
-            OpenApiParameter("iris", int, description="1: the page lists annotation IRIs only."),
+            OpenApiParameter("iris", int, description="1: annotation IRIs only (on a page, or the collection's)."),
+            OpenApiParameter("minimal", int, description="1: the collection without its first page embedded."),
             OpenApiParameter(
                 "Prefer",
                 str,
@@ -100,35 +110,42 @@ class AnnotationContainerView(APIView):
     def get(self, request, slug):
         document = get_object_or_404(Document, slug=slug)
         page = _query_number(request, "page")
-        if page is None:
+        iris, minimal = _query_number(request, "iris", maximum=1), _query_number(request, "minimal", maximum=1)
+        applied = ""
+        if page is None and iris is None and minimal is None:
             minimal, iris, applied = parse_prefer(request.headers.get("Prefer", ""))
-        else:
-            minimal, applied = False, ""
-            iris = _query_number(request, "iris", maximum=1) == 1
-        visible = visible_entries(request.user, Critique.entries.filter(document=document))
+        # A page is never minimal; ``?iris=`` and ``?minimal=`` name a representation as Prefer would.
+        iris, minimal = bool(iris), bool(minimal) and page is None
+        visible = contained_entries(request.user, document)
         # One query: what the requester can see of each critique, and nothing more (a reader's tag
         # must not move when a pending edit is proposed or refused).
         seen = collection_etag_parts(request.user, visible)
         total, last = len(seen), max(0, (len(seen) - 1) // PAGE_SIZE)
         if page is not None and page > last:
             raise exceptions.NotFound(f"There is no page {page}: pages run from 0 to {last}.")
+        pages = _Pages(request, document, visible, total, iris)
         headers = {"ETag": strong_etag(document.pk, document.updated, seen, request.user.pk, page, minimal, iris)}
+        if page is None:
+            # Each representation of the container has its own IRI (the protocol, 4.2).
+            headers["Content-Location"] = pages.representation(minimal)
         if applied:
             headers["Preference-Applied"] = applied
         if (not_modified := conditional_get(request, headers)) is not None:
             return not_modified
-        pages = _Pages(request, document, visible, total, iris)
         if page is not None:
             return Response(pages.page(page), headers=headers)
         data = {
             "@context": [W3C_PROFILE, LDP_CONTEXT],
-            "id": pages.container,
+            "id": headers["Content-Location"],
             "type": ["BasicContainer", "AnnotationCollection"],
             "label": f"Critiques of “{document.title}”",
             "total": total,
-            "first": pages.iri(0) if minimal else pages.page(0, embedded=True),
-            "last": pages.iri(last),
         }
+        modified = visible.aggregate(modified=Max(shown_wording_field(request.user, "created")))["modified"]
+        if modified is not None:
+            data["modified"] = timestamp(modified)
+        data["first"] = pages.iri(0) if minimal else pages.page(0, embedded=True)
+        data["last"] = pages.iri(last)
         return Response(data, headers=headers)
 
     @extend_schema(
@@ -143,9 +160,9 @@ class AnnotationContainerView(APIView):
     @idempotent
     def post(self, request, slug):
         document = get_object_or_404(Document, slug=slug)
-        content, target = parse_annotation(request, document)
+        content, target, filed_as = parse_annotation(request, document)
         try:
-            annotation = services.critique_submit(author=request.user, **content, **target)
+            annotation = services.critique_submit(author=request.user, **content, **target, **filed_as)
         except ValidationError as error:
             raise w3c_errors(error) from None
         annotation = _fetch(annotation.pk)
@@ -159,8 +176,13 @@ class _Pages:
 
     def __init__(self, request, document, visible, total, iris):
         self.request, self.visible, self.total, self.iris = request, visible, total, iris
+        self.slug = document.slug
         self.container = container_iri(request, document.slug)
         self.last = max(0, (total - 1) // PAGE_SIZE)
+
+    def representation(self, minimal=False):
+        """The IRI of the container as embedding descriptions or IRIs, with or without its first page."""
+        return f"{self.container}?iris={int(self.iris)}" + ("&minimal=1" if minimal else "")
 
     def iri(self, number):
         return f"{self.container}?page={number}" + ("&iris=1" if self.iris else "")
@@ -169,7 +191,7 @@ class _Pages:
         start = number * PAGE_SIZE
         critiques = self.visible.order_by("created", "pk")[start : start + PAGE_SIZE]
         if self.iris:
-            items = [annotation_iri(self.request, pk) for pk in critiques.values_list("pk", flat=True)]
+            items = [annotation_iri(self.request, self.slug, pk) for pk in critiques.values_list("pk", flat=True)]
         else:
             critiques = critiques.select_related(
                 "document",
@@ -184,7 +206,7 @@ class _Pages:
             {
                 "id": self.iri(number),
                 "type": "AnnotationPage",
-                "partOf": {"id": self.container, "total": self.total},
+                "partOf": {"id": self.representation(), "total": self.total},
                 "startIndex": start,
             }
         )

@@ -67,6 +67,16 @@ def reply_api(state, suffix=""):
     return lambda world: f"/api/annotations/{world.replies[state].pk}/{suffix}"
 
 
+def w3c_iri(state):
+    return lambda world: (
+        f"/api/documents/{world.critiques[state].document.slug}/annotations/{world.critiques[state].pk}/"
+    )
+
+
+def w3c_reply_iri(state):
+    return lambda world: f"/api/documents/{world.replies[state].document.slug}/annotations/{world.replies[state].pk}/"
+
+
 CRITIQUE_FORM = {
     "category": "unsourced_claim",
     "body": "A new explanation.",
@@ -461,6 +471,33 @@ TABLE = {
         ),
         Case(lambda w: f"/api{DOC}/annotations/?page=0&iris=1", GET=everyone(200)),
         Case(lambda w: f"/api{DOC}/annotations/?page=7", GET=everyone(404)),
+    ],
+    # The W3C IRI of the same critiques: JSON-LD by default; a withdrawn one is gone for everyone.
+    "api/documents/<slug:slug>/annotations/<str:pk>/": [
+        Case(
+            w3c_iri("pending"),
+            json=True,
+            data=w3c_annotation("28 March 1871"),
+            headers={"HTTP_IF_MATCH": "*"},
+            GET=SEEN_BY_AUTHOR_AND_MODERATORS,
+            PUT=by(401, 200, 404, 403, 404, 403),
+            DELETE=by(401, 204, 404, 403, 404, 403),
+        ),
+        Case(
+            w3c_iri("approved"),
+            json=True,
+            data={"body": "Edited."},
+            GET=everyone(200),
+            PATCH=by(401, 405, 405, 405, 405, 405),
+            DELETE=by(401, 204, 403, 403, 403, 403),
+        ),
+        Case(w3c_iri("withdrawn"), GET=everyone(410)),
+        Case(w3c_iri("hidden"), GET=GONE_FOR_OTHERS),
+        Case(w3c_iri("rejected"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(lambda w: f"/api/documents/no-such-document/annotations/{w.critiques['approved'].pk}/", GET=everyone(404)),
+        Case(lambda w: f"/api{DOC}/annotations/not-a-number/", GET=everyone(404)),
+        Case(w3c_reply_iri("approved"), GET=everyone(200)),
+        Case(w3c_reply_iri("on_hidden"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
     ],
     "api/me/notifications/": [
         Case(lambda w: "/api/me/notifications/", GET=by(401, 200, 200, 200, 200, 200), POST=by(401, *[405] * 5)),

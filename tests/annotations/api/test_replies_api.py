@@ -152,7 +152,7 @@ def test_a_reply_is_a_w3c_annotation_replying_to_the_critique(api_client, publis
     assert response.status_code == 200
     data = response.json()
     assert data["motivation"] == "replying"
-    assert data["target"] == f"http://testserver/api/annotations/{published.pk}/"
+    assert data["target"] == f"http://testserver/api/documents/{published.document.slug}/annotations/{published.pk}/"
     assert [body.get("purpose") for body in data["body"]] == ["commenting", "linking"]
     assert not failed_assertions("annotation", data)
 

@@ -43,7 +43,8 @@ def assert_w3c_valid(kind, document):
 
 
 def detail(pk):
-    return f"/api/annotations/{pk}/"
+    """The annotation's IRI, inside its container (``/api/annotations/{pk}/`` answers it too)."""
+    return f"{CONTAINER}{pk}/"
 
 
 def get_ld(client, url, **headers):
@@ -172,7 +173,7 @@ def test_the_annotation_names_its_passage_author_and_explanation(api_client, pub
     assert response["Content-Type"] == LD
     assert response["ETag"] == w3c.annotation_etag(published, AnonymousUser())
     assert data["@context"] == w3c.W3C_PROFILE
-    assert data["id"] == f"http://testserver/api/annotations/{published.pk}/"
+    assert data["id"] == f"http://testserver{CONTAINER}{published.pk}/"
     assert data["type"] == "Annotation"
     assert data["creator"] == {"type": "Person", "nickname": "ada"}  # never the email address
     assert data["created"].endswith("Z") and data["modified"].endswith("Z")
@@ -202,7 +203,7 @@ def test_positions_count_code_points(api_client, author, moderator):
     document = make_document(slug="emoji", text=text)
     critique = submit_critique(author, document.current_revision, passage="barricades fell")
     approve(critique, moderator)
-    selectors = get_ld(api_client, detail(critique.pk)).json()["target"]["selector"]
+    selectors = get_ld(api_client, f"/api/annotations/{critique.pk}/").json()["target"]["selector"]
     assert selectors[1]["start"] == text.index("barricades fell")  # a Python index, not a UTF-16 one
     assert text[selectors[1]["start"] : selectors[1]["end"]] == selectors[0]["exact"]
 
@@ -250,10 +251,10 @@ def test_the_container_is_a_valid_collection_with_protocol_headers(api_client, p
     assert response["Accept-Post"] == LD
     assert response["ETag"].startswith('"') and response["ETag"].endswith('"')
     assert data["@context"] == [w3c.W3C_PROFILE, "http://www.w3.org/ns/ldp.jsonld"]
-    assert data["id"] == "http://testserver" + CONTAINER
+    assert data["id"] == response["Content-Location"] == "http://testserver" + CONTAINER + "?iris=0"
     assert data["type"] == ["BasicContainer", "AnnotationCollection"]
     assert data["total"] == 1
-    assert data["first"]["items"][0]["id"] == f"http://testserver/api/annotations/{published.pk}/"
+    assert data["first"]["items"][0]["id"] == f"http://testserver{CONTAINER}{published.pk}/"
     assert data["first"]["partOf"] == {"id": data["id"], "total": 1}
     assert_w3c_valid("collection", data)
     assert_w3c_valid("page", data)
@@ -286,7 +287,7 @@ def test_prefer_chooses_what_the_container_embeds(
     assert_w3c_valid("page", data)
     item = data["first"]["items"][0]
     if items_are_iris:
-        assert item == f"http://testserver/api/annotations/{published.pk}/"
+        assert item == f"http://testserver{CONTAINER}{published.pk}/"
         assert data["first"]["id"].endswith("?page=0&iris=1")
     else:
         assert item["type"] == "Annotation" and "@context" not in item
@@ -312,11 +313,11 @@ def test_pages_link_to_each_other(api_client, author, revision, moderator):
             assert_w3c_valid("annotation", {"@context": page["@context"], **item})
         assert page["id"] == f"{base}?page={number}"
         assert page["startIndex"] == number * 20
-        assert page["partOf"] == {"id": base, "total": 45}
+        assert page["partOf"] == {"id": f"{base}?iris=0", "total": 45}
         assert page.get("prev") == (None if prev is None else f"{base}?page={prev}")
         assert page.get("next") == (None if next_ is None else f"{base}?page={next_}")
         seen += [item["id"] for item in page["items"]]
-    assert seen == [f"http://testserver/api/annotations/{pk}/" for pk in ids]  # oldest first, none twice
+    assert seen == [f"http://testserver{CONTAINER}{pk}/" for pk in ids]  # oldest first, none twice
     assert collection["first"]["items"] == api_client.get(CONTAINER, {"page": 0}).json()["items"]
     iris = api_client.get(CONTAINER, {"page": 2, "iris": 1}).json()
     assert iris["items"] == seen[40:] and iris["prev"] == f"{base}?page=1&iris=1"
@@ -423,7 +424,7 @@ def test_post_files_a_pending_critique(api_client, token_client, author, other, 
         SAMPLE_TEXT.index(DEFAULT_PASSAGE),
         SAMPLE_TEXT.index(DEFAULT_PASSAGE) + len(DEFAULT_PASSAGE),
     )
-    location = f"http://testserver/api/annotations/{created.pk}/"
+    location = f"http://testserver{CONTAINER}{created.pk}/"
     assert response["Location"] == location
     assert response["ETag"] == w3c.annotation_etag(created)
     assert response["Link"] == w3c.ANNOTATION_LINK
@@ -480,7 +481,6 @@ def with_selectors(data, selectors):
 @pytest.mark.parametrize(
     "change, field",
     [
-        (without_classifying, "body"),
         (lambda data: w3c_annotation(category="propaganda"), "body"),
         (lambda data: w3c_annotation(category="factual_error"), "body"),  # needs evidence
         (lambda data: w3c_annotation(text="   "), "body"),
@@ -598,7 +598,9 @@ def test_put_with_if_match_replaces_the_wording(read, published):
 
 def test_put_with_a_stale_etag_is_412(read, published):
     client, data, etag = read
+    data["body"][1]["value"] = "A first change."
     assert put_ld(client, published.pk, data, HTTP_IF_MATCH=etag).status_code == 200
+    data["body"][1]["value"] = "A second change, on the wording before the first."
     response = put_ld(client, published.pk, data, HTTP_IF_MATCH=etag)
     assert response.status_code == 412
     assert response.json()["code"] == "precondition_failed" and "changed" in response.json()["detail"]
@@ -641,6 +643,6 @@ def test_put_cannot_move_the_target(read, published, document, archivist, change
 
 def test_put_errors_name_the_field(read, published):
     client, data, etag = read
-    without_classifying(data)
+    data["body"][0]["value"] = "propaganda"
     response = put_ld(client, published.pk, data, HTTP_IF_MATCH=etag)
     assert response.status_code == 400 and "body" in error_fields(response)

@@ -53,6 +53,9 @@ class CitationNegotiation(DefaultContentNegotiation):
     """DRF's negotiation, with a 406 that names the formats and types offered instead of a 404 or a bare 406."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
+        if request.method not in ("GET", "HEAD"):
+            # A citation is something to read: what other methods answer is the API's JSON.
+            renderers = [renderer for renderer in renderers if not isinstance(renderer, CitationRenderer)]
         offered = [renderer.format for renderer in renderers]
         try:
             return super().select_renderer(request, renderers, format_suffix)

@@ -378,6 +378,16 @@ def test_a_missing_revision_with_a_citation_format_is_the_api_404(api_client, de
     assert response.json()["code"] == "not_found"
 
 
+@pytest.mark.parametrize("ask", [{"format": "bibtex"}, {"HTTP_ACCEPT": "application/x-bibtex"}])
+def test_only_reading_answers_a_citation(api_client, described, ask):
+    # OPTIONS (and any write) answers the API's JSON or a 406, never a citation of its own body.
+    query = {"format": ask["format"]} if "format" in ask else {}
+    headers = {key: value for key, value in ask.items() if key != "format"}
+    response = api_client.options(REVISION_URL + ("?format=bibtex" if query else ""), **headers)
+    assert response.status_code in (200, 406)
+    assert response["Content-Type"].startswith("application/json")
+
+
 def test_the_revision_citation_runs_a_fixed_number_of_queries(api_client, described, django_assert_num_queries):
     # The change counter (the ETag), the document, the revision, and its neighbours' dates (its Memento headers).
     with django_assert_num_queries(4):

@@ -9,10 +9,13 @@ row, not its address, because a document's slug may change (its old
 addresses redirect, but a feed reader would take a new id for a new entry).
 """
 
+import re
+
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
+from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.http import require_safe
 
 from .models import Revision
@@ -22,8 +25,36 @@ FEED_SIZE = 50
 SITE_NAME = "Apparatus"
 
 
+# What XML 1.0 can't hold, though the archive stores it (a control character pasted into a critique or
+# a summary): Django's generator refuses it with an error, so a feed writes a space instead.
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text):
+    return NOT_XML.sub(" ", text)
+
+
+class XMLSafeGenerator(SimplerXMLGenerator):
+    """Django's generator, writing a space for each character XML 1.0 can't hold, in text and attributes alike."""
+
+    def characters(self, content):
+        super().characters(xml_safe(content))
+
+    def startElement(self, name, attrs):
+        super().startElement(name, {key: xml_safe(value) for key, value in (attrs or {}).items()})
+
+
 class ArchiveAtomFeed(Atom1Feed):
     """Atom with what Django's generator leaves out: full content, related links and labelled categories."""
+
+    def write(self, outfile, encoding):
+        # Atom1Feed.write, with the generator above.
+        handler = XMLSafeGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        handler.startElement("feed", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        handler.endElement("feed")
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)

@@ -44,7 +44,9 @@ def sitemap_index(request):
 @require_safe
 def sitemap_section(request, section):
     page = request.GET.get("p", "1")
-    if not page.isdigit() or int(page) < 1:
+    # ASCII digits ("²".isdigit() is true, yet int() refuses it), not 0; the sitemap's paginator reads the
+    # number (one past the last page, or past what int() takes, is its 404).
+    if not (page.isascii() and page.isdigit()) or not page.lstrip("0"):
         return HttpResponseBadRequest("p: give a page number, a whole number from 1.", content_type="text/plain")
     return sitemap_views.sitemap(request, SITEMAPS, section=section)
 

@@ -283,3 +283,31 @@ def test_a_document_feed_follows_the_document_when_it_is_renamed(client, documen
 
 def test_the_feed_is_well_formed_xml_with_its_declaration(client, db):
     assert client.get(reverse("feed_critiques")).content.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<feed')
+
+
+def test_control_characters_in_what_a_feed_quotes_leave_it_valid_xml(client, author, moderator, document):
+    """XML 1.0 has no place for most control characters: a critique or a summary holding one still gives a feed."""
+    from archive.services import document_update
+
+    critique = submit_critique(
+        author,
+        document.current_revision,
+        passage=PASSAGES[0],
+        category="factual_error",
+        body="A vertical\x0btab and an\x1bescape.",
+    )
+    approve(critique, moderator)
+    document_update(document, base_revision=1, text=SAMPLE_TEXT + "More.\n", summary="Bell\x07 in the summary.")
+    for url in [*critique_feeds(document), reverse("feed_revisions")]:
+        entries = check_atom(client, url)
+        assert entries, url
+    content = check_atom(client, reverse("feed_critiques"))[0].find("a:content", ATOM).text
+    assert "A vertical tab and an escape." in content
+
+
+def test_a_sitemap_page_in_other_digits_or_too_long_is_refused(client, db):
+    for page in ("²", "٣", "9" * 5000):
+        response = client.get(reverse("sitemap_section", args=["documents"]), {"p": page})
+        assert response.status_code in (400, 404) and response.status_code != 500, page
+    response = client.get(reverse("sitemap_section", args=["documents"]), {"p": "²"})
+    assert response.status_code == 400 and b"p:" in response.content

@@ -456,7 +456,9 @@ def _query_number(request, name, maximum=None):
     value = request.query_params.get(name)
     if value is None:
         return None
-    if not value.isdigit() or not value.isascii() or (maximum is not None and int(value) > maximum):
+    # Past 18 digits no page exists, and int() refuses a few thousand.
+    too_long = len(value) > 18
+    if not value.isdigit() or not value.isascii() or too_long or (maximum is not None and int(value) > maximum):
         allowed = "0 or 1" if maximum == 1 else "a whole number from 0"
         raise ValidationError({name: [f"{name} must be {allowed}."]})
     return int(value)

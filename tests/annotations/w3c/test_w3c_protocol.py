@@ -104,6 +104,12 @@ def test_a_session_write_from_another_origin_is_refused(author, document):
     assert browser.post(CONTAINER, comment(), HTTP_ORIGIN="http://testserver", **headers).status_code == 201
 
 
+@pytest.mark.parametrize("name", ["page", "iris", "minimal"])
+def test_a_container_parameter_of_thousands_of_digits_is_400(api_client, document, name):
+    response = api_client.get(CONTAINER, {name: "9" * 5000})
+    assert response.status_code == 400 and name in response.json()["fields"], response.content[:200]
+
+
 # --- Annotations inside their container -----------------------------------------------------
 
 

@@ -330,7 +330,7 @@ REST_FRAMEWORK = {
 # Cross-origin use of the API (django-cors-headers): any origin may read what is public and write with
 # a token. No credentials: a browser never sends this site's cookies from another origin, so session
 # writes stay same-origin (and CSRF-checked) only.
-CORS_URLS_REGEX = r"^/api/"
+CORS_URLS_REGEX = r"^/api/(?!docs/)"  # the API, not its documentation page (no page of the site sends CORS)
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_HEADERS = [

@@ -81,6 +81,10 @@ def test_preflights_allow_token_writes_with_the_protocol_headers(api_client, pub
 
 def test_pages_of_the_site_get_no_cors_headers(client, db):
     assert "Access-Control-Allow-Origin" not in client.get("/", HTTP_ORIGIN=ELSEWHERE)
+    # The API's documentation is a page too, though under /api/.
+    response = client.get("/api/docs/", HTTP_ORIGIN=ELSEWHERE)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert "Access-Control-Allow-Origin" not in response
 
 
 def test_a_token_write_from_another_origin_works(token_client, author, document):

@@ -63,9 +63,10 @@ def id_from(value):
     """
     A row id typed in a form or an address (ASCII digits, within the range a
     database id can take), or None: ``"²".isdigit()`` is true, yet ``int``
-    refuses it, and a number past the range fails in the database.
+    refuses it, and a number past the range fails in the database (past 19
+    digits, and int() itself refuses a few thousand).
     """
-    if not isinstance(value, str) or not (value.isascii() and value.isdigit()):
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 19:
         return None
     number = int(value)
     return number if 0 < number < 2**63 else None

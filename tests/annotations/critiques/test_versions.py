@@ -316,6 +316,13 @@ def test_the_edit_page_links_to_the_reading_page_in_re_select_mode(client, publi
     )
 
 
+@pytest.mark.parametrize("value", ["²", "-1", "9" * 20, "9" * 5000])
+def test_a_re_select_that_names_no_critique_is_ignored(client, published, author, document, value):
+    client.force_login(author)
+    response = client.get(f"/documents/{document.slug}/", {"reselect": value})
+    assert response.status_code == 200 and 'id="reselect-form"' not in response.content.decode()
+
+
 def test_others_get_no_re_select_mode(client, published, other, document):
     client.force_login(other)
     assert (

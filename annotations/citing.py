@@ -10,6 +10,7 @@ from archive import citations
 def critique_citation_item(request, critique):
     """The CSL-JSON item citing ``critique``, which ``request.user`` may see, as they read it."""
     version = shown_version(request.user, critique)
+    version.critique = critique  # its passage defaults to the critique's own
     if critique.is_reply:
         label = f"Reply to critique {critique.parent_id}"
     else:

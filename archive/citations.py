@@ -133,7 +133,7 @@ def critique_item(critique, version, url, category_label):
         {
             "id": f"apparatus-critique-{critique.pk}",
             "type": CRITIQUE_TYPE,
-            "title": f"{category_label}: ‘{quote_for_title(critique.exact)}’",
+            "title": f"{category_label}: ‘{quote_for_title(version.passage[3])}’",
             "author": [{"literal": critique.author.get_username()}],
             "container-title": ARCHIVE_NAME,
             "genre": f"Source critique of “{document.title}”, revision {revision.number}",

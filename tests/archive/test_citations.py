@@ -407,3 +407,25 @@ def test_the_schema_documents_the_citation_formats(openapi_schema):
     assert "406" in operation["responses"]
     (parameter,) = [parameter for parameter in operation["parameters"] if parameter["name"] == "format"]
     assert sorted(parameter["schema"]["enum"]) == ["bibtex", "csl-json", "json", "ris"]
+
+
+def test_a_critique_is_cited_with_the_passage_its_shown_version_is_about(db, django_user_model):
+    from annotations.models import CritiqueVersion
+    from tests.factories import submit_critique
+
+    author = django_user_model.objects.create_user("quoter", password="x")
+    document = make_document(slug="quoted")
+    critique = submit_critique(author, document.current_revision)
+    again = CritiqueVersion(
+        critique=critique,
+        number=2,
+        category="factual_error",
+        body="Reworded.",
+        created=datetime(2026, 12, 1, tzinfo=UTC),
+        passage_revision=document.current_revision,
+        passage_start=0,
+        passage_end=3,
+        passage_exact="The",
+    )
+    title = citations.critique_item(critique, again, "https://example.org/critiques/1/", "Factual error")["title"]
+    assert title == "Factual error: ‘The’"

@@ -40,6 +40,15 @@ DOC = "/documents/commune/"
 NOT_PAGES = {
     "healthz": "plain text for load balancers",
     "accounts/2fa/recovery-codes/download/": "a text file download",
+    "robots.txt": "plain text for crawlers",
+    "sitemap.xml": "XML for crawlers",
+    "sitemap-<slug:section>.xml": "XML for crawlers",
+    "feeds/revisions/": "an Atom feed",
+    "feeds/critiques/": "an Atom feed",
+    "feeds/critiques/<slug:category>/": "an Atom feed",
+    "documents/<slug:slug>/feed/": "an Atom feed",
+    "documents/<slug:slug>/timegate/": "a redirect to a revision page (Memento)",
+    "documents/<slug:slug>/timemap/": "a link-format list of revisions (Memento)",
 }
 
 # The people pages are opened as. ``author`` and ``staff`` log in through the login form (the

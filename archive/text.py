@@ -59,14 +59,18 @@ def split_paragraphs(text):
     return paragraphs
 
 
-def id_from(value):
+def whole_number(value, digits=19):
     """
-    A row id typed in a form or an address (ASCII digits, within the range a
-    database id can take), or None: ``"²".isdigit()`` is true, yet ``int``
-    refuses it, and a number past the range fails in the database (past 19
-    digits, and int() itself refuses a few thousand).
+    A whole number typed in a form or an address (ASCII digits, at most
+    ``digits`` of them), or None: ``"²".isdigit()`` is true, yet ``int``
+    refuses it, and ``int`` refuses a few thousand digits.
     """
-    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 19:
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > digits:
         return None
-    number = int(value)
-    return number if 0 < number < 2**63 else None
+    return int(value)
+
+
+def id_from(value):
+    """A row id typed in a form or an address (within the range a database id can take), or None."""
+    number = whole_number(value)
+    return number if number is not None and 0 < number < 2**63 else None

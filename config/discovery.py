@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 from annotations.feeds import CategoryCritiquesFeed, CritiquesFeed, DocumentCritiquesFeed
 from annotations.sitemaps import SITEMAPS
 from archive.feeds import RevisionsFeed
+from archive.text import whole_number
 from config.caching import PRIVATE_PREFIXES
 
 # Public, but endless: any query, any pair of revisions. The sitemap lists every page worth indexing.
@@ -43,10 +44,8 @@ def sitemap_index(request):
 
 @require_safe
 def sitemap_section(request, section):
-    page = request.GET.get("p", "1")
-    # ASCII digits ("²".isdigit() is true, yet int() refuses it), not 0; the sitemap's paginator reads the
-    # number (one past the last page, or past what int() takes, is its 404).
-    if not (page.isascii() and page.isdigit()) or not page.lstrip("0"):
+    # A page from 1; one past the last is the sitemap paginator's 404.
+    if not whole_number(request.GET.get("p", "1")):
         return HttpResponseBadRequest("p: give a page number, a whole number from 1.", content_type="text/plain")
     return sitemap_views.sitemap(request, SITEMAPS, section=section)
 

@@ -35,6 +35,7 @@ from annotations.w3c.representation import (
 from archive.former_slugs import is_former_slug_of
 from archive.http import conditional_response, if_match_missing
 from archive.models import Revision
+from archive.text import whole_number
 
 
 def _fetch(pk):
@@ -456,9 +457,8 @@ def _query_number(request, name, maximum=None):
     value = request.query_params.get(name)
     if value is None:
         return None
-    # Past 18 digits no page exists, and int() refuses a few thousand.
-    too_long = len(value) > 18
-    if not value.isdigit() or not value.isascii() or too_long or (maximum is not None and int(value) > maximum):
+    number = whole_number(value, digits=18)  # past 18 digits no page exists
+    if number is None or (maximum is not None and number > maximum):
         allowed = "0 or 1" if maximum == 1 else "a whole number from 0"
         raise ValidationError({name: [f"{name} must be {allowed}."]})
-    return int(value)
+    return number

@@ -72,6 +72,13 @@ serve: $(VENV)/.installed
 loadtest: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=tests.bench.settings $(BIN)/python -m tests.bench.loadtest $(LOADTEST_ARGS)
 
+# A streaming hot-standby replica of the local PostgreSQL on port 5433 (a second cluster made with
+# pg_basebackup -R; root needed). REPLICA_ACTION=stop|start|drop|status.
+.PHONY: replica
+REPLICA_ACTION ?= create
+replica: $(VENV)/.installed
+	$(BIN)/python -m tests.replica $(REPLICA_ACTION)
+
 # 60 concurrent writers of every kind against `make run` itself, on SQLite (a temporary file) and on
 # PostgreSQL (database apparatus_concurrency, replaced); prints both side by side. Not part of CI.
 .PHONY: concurrency

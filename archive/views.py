@@ -8,8 +8,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from .badges import attach_badges
-from .diffing import diff_texts
 from .forms import DiffForm, DocumentFilterForm
+from .immutable import diff_of
 from .models import Document, DocumentKind
 from .search import document_passages, search_documents
 
@@ -78,7 +78,8 @@ def revision_diff(request, slug):
         old_number, new_number = max(count - 1, 1), count
         form = DiffForm({"from": old_number, "to": new_number})
         form.is_valid()
-    revisions = {r.number: r for r in document.revisions.filter(number__in=[old_number, new_number])}
+    # The texts stay in the database unless the pair's diff was never computed (archive.immutable).
+    revisions = {r.number: r for r in document.revisions.filter(number__in=[old_number, new_number]).defer("text")}
     if old_number not in revisions or new_number not in revisions:
         return render(
             request,
@@ -94,7 +95,7 @@ def revision_diff(request, slug):
             "document": document,
             "old": old,
             "new": new,
-            "diff": diff_texts(old.text, new.text),
+            "diff": diff_of(old, new),
             "numbers": range(1, count + 1),
         },
     )

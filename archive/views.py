@@ -5,12 +5,13 @@ number of SQL queries whatever the size of the document or its history.
 """
 
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from .badges import attach_badges
 from .forms import DiffForm, DocumentFilterForm
-from .immutable import diff_of
-from .models import Document, DocumentKind
+from .immutable import diff_of, immutable_preconditions, mark_immutable, revisions_tag
+from .models import Document, DocumentKind, Revision
 from .search import document_passages, search_documents
 
 DOCUMENTS_PER_PAGE = 25
@@ -59,6 +60,20 @@ def revision_history(request, slug):
     revisions = document.revisions.select_related("created_by").without_text().order_by("-number")
     page = Paginator(revisions, REVISIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "archive/revision_history.html", {"document": document, "page": page})
+
+
+def revision_text(request, slug, number):
+    """
+    A revision's text alone, as plain text: immutable (archive.immutable). The
+    address names one text forever: a document with revisions is never
+    deleted, and a slug it gave up stays its own (archive.former_slugs).
+    """
+    revision = get_object_or_404(Revision.objects.only("pk", "sha256", "text"), document__slug=slug, number=number)
+    etag = revisions_tag(revision, representation="text")
+    unchanged = immutable_preconditions(request, etag)
+    if unchanged is not None:
+        return mark_immutable(request, unchanged, etag)
+    return mark_immutable(request, HttpResponse(revision.text, content_type="text/plain; charset=utf-8"), etag)
 
 
 def revision_diff(request, slug):

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Action
 from annotations.services import critique_decide
-from archive.services import revision_create
+from archive.changes import archive_state, note_document_change
+from archive.services import document_update, revision_create
 from tests.factories import make_moderator, make_scholar, submit_critique
 
 pytestmark = pytest.mark.django_db
@@ -178,8 +179,6 @@ def test_a_pending_critique_changes_no_etag(client, seed_collection):
 
 
 def test_a_former_slug_follows_its_documents_version(client, seed_collection):
-    from archive.services import document_update
-
     document = seed_collection["paris-commune-of-1871"]
     old = client.get(PAGE)
     document_update(document, slug="the-paris-commune")
@@ -188,8 +187,6 @@ def test_a_former_slug_follows_its_documents_version(client, seed_collection):
 
 
 def test_the_archive_state_moves_with_every_commit_whatever_their_order(seed_collection):
-    from archive.changes import archive_state, note_document_change
-
     document, other = seed_collection["paris-commune-of-1871"], other_document(seed_collection)
     seen = [archive_state()]
     for document_id in (other.pk, document.pk, other.pk):

@@ -13,6 +13,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 
+from archive import immutable
 from archive.api import views as archive_api
 from archive.diffing import diff_texts
 from archive.models import Document, Revision
@@ -734,8 +735,6 @@ def test_diff_runs_three_queries_once_then_two(api_client, seed_collection, djan
 
 
 def test_a_diff_of_two_revisions_is_immutable_and_computed_once(api_client, seed_collection, monkeypatch):
-    from archive import immutable
-
     computed = []
     monkeypatch.setattr(immutable, "diff_texts", lambda old, new: computed.append(1) or diff_texts(old, new))
     url = f"/api/documents/{COMMUNE}/diff/"

@@ -2,13 +2,13 @@
 The archive's complete, portable, signed dump; its check; and its restore.
 
 ``export_archive`` writes, ``verify_archive`` checks and ``import_archive``
-reads back JSON Lines in format ``apparatus-archive`` version 2: one JSON
+reads back JSON Lines in format ``apparatus-archive`` version 3: one JSON
 object a line, keys sorted, times in UTC ISO 8601 with microseconds.
 
-    {"type": "header", "format": "apparatus-archive", "version": 2, "exported": …,
-     "signature": "hmac-sha256", "key": <key fingerprint>, "changes": <change counter>}
+    {"type": "header", "format": "apparatus-archive", "version": 3, "exported": …,
+     "signature": "hmac-sha256", "key": <key fingerprint>}
     {"type": "user", …}        every account
-    {"type": "document", …}    metadata, ``former_slugs``; ``current_revision`` is a number
+    {"type": "document", …}    metadata, ``version``, ``former_slugs``; ``current_revision`` is a number
     {"type": "revision", …}    every revision: text, sha256, parent, summary, who, when
     {"type": "critique", …}    selectors and status, with its ``versions``,
                                ``anchors``, ``events`` and ``flags``; a reply has
@@ -31,7 +31,10 @@ can't make an administrator, and the import reports whose flags it dropped.
 Accounts come back with unusable passwords. Explanations come back rendered
 again from their Markdown (``annotations.rendering``): the dump holds no HTML.
 API tokens, sessions and the search indexes are not dumped: they are secrets
-or are rebuilt. The change counter continues from the dump's value.
+or are rebuilt. Each document's version continues from the dump's value, one
+more for the restore itself, so cached pages move on (``archive.changes``).
+A version 2 dump (the same, without versions) restores with every document
+starting again from version 1.
 
 Export reads one consistent snapshot and streams, so memory stays flat.
 Import reads the dump twice: once to check it all (signature, format,
@@ -55,10 +58,9 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
-from archive.changes import COUNTER_ID, current_change, note_public_change
-from archive.models import ChangeCounter, Document, FormerSlug, Revision
+from archive.models import Document, FormerSlug, Revision
 from archive.search import index_document
 from archive.text import invalid_text_reason, text_sha256
 
@@ -69,7 +71,9 @@ from .services import clean_evidence
 from .visibility import PUBLIC
 
 FORMAT = "apparatus-archive"
-VERSION = 2
+VERSION = 3
+# Version 2 is version 3 without the documents' versions.
+READABLE_VERSIONS = (2, VERSION)
 SIGNATURE = "hmac-sha256"
 MIN_KEY_LENGTH = 32
 REVISION_BATCH = 50  # revisions can be megabytes each
@@ -102,7 +106,9 @@ DOCUMENT_FIELDS = [
     "notes",
     "created",
     "updated",
+    "version",
 ]
+VERSIONLESS_FIELDS = [name for name in DOCUMENT_FIELDS if name != "version"]  # a version 2 dump's
 FORMER_SLUG_FIELDS = ["slug", "retired"]
 REVISION_FIELDS = ["id", "number", "parent", "text", "sha256", "summary", "created"]
 CRITIQUE_FIELDS = ["id", "exact", "prefix", "suffix", "start", "end", "status", "created", "modified"]
@@ -236,7 +242,6 @@ def _export(out, key, with_emails):
         "exported": _time(datetime.now(UTC)),
         "signature": SIGNATURE,
         "key": key_fingerprint(key),
-        "changes": current_change(),
     }
     writer.write("header", header, count=False)
     usernames = {}
@@ -350,11 +355,11 @@ class _Reader:
             raise DumpError(f"Not an {FORMAT} dump: the first line is not its header.")
         if header.get("version") == 1:
             raise DumpError(
-                "Dump version 1 is not signed, and this Apparatus restores only signed dumps (version 2): "
+                "Dump version 1 is not signed, and this Apparatus restores only signed dumps (version 2 and later): "
                 "export the archive again with this version."
             )
-        if header.get("version") != VERSION:
-            raise DumpError(f"Dump version {header.get('version')!r}: this Apparatus reads version {VERSION}.")
+        if header.get("version") not in READABLE_VERSIONS:
+            raise DumpError(f"Dump version {header.get('version')!r}: this Apparatus reads versions 2 and {VERSION}.")
         if header.get("signature") != SIGNATURE:
             raise DumpError(f"The dump is not signed with {SIGNATURE}: it can't be trusted.")
         if header.get("key") != key_fingerprint(self.key):
@@ -363,8 +368,6 @@ class _Reader:
                 f"APPARATUS_ARCHIVE_KEY set here has {key_fingerprint(self.key)!r}). Set the key it was "
                 "exported with."
             )
-        if not isinstance(header.get("changes"), int) or header["changes"] < 0:
-            raise DumpError("The dump's header has no change counter.")
 
     def __iter__(self):
         for number, line in enumerate(self.lines, start=2):
@@ -471,7 +474,8 @@ def database_is_empty():
 class _Importer:
     """Takes records in dump order, checks references, and inserts in batches."""
 
-    def __init__(self):
+    def __init__(self, format_version=VERSION):
+        self.format_version = format_version
         self.users = {}  # username -> id
         self.privileges = {}  # username -> flags not restored
         self.documents = {}  # id -> current revision number
@@ -504,7 +508,7 @@ class _Importer:
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
 
     def add_document(self, record, where):
-        values = _values(record, DOCUMENT_FIELDS)
+        values = _values(record, DOCUMENT_FIELDS if self.format_version >= VERSION else VERSIONLESS_FIELDS)
         # bulk_create would stamp ``updated`` with now (auto_now): it is set again in finish().
         self.document_times[values["id"]] = values.pop("updated")
         Document.objects.bulk_create([_checked(Document(**values), where, full=True)])
@@ -636,10 +640,11 @@ class _Importer:
             model.objects.bulk_create(objects)
             objects.clear()
 
-    def finish(self, changes):
+    def finish(self):
         self.flush()
         for document_id, number in self.documents.items():
-            changes_made = {"updated": self.document_times[document_id]}
+            # The restore is one more change of every document: pages cached before it move on.
+            changes_made = {"updated": self.document_times[document_id], "version": F("version") + 1}
             if number is not None:
                 if (document_id, number) not in self.revisions:
                     raise DumpError(f"Document {document_id}: its current revision {number} is not in the dump.")
@@ -668,9 +673,6 @@ class _Importer:
             index_document(document, document.current_revision.text)
         for critique_id in Critique.objects.filter(PUBLIC).values_list("pk", flat=True).iterator():
             reindex_critique(critique_id)
-        # The counter goes on from the dump's value, and the restore itself is one more change.
-        ChangeCounter.objects.update_or_create(pk=COUNTER_ID, defaults={"value": changes})
-        note_public_change()
 
 
 def import_archive(source):
@@ -695,7 +697,7 @@ def import_archive(source):
 
 
 def _import_records(reader):
-    importer = _Importer()
+    importer = _Importer(reader.header["version"])
     handlers = {
         "user": importer.add_user,
         "document": importer.add_document,
@@ -709,5 +711,5 @@ def _import_records(reader):
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise DumpError(f"{where}: a missing or malformed field ({error}).") from None
     # The reader ran to the end: signature, counts and contents hold (the file can't have changed since).
-    importer.finish(reader.header["changes"])
+    importer.finish()
     return Imported(dict(sorted(reader.counts.items())), importer.privileges)

@@ -38,7 +38,7 @@ from annotations.receivers import anchor_on_later_revisions
 from annotations.rendering import render_markdown
 from annotations.search import reindex_critique
 from annotations.visibility import is_moderator, readers_view
-from archive.changes import note_public_change
+from archive.changes import note_document_change
 from archive.models import Document, Revision
 from archive.text import invalid_text_reason
 
@@ -355,9 +355,9 @@ def _move(critique, from_status, **changes):
     for field, value in changes.items():
         setattr(critique, field, value)
     if readers_view(critique) != seen_before:
-        # Anonymous pages hang on the change counter: only what readers can see may move it,
-        # or a submission or a pending edit would show in every reader's ETag.
-        note_public_change()
+        # Anonymous pages hang on their document's version: only what readers can see may move
+        # it, or a submission or a pending edit would show in readers' ETags.
+        note_document_change(critique.document_id)
 
 
 def critique_submit(
@@ -493,7 +493,7 @@ def critique_reattach(critique, *, user, revision, exact, start=None, end=None):
         anchor.quote = "" if exact == locked.exact else exact
         anchor.save()
         if locked.is_public:
-            note_public_change()  # readers see the critique on its new passage
+            note_document_change(locked.document_id)  # readers see the critique on its new passage
         _record(
             locked,
             user,

@@ -1,31 +1,60 @@
 """
-The change counter behind anonymous HTTP caching (see config.caching).
+Document versions: what anonymous HTTP caching hangs on (see config.caching).
 
-Anything that changes what readers see calls ``note_public_change`` in the
-same transaction; a rolled-back change leaves the counter as it was.
+Anything that changes what readers see on a document's pages (a revision, its
+metadata, one of its critiques coming into or out of view) calls
+``note_document_change`` in the same transaction. A rolled-back change leaves
+the version as it was, and writers to different documents never touch the
+same row.
+
+Pages about one document are tagged with ``(id, version)`` of that document;
+pages spanning documents with ``archive_state()``: the number of documents and
+the sum of their versions. Every commit that changes a version raises the sum
+and only deletions lower the count, so the pair moves with every commit in
+whatever order transactions commit (the largest stamp or sequence number
+would not: a transaction that took an older one may commit after a reader
+cached a list under the newer).
 """
 
 from django.db import connection
 
-from .models import ChangeCounter
+from .models import Document, FormerSlug
 
-COUNTER_ID = 1
-TABLE = ChangeCounter._meta.db_table
+TABLE = Document._meta.db_table
+FORMER_SLUGS = FormerSlug._meta.db_table
 
 
-def note_public_change():
+def note_document_change(document_id):
     # Plain SQL: it runs on every write (twice per imported document), and the ORM's update costs more.
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {TABLE} SET value = value + 1 WHERE id = %s", [COUNTER_ID])
-        bumped = cursor.rowcount
-    if not bumped:
-        ChangeCounter.objects.get_or_create(pk=COUNTER_ID)
+        cursor.execute(f"UPDATE {TABLE} SET version = version + 1 WHERE id = %s", [document_id])
 
 
-def current_change():
-    return ChangeCounter.objects.filter(pk=COUNTER_ID).values_list("value", flat=True).first() or 0
+def note_change_signal(sender, raw=False, **kwargs):
+    """For ``post_save`` (``instance``) and ``revision_recorded`` (``document``) of a Document."""
+    if not raw:
+        note_document_change((kwargs.get("document") or kwargs["instance"]).pk)
 
 
-def note_change_signal(sender, **kwargs):
-    if not kwargs.get("raw"):
-        note_public_change()
+def document_state(slug):
+    """
+    ``(id, version)`` of the document at ``slug``, current or former (its
+    addresses redirect there), or None: one query.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, version, 0 AS former FROM {TABLE} WHERE slug = %s "
+            f"UNION ALL SELECT d.id, d.version, 1 FROM {TABLE} d "
+            f"JOIN {FORMER_SLUGS} f ON f.document_id = d.id WHERE f.slug = %s "
+            "ORDER BY former LIMIT 1",
+            [slug, slug],
+        )
+        row = cursor.fetchone()
+    return row[:2] if row else None
+
+
+def archive_state():
+    """``(count, sum of versions)`` of all documents: moves with every commit that changes one (module docstring)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM {TABLE}")
+        return tuple(cursor.fetchone())

@@ -77,12 +77,27 @@ class Document(models.Model):
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(auto_now=True)
+    # Bumped in the transaction of every change readers can see on this document's pages
+    # (archive.changes); its pages' ETags and cached renders hang on it (config.caching).
+    version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["title"]
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # Only archive.changes moves the version, in SQL: a save of a copy read earlier
+            # must not put an older number back (a cached page would come back with it).
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "version" and field.attname not in deferred
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("document", args=[self.slug])  # named by the site's URLconf (config.urls)
@@ -183,19 +198,6 @@ class Revision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RevisionImmutable("Revisions are never deleted.")
-
-
-class ChangeCounter(models.Model):
-    """
-    One row counting every change a reader could see (a revision, metadata, a
-    published critique). Anonymous pages derive their ETags from it, so a
-    conditional GET is answered from one query without rendering anything.
-    """
-
-    value = models.BigIntegerField(default=0)
-
-    def __str__(self):
-        return f"change {self.value}"
 
 
 class IdempotencyKey(models.Model):

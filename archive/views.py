@@ -5,12 +5,13 @@ number of SQL queries whatever the size of the document or its history.
 """
 
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from .badges import attach_badges
-from .diffing import diff_texts
 from .forms import DiffForm, DocumentFilterForm
-from .models import Document, DocumentKind
+from .immutable import diff_of, immutable_preconditions, mark_immutable, revisions_tag
+from .models import Document, DocumentKind, Revision
 from .search import document_passages, search_documents
 
 DOCUMENTS_PER_PAGE = 25
@@ -61,6 +62,20 @@ def revision_history(request, slug):
     return render(request, "archive/revision_history.html", {"document": document, "page": page})
 
 
+def revision_text(request, slug, number):
+    """
+    A revision's text alone, as plain text: immutable (archive.immutable). The
+    address names one text forever: a document with revisions is never
+    deleted, and a slug it gave up stays its own (archive.former_slugs).
+    """
+    revision = get_object_or_404(Revision.objects.only("pk", "sha256", "text"), document__slug=slug, number=number)
+    etag = revisions_tag(revision, representation="text")
+    unchanged = immutable_preconditions(request, etag)
+    if unchanged is not None:
+        return mark_immutable(request, unchanged, etag)
+    return mark_immutable(request, HttpResponse(revision.text, content_type="text/plain; charset=utf-8"), etag)
+
+
 def revision_diff(request, slug):
     document = get_object_or_404(
         Document.objects.select_related("current_revision").defer("current_revision__text"), slug=slug
@@ -78,7 +93,8 @@ def revision_diff(request, slug):
         old_number, new_number = max(count - 1, 1), count
         form = DiffForm({"from": old_number, "to": new_number})
         form.is_valid()
-    revisions = {r.number: r for r in document.revisions.filter(number__in=[old_number, new_number])}
+    # The texts stay in the database unless the pair's diff was never computed (archive.immutable).
+    revisions = {r.number: r for r in document.revisions.filter(number__in=[old_number, new_number]).defer("text")}
     if old_number not in revisions or new_number not in revisions:
         return render(
             request,
@@ -94,7 +110,7 @@ def revision_diff(request, slug):
             "document": document,
             "old": old,
             "new": new,
-            "diff": diff_texts(old.text, new.text),
+            "diff": diff_of(old, new),
             "numbers": range(1, count + 1),
         },
     )

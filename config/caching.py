@@ -1,28 +1,36 @@
 """
 HTTP caching.
 
-Anonymous readers' GET requests get a strong ETag derived from the archive's
-change counter (``archive.changes``), the address and the negotiated format,
-and ``Cache-Control: public``. A conditional GET whose ETag still holds is
+Anonymous readers' GET requests get a strong ETag derived from what the
+address shows (``archive.changes``): for an address about one document (its
+reading, history, diff and revision pages, its feed, its API and W3C
+addresses, and every address of one of its critiques) that document's id and
+version; for anything else (lists, the home page, search, feeds and sitemaps
+across documents) the count and sum of all documents' versions. With the
+address and the negotiated format it makes the ETag, sent with
+``Cache-Control: public``. A conditional GET whose ETag still holds is
 answered 304 after one SQL query, before any view runs; an unconditional one
 is served from the server's cache under the same ETag when the page was
-rendered before, so the change counter decides both. Responses for logged-in
+rendered before, so the version decides both, and a change to one document
+leaves every other document's pages cached. Responses for logged-in
 users (or anything that sets a cookie or shows a message) are private.
 The ETag and the 304 come from ``archive.http``, like every other response's.
 The ETag names the full address, host included, and is made only after the
 host is validated, so a forged ``Host`` can neither fill nor read the cache.
 """
 
-import os
-import time
-
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from archive.changes import current_change
-from archive.http import not_modified, strong_etag
+from annotations.models import Critique
+from archive.changes import TABLE as DOCUMENTS
+from archive.changes import archive_state, document_state
+from archive.http import RELEASE, not_modified, strong_etag
+from archive.text import id_from
 
 # Pages of other people's state, or forms with tokens: never shared.
 PRIVATE_PREFIXES = (
@@ -35,8 +43,6 @@ PRIVATE_PREFIXES = (
     "/api/me/",
     "/healthz",
 )
-# A new deployment may render the same data differently.
-RELEASE = os.environ.get("APPARATUS_RELEASE") or str(time.time())
 PUBLIC_MAX_AGE = 60
 # Rendered anonymous pages kept on the server under their ETag.
 PAGE_CACHE_PREFIX = "page:"
@@ -54,14 +60,48 @@ def is_shared_request(request):
     )
 
 
+def critique_document_state(pk):
+    """``(id, version)`` of the document critique (or reply) ``pk`` is about, or None: one query."""
+    critique_id = id_from(str(pk))
+    if critique_id is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.id, d.version FROM {DOCUMENTS} d JOIN {Critique._meta.db_table} c "
+            "ON c.document_id = d.id WHERE c.id = %s",
+            [critique_id],
+        )
+        return cursor.fetchone()
+
+
+def shared_state(request):
+    """
+    What every anonymous reader sees at this address depends on: one
+    document's ``(id, version)`` when the address names a document (``slug``)
+    or a critique (``pk``: the public addresses with a ``pk`` are all a
+    critique's), else the whole archive's state. The id is there because a
+    new document starts its versions again.
+    """
+    try:
+        kwargs = resolve(request.path_info).kwargs
+    except Resolver404:
+        kwargs = {}
+    if "slug" in kwargs:
+        return ("document", document_state(kwargs["slug"]))
+    if "pk" in kwargs:
+        return ("document", critique_document_state(kwargs["pk"]))
+    return ("archive", archive_state())
+
+
 def shared_etag(request):
     # The host and scheme are part of the page (its permalinks, canonical links, W3C IRIs):
     # a page rendered for one host is never served to another. ``build_absolute_uri`` reads the
     # host through ``get_host``, which refuses one not in ALLOWED_HOSTS before any cache is read.
+    address = request.build_absolute_uri()  # the host is validated before any query or cache
     return strong_etag(
         RELEASE,
-        current_change(),
-        request.build_absolute_uri(),
+        shared_state(request),
+        address,
         request.META.get("HTTP_ACCEPT", ""),
         request.META.get("HTTP_PREFER", ""),
     )

@@ -30,7 +30,7 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("APPARATUS_TIMEOUT", "30"))
 graceful_timeout = 30
 # Load the application once in the master: workers share its memory and its
-# release id (config.caching.RELEASE), so every worker answers the same ETags.
+# release id (archive.http.RELEASE), so every worker answers the same ETags.
 preload_app = True
 max_requests = int(os.environ.get("APPARATUS_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10

@@ -8,7 +8,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from archive.diffing import diff_texts
 from archive.models import Document, Revision
 from archive.services import MAX_SUMMARY_LENGTH, clean_revision_text
 from config.api import InputSerializer
@@ -199,9 +198,8 @@ class DiffSerializer(serializers.Serializer):
         }
 
 
-def diff_as_data(old, new):
-    """The diff of two revisions as the plain data DiffSerializer describes."""
-    diff = diff_texts(old.text, new.text)
+def diff_as_data(old, new, diff):
+    """The ``diff`` of two revisions as the plain data DiffSerializer describes."""
     rows = []
     for row in diff.rows:
         if row.kind == "fold":

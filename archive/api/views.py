@@ -51,6 +51,7 @@ from archive.api.serializers import (
     diff_as_data,
 )
 from archive.idempotency import idempotent
+from archive.immutable import diff_of, immutable_preconditions, mark_immutable, revisions_tag
 from archive.models import Document
 from archive.search import SearchPaginator, document_snippets
 from archive.services import document_update
@@ -208,7 +209,14 @@ class RevisionDiffView(generics.GenericAPIView):
         document = get_object_or_404(
             Document.objects.select_related("current_revision").defer("current_revision__text"), slug=slug
         )
-        revisions = {revision.number: revision for revision in document.revisions.filter(number__in=numbers)}
+        # The texts stay in the database unless the pair's diff was never computed (archive.immutable).
+        revisions = {r.number: r for r in document.revisions.filter(number__in=numbers).defer("text")}
         if not all(number in revisions for number in numbers):
             raise exceptions.NotFound(f"{document.slug} has revisions 1 to {document.revision_count}.")
-        return Response(diff_as_data(revisions[numbers[0]], revisions[numbers[1]]))
+        old, new = revisions[numbers[0]], revisions[numbers[1]]
+        # A function of the two revisions alone: immutable.
+        etag = revisions_tag(old, new, representation="api-diff")
+        unchanged = immutable_preconditions(request, etag)
+        if unchanged is not None:
+            return mark_immutable(request, unchanged, etag)
+        return mark_immutable(request, Response(diff_as_data(old, new, diff_of(old, new))), etag)

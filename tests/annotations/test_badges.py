@@ -72,9 +72,9 @@ def _queries(client, url):
 @pytest.mark.parametrize(
     "url, expected",
     [
-        # The change counter, the documents, their badges.
+        # The archive's state, the documents, their badges.
         ("/", 3),
-        # The change counter, the count, the page of documents, the languages, the badges.
+        # The archive's state, the count, the page of documents, the languages, the badges.
         ("/documents/", 5),
         # The same, and the snippets with the texts they quote (for the passages' offsets).
         ("/documents/?q=commune", 6),

@@ -129,7 +129,7 @@ def test_the_critique_page_query_count_is_fixed(client, published, other, django
 
 
 def test_the_critique_citation_runs_a_fixed_number_of_queries(api_client, published, django_assert_num_queries):
-    with django_assert_num_queries(2):  # the change counter (the ETag), the critique with all it names
+    with django_assert_num_queries(2):  # its document's version (the ETag), the critique with all it names
         assert api_client.get(api_url(published), {"format": "ris"}).status_code == 200
 
 

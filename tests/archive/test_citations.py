@@ -389,7 +389,7 @@ def test_only_reading_answers_a_citation(api_client, described, ask):
 
 
 def test_the_revision_citation_runs_a_fixed_number_of_queries(api_client, described, django_assert_num_queries):
-    # The change counter (the ETag), the document, the revision, and its neighbours' dates (its Memento headers).
+    # The document's version (the ETag), the document, the revision, and its neighbours' dates (its Memento headers).
     with django_assert_num_queries(4):
         assert api_client.get(REVISION_URL, {"format": "bibtex"}).status_code == 200
 

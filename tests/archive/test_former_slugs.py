@@ -89,7 +89,8 @@ def test_a_write_to_an_old_address_is_redirected_with_its_method(renamed, client
 
 
 def test_unknown_slugs_stay_404_with_one_query_more(renamed, client, django_assert_num_queries):
-    # The change counter (anonymous caching), the document, then the former slugs.
+    # The version of the document at that slug, current or former (anonymous caching), the
+    # document, then the former slugs.
     with django_assert_num_queries(3):
         assert client.get("/documents/nowhere/history/").status_code == 404
     with django_assert_num_queries(3):

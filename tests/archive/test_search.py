@@ -138,7 +138,7 @@ def test_search_api_counts_its_matches_with_the_page(client, db):
     document_create(slug="other", title="Elsewhere", kind=DocumentKind.ESSAY, text="Nothing here.", summary="c")
     with CaptureQueriesContext(connection) as queries:
         first = client.get("/api/documents/", {"q": "omnibuses", "page_size": 2}).json()
-    # The change counter, the page (counted within it), the snippets: the search runs once.
+    # The archive's state, the page (counted within it), the snippets: the search runs once.
     assert len(queries) == 3
     assert first["count"] == 5 and len(first["results"]) == 2 and first["previous"] is None
     last = client.get(first["next"].replace("page=2", "page=3")).json()

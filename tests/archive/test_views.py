@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from archive.models import DocumentKind
 from archive.services import document_create, revision_create
+from tests.factories import make_scholar
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +188,29 @@ def test_no_asset_is_loaded_from_another_site(client, seed_collection):
         page = client.get(url).content.decode()
         assert '<script src="http' not in page
         assert '<link rel="stylesheet" href="http' not in page
+
+
+def test_a_revision_text_is_plain_and_immutable(client, seed_collection):
+    document = seed_collection["paris-commune-of-1871"]
+    url = f"/documents/{document.slug}/revisions/1/text/"
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == document.revisions.get(number=1).text
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    etag = response["ETag"]
+    revision_create(document, text=document.current_revision.text + "\nAddendum.", summary="e", base_revision=2)
+    assert client.get(url)["ETag"] == etag  # the document moved on; its revision 1 did not
+    unchanged = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert unchanged.status_code == 304 and unchanged["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_a_revision_text_for_a_logged_in_reader_is_private(client, seed_collection):
+    client.force_login(make_scholar("ada"))
+    response = client.get("/documents/paris-commune-of-1871/revisions/1/text/")
+    assert response.status_code == 200 and "private" in response["Cache-Control"]
+
+
+def test_the_diff_page_is_not_immutable(client, seed_collection):
+    # It names the document's title and revision count, which change: cached as any page of the document.
+    response = client.get("/documents/paris-commune-of-1871/diff/?from=1&to=2")
+    assert "immutable" not in response["Cache-Control"] and "max-age=60" in response["Cache-Control"]

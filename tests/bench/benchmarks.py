@@ -64,7 +64,7 @@ from annotations.models import (
 from annotations.moderation.queue import ITEMS_PER_PAGE, cursor_of, queue_items
 from annotations.rendering import render_markdown
 from annotations.visibility import visible_critiques
-from archive.changes import note_public_change
+from archive.changes import note_document_change
 from archive.collection import SEED_DIR, read_collection, read_seed_text
 from archive.importing import import_documents
 from archive.models import DocumentKind, Revision
@@ -313,7 +313,8 @@ def write_critiques(planned, moderator, rng, batch_size=5000):
             Anchor.objects.bulk_create(anchors)
             Flag.objects.bulk_create(flags)
             index_published_critiques([a.pk for a in critiques if a.status == Status.APPROVED])
-            note_public_change()
+            for document_id in sorted({critique.document_id for critique in critiques}):
+                note_document_change(document_id)
 
 
 def _config_sql(column):
@@ -666,7 +667,8 @@ def build_search_documents(count, rng, words_per_document=WORDS_PER_DOCUMENT):
             [first_document],
         )
         cursor.execute("CREATE INDEX archive_document_search_vector ON archive_document_search USING gin (vector)")
-        note_public_change()
+        # Each written document has its first version, as document_create leaves it.
+        cursor.execute("UPDATE archive_document SET version = version + 1 WHERE id >= %s", [first_document])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return maker

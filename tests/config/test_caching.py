@@ -1,4 +1,7 @@
-"""HTTP caching: strong ETags for anonymous readers, 304 from one query, private when logged in."""
+"""
+HTTP caching: strong ETags for anonymous readers, 304 from one query, private
+when logged in; a document's pages hang on its own version, lists on all of them.
+"""
 
 import pytest
 from django.db import connection
@@ -6,11 +9,26 @@ from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Action
 from annotations.services import critique_decide
-from archive.services import revision_create
+from archive.changes import archive_state, note_document_change
+from archive.services import document_update, revision_create
 from tests.factories import make_moderator, make_scholar, submit_critique
 
 pytestmark = pytest.mark.django_db
 PAGE = "/documents/paris-commune-of-1871/"
+
+
+def other_document(seed_collection):
+    return next(document for slug, document in seed_collection.items() if slug != "paris-commune-of-1871")
+
+
+def pending_and_published(document):
+    """A critique published on ``document``, and one submitted that readers can't see."""
+    mona = make_moderator("mona")
+    passage = "executions that numbered 20,000 in one week"
+    published = submit_critique(make_scholar("ada"), document.current_revision, passage=passage)
+    critique_decide(published, moderator=mona, action=Action.APPROVE)
+    pending = submit_critique(make_scholar("bela"), document.current_revision, passage=passage)
+    return published, pending
 
 
 def test_anonymous_page_has_a_strong_etag_and_public_cache_control(client, seed_collection):
@@ -83,7 +101,7 @@ def test_a_repeated_anonymous_page_is_served_from_the_server_cache(client, seed_
     first = client.get(PAGE)
     with CaptureQueriesContext(connection) as queries:
         second = client.get(PAGE)
-    assert len(queries) == 1  # the change counter only: no view ran
+    assert len(queries) == 1  # the document's version only: no view ran
     assert second.content == first.content
     assert second["ETag"] == first["ETag"]
     assert second["Content-Type"] == first["Content-Type"]
@@ -114,3 +132,64 @@ def test_logged_in_pages_are_never_taken_from_the_server_cache(client, seed_coll
     assert "OWN-PENDING-NOTE" not in client.get(PAGE).content.decode()  # cached for readers
     client.force_login(author)
     assert "OWN-PENDING-NOTE" in client.get(PAGE).content.decode()
+
+
+def test_a_write_to_one_document_leaves_another_documents_pages_alone(client, seed_collection):
+    document, other = seed_collection["paris-commune-of-1871"], other_document(seed_collection)
+    other_pages = [f"/documents/{other.slug}/", f"/documents/{other.slug}/history/", f"/api/documents/{other.slug}/"]
+    before = {page: client.get(page) for page in other_pages}
+    mine = client.get(PAGE)["ETag"]
+    revision_create(document, text=document.current_revision.text + "\nAddendum.", summary="e", base_revision=2)
+    for page, response in before.items():
+        with CaptureQueriesContext(connection) as queries:
+            again = client.get(page)
+        assert again["ETag"] == response["ETag"]
+        assert len(queries) == 1 and again.content == response.content  # still the server's cached page
+        assert client.get(page, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    assert client.get(PAGE)["ETag"] != mine
+
+
+def test_every_page_of_a_document_moves_with_a_visible_change_to_it(client, seed_collection):
+    document = seed_collection["paris-commune-of-1871"]
+    published, _pending = pending_and_published(document)
+    pages = [
+        PAGE,
+        PAGE + "history/",
+        PAGE + "feed/",
+        f"/critiques/{published.pk}/",
+        f"/api/annotations/{published.pk}/",
+        f"/api/documents/{document.slug}/annotations/",
+        "/documents/",
+        "/",
+    ]
+    before = {page: client.get(page)["ETag"] for page in pages}
+    critique_decide(published, moderator=make_moderator("nora"), action=Action.HIDE, reason="Off topic here.")
+    for page in pages:
+        assert client.get(page, HTTP_IF_NONE_MATCH=before[page]).status_code != 304, page
+
+
+def test_a_pending_critique_changes_no_etag(client, seed_collection):
+    document = seed_collection["paris-commune-of-1871"]
+    pages = [PAGE, "/documents/", "/", f"/api/documents/{document.slug}/annotations/"]
+    before = {page: client.get(page)["ETag"] for page in pages}
+    submit_critique(
+        make_scholar("ada"), document.current_revision, passage="executions that numbered 20,000 in one week"
+    )
+    assert {page: client.get(page)["ETag"] for page in pages} == before
+
+
+def test_a_former_slug_follows_its_documents_version(client, seed_collection):
+    document = seed_collection["paris-commune-of-1871"]
+    old = client.get(PAGE)
+    document_update(document, slug="the-paris-commune")
+    moved = client.get(PAGE, HTTP_IF_NONE_MATCH=old["ETag"])
+    assert moved.status_code == 301 and moved["Location"].endswith("/documents/the-paris-commune/")
+
+
+def test_the_archive_state_moves_with_every_commit_whatever_their_order(seed_collection):
+    document, other = seed_collection["paris-commune-of-1871"], other_document(seed_collection)
+    seen = [archive_state()]
+    for document_id in (other.pk, document.pk, other.pk):
+        note_document_change(document_id)
+        seen.append(archive_state())
+    assert len(set(seen)) == len(seen)

@@ -197,7 +197,7 @@ def publish_many(count, author, moderator, revision):
 def test_query_counts_do_not_grow_with_the_archive(
     client, author, moderator, revision, django_assert_num_queries, name, args, queries
 ):
-    # One query more than the view's own: the change counter behind the anonymous ETag (config.caching).
+    # One query more than the view's own: the version or archive state behind the anonymous ETag (config.caching).
     url = reverse(name, args=args)
     publish_many(3, author, moderator, revision)
     with django_assert_num_queries(queries):

@@ -49,6 +49,7 @@ NOT_PAGES = {
     "documents/<slug:slug>/feed/": "an Atom feed",
     "documents/<slug:slug>/timegate/": "a redirect to a revision page (Memento)",
     "documents/<slug:slug>/timemap/": "a link-format list of revisions (Memento)",
+    "documents/<slug:slug>/revisions/<int:number>/text/": "a revision's plain text",
 }
 
 # The people pages are opened as. ``author`` and ``staff`` log in through the login form (the

@@ -131,6 +131,10 @@ TABLE = {
         Case(lambda w: f"{DOC}/revisions/9/", GET=everyone(404)),
     ],
     "documents/<slug:slug>/history/": [Case(lambda w: f"{DOC}/history/", GET=everyone(200))],
+    "documents/<slug:slug>/revisions/<int:number>/text/": [
+        Case(lambda w: f"{DOC}/revisions/1/text/", GET=everyone(200)),
+        Case(lambda w: f"{DOC}/revisions/9/text/", GET=everyone(404)),
+    ],
     "documents/<slug:slug>/diff/": [
         Case(lambda w: f"{DOC}/diff/?from=1&to=2", GET=everyone(200)),
         Case(lambda w: f"{DOC}/diff/?from=x", GET=everyone(400)),

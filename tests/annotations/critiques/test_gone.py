@@ -122,5 +122,5 @@ def test_a_gone_critique_costs_a_fixed_number_of_queries(client, published, mode
     gone(published, "hidden", moderator)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(f"/critiques/{published.pk}/").status_code == 410
-    # The change counter, the critique as the page asks, again for what happened to it, its events.
+    # Its document's version, the critique as the page asks, again for what happened to it, its events.
     assert len(queries) == 4

@@ -185,7 +185,7 @@ def test_the_summary_filter_and_mark_cost_no_query(client, author, other, modera
         counts.append(_queries(client, f"/documents/doc-{size}/"))
         counts.append(_queries(client, f"/documents/doc-{size}/", choices))
         counts.append(_queries(client, f"/documents/doc-{size}/revisions/1/", choices))
-    # As the reading page alone: the document, its critiques; the change counter for an anonymous
+    # As the reading page alone: the document, its critiques; the document's version for an anonymous
     # reader's ETag, or the session, the user, their groups and unread notifications for a logged-in one.
     # A revision permalink one more: its neighbours' dates, for its Memento headers (archive.memento).
     page = 3 if viewer is None else 6

@@ -242,7 +242,7 @@ def test_reading_page_runs_a_fixed_number_of_queries(client, people, viewer):
         # A revision permalink costs one more: its neighbours' dates, for its Memento headers (archive.memento).
         counts.append(_count_queries(client, f"/documents/doc-{count}/revisions/1/") - 1)
     assert len(set(counts)) == 1, counts
-    # The document, its critiques; an anonymous reader adds the change counter (for the ETag),
+    # The document, its critiques; an anonymous reader adds the document's version (for the ETag),
     # a logged-in viewer the session, the user, their groups and unread notifications (the header),
     # a moderator what waits in the queue (the header too).
     assert counts[0] == {None: 3, "author": 6, "moderator": 7}[viewer]

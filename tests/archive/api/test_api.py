@@ -13,10 +13,11 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 
+from archive import immutable
 from archive.api import views as archive_api
 from archive.diffing import diff_texts
 from archive.models import Document, Revision
-from archive.services import document_create, revision_create
+from archive.services import document_create, document_update, revision_create
 from tests.api_helpers import assert_error
 from tests.factories import seed_slugs
 
@@ -725,9 +726,35 @@ def test_diff_says_which_revisions_exist(api_client, seed_collection):
     assert "revisions 1 to 2" in assert_error(response, 404)["detail"]
 
 
-def test_diff_runs_two_queries(api_client, seed_collection, django_assert_num_queries, request_queries):
-    with django_assert_num_queries(request_queries + 2):  # the document, both revisions
-        assert api_client.get(f"/api/documents/{COMMUNE}/diff/", {"from": 1, "to": 2}).status_code == 200
+def test_diff_runs_three_queries_once_then_two(api_client, seed_collection, django_assert_num_queries, request_queries):
+    url = f"/api/documents/{COMMUNE}/diff/"
+    with django_assert_num_queries(request_queries + 3):  # the document, both revisions, their texts
+        assert api_client.get(url, {"from": 1, "to": 2}).status_code == 200
+    with django_assert_num_queries(request_queries + 2):  # the pair's diff is kept: no text read
+        assert api_client.get(url, {"from": 1, "to": 2}).status_code == 200
+
+
+def test_a_diff_of_two_revisions_is_immutable_and_computed_once(api_client, seed_collection, monkeypatch):
+    computed = []
+    monkeypatch.setattr(immutable, "diff_texts", lambda old, new: computed.append(1) or diff_texts(old, new))
+    url = f"/api/documents/{COMMUNE}/diff/"
+    first = api_client.get(url, {"from": 1, "to": 2})
+    assert first["Cache-Control"] == "public, max-age=31536000, immutable"
+    again = api_client.get(url, {"from": 1, "to": 2})
+    assert again.json() == first.json() and again["ETag"] == first["ETag"]
+    assert api_client.get(url, {"from": 1, "to": 2}, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    # The web page of the same pair uses the same diff: still computed once.
+    assert api_client.get(f"/documents/{COMMUNE}/diff/", {"from": 1, "to": 2}).status_code == 200
+    assert len(computed) == 1
+    # A change to the document (its title) changes neither the diff nor its tag.
+    document_update(seed_collection[COMMUNE], title="Another title")
+    assert api_client.get(url, {"from": 1, "to": 2})["ETag"] == first["ETag"] and len(computed) == 1
+
+
+def test_a_diff_for_a_logged_in_reader_is_private(api_client, seed_collection, archivist):
+    api_client.force_authenticate(archivist)
+    response = api_client.get(f"/api/documents/{COMMUNE}/diff/", {"from": 1, "to": 2})
+    assert "immutable" not in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
 # The hook other apps use to extend the document list (see archive.api.views)

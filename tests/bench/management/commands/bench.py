@@ -147,7 +147,7 @@ class Command(BaseCommand):
                     else ""
                 )
                 + f"200 critiques bring it to {rates[200] / bare:.2f}. Reaching 0.5 would take caching the "
-                "rendered apparatus per revision and change counter, which this run does not do."
+                "rendered apparatus per revision and document version, which this run does not do."
             )
 
     # (b) --------------------------------------------------------------------

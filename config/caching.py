@@ -13,9 +13,6 @@ The ETag names the full address, host included, and is made only after the
 host is validated, so a forged ``Host`` can neither fill nor read the cache.
 """
 
-import os
-import time
-
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -34,9 +31,10 @@ PRIVATE_PREFIXES = (
     "/api/moderation/",
     "/api/me/",
     "/healthz",
+    "/readyz",
 )
-# A new deployment may render the same data differently.
-RELEASE = os.environ.get("APPARATUS_RELEASE") or str(time.time())
+# A new deployment may render the same data differently (settings.APPARATUS_RELEASE).
+RELEASE = settings.APPARATUS_RELEASE
 PUBLIC_MAX_AGE = 60
 # Rendered anonymous pages kept on the server under their ETag.
 PAGE_CACHE_PREFIX = "page:"

@@ -28,7 +28,9 @@ client = Client(HTTP_HOST="example.org", raise_request_exception=False)
 secure = client.get("/healthz", HTTP_X_FORWARDED_PROTO="https")
 plain = client.get("/documents/")
 probe = client.get("/healthz")
+ready = client.get("/readyz")
 print(json.dumps({
+    "ready": [ready.status_code, dict(ready.headers)],
     "secure": [secure.status_code, dict(secure.headers)],
     "plain": [plain.status_code, dict(plain.headers)],
     "probe": [probe.status_code, dict(probe.headers)],
@@ -126,8 +128,9 @@ def test_behind_https_hsts_secure_cookies_and_the_redirect(tmp_path):
     assert answers["cookies"] == [True, True, True]
     status, headers = answers["plain"]
     assert status == 301 and headers["Location"] == "https://example.org/documents/"
-    # Load balancers probe over plain HTTP.
+    # Load balancers probe over plain HTTP (the probe's database has no tables: not ready, but answered).
     assert answers["probe"][0] == 200
+    assert answers["ready"][0] == 503 and "no-store" in answers["ready"][1]["Cache-Control"]
 
 
 def test_without_https_no_hsts_and_no_redirect(tmp_path):

@@ -4,8 +4,8 @@ A database that doesn't answer is an outage, not a bug: 503 with ``Retry-After``
 ``DatabaseOutageMiddleware`` answers for the views (and DRF's views, through
 ``config.api.exception_handler``); ``config.api_views.server_error`` for what fails in a
 middleware before any view (a session, the page cache's ETag lookup). Both name no detail and
-show no traceback: the error goes to the log. An answer that failed on the replica also sends
-this process's next reads to the primary (``config.replica_reads``).
+show no traceback: the error goes to the log. A read that failed on the replica is answered
+again from the primary instead (``config.replica_reads``).
 """
 
 import logging
@@ -14,7 +14,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 
 from .api import error_response, is_api_request
-from .replica_reads import mark_replica_down, reading_from_replica
+from .replica_reads import replica_failed
 
 RETRY_AFTER_SECONDS = 5
 OUTAGE_ERRORS = (OperationalError, InterfaceError)
@@ -32,8 +32,10 @@ def is_outage(exception):
 
 
 def outage_response(request, exception):
-    if reading_from_replica():
-        mark_replica_down()
+    if replica_failed():
+        # config.replica_reads answers the request again from the primary: this answer is never sent.
+        logger.warning("The replica failed during %s %s.", request.method, request.path, exc_info=exception)
+        return HttpResponse(status=503)
     logger.error("The database did not answer %s %s: 503.", request.method, request.path, exc_info=exception)
     if is_api_request(request):
         response = error_response(503, "unavailable", "The database is unavailable; try again shortly.")

@@ -17,7 +17,8 @@ keeps that client on the primary for ``APPARATUS_PRIMARY_PIN_SECONDS`` (longer t
 may lag before ``/readyz`` fails), so whoever just wrote sees it on the next page.
 
 A replica that doesn't answer is skipped: the request reads from the primary, and for
-``REPLICA_RETRY_SECONDS`` no request of this process tries the replica again.
+``REPLICA_RETRY_SECONDS`` no request of this process tries the replica again. One that fails in
+the middle of a (safe, so repeatable) request has that request answered again from the primary.
 """
 
 import contextvars
@@ -43,6 +44,7 @@ class Routing:
 
     replica: bool
     wrote: bool = False
+    replica_failed: bool = False
 
 
 _routing = contextvars.ContextVar("apparatus_routing", default=None)
@@ -73,10 +75,17 @@ def replica_answers():
     return True
 
 
-def reading_from_replica():
-    """Whether the current request is reading from the replica (for the 503 answer)."""
+def replica_failed():
+    """
+    A database error in this request: if it was reading from the replica, say so (the middleware
+    answers it again from the primary) and skip the replica for a while. Whether it was.
+    """
     routing = _routing.get()
-    return routing is not None and routing.replica
+    if routing is None or not routing.replica:
+        return False
+    routing.replica_failed = True
+    mark_replica_down()
+    return True
 
 
 def may_read_stale(request):
@@ -100,11 +109,12 @@ class ReplicaReadsMiddleware:
         if not replica_configured():
             return self.get_response(request)
         routing = Routing(replica=may_read_stale(request) and replica_answers())
-        token = _routing.set(routing)
-        try:
-            response = self.get_response(request)
-        finally:
-            _routing.reset(token)
+        response = self.respond(request, routing)
+        if routing.replica_failed:
+            # The replica failed during a safe request (it stopped under it): once more from the primary.
+            logger.warning("The replica failed during %s %s: answered from the primary.", request.method, request.path)
+            routing = Routing(replica=False)
+            response = self.respond(request, routing)
         if routing.wrote or request.method not in SAFE_METHODS:
             response.set_signed_cookie(
                 PIN_COOKIE,
@@ -116,6 +126,13 @@ class ReplicaReadsMiddleware:
                 samesite="Lax",
             )
         return response
+
+    def respond(self, request, routing):
+        token = _routing.set(routing)
+        try:
+            return self.get_response(request)
+        finally:
+            _routing.reset(token)
 
 
 class ReplicaReadsRouter:

@@ -6,7 +6,7 @@ replica down (reads fall back to the primary). ``test_real_replica`` does it on 
 """
 
 import pytest
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -142,3 +142,18 @@ def test_with_both_down_an_anonymous_read_is_503(transactional_db, django_db_blo
     with replica_alias(django_db_blocker, unreachable=True), broken_default():
         response = Client(raise_request_exception=False).get("/documents/")
     assert response.status_code == 503 and response["Retry-After"] == "5"
+
+
+def test_a_replica_failing_during_a_read_is_answered_again_from_the_primary(
+    transactional_db, seed_collection, django_db_blocker
+):
+    def fail(*args, **kwargs):
+        raise OperationalError("the standby was shut down")
+
+    with replica_alias(django_db_blocker) as replica:
+        replica.ensure_connection()
+        replica.cursor = fail  # it connects, then stops under the request's first query
+        with CaptureQueriesContext(connections["default"]) as on_default:
+            response = Client(raise_request_exception=False).get("/documents/")
+        assert response.status_code == 200 and len(on_default) > 0
+        assert replica_reads._replica_down_until[0] > 0

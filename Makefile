@@ -60,7 +60,8 @@ screenshots: $(VENV)/.installed
 	$(BIN)/python -m tests.screenshots http://$(HOST):$(PORT)
 
 # Production-shaped serving: collected static files, gunicorn with config/gunicorn.py.
-# Needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (debug is off unless DJANGO_DEBUG=1); see the README.
+# Needs DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, APPARATUS_SITE_URL and APPARATUS_RELEASE (debug is off
+# unless DJANGO_DEBUG=1; `check --deploy` fails without them); see the README's "Scaling out".
 .PHONY: serve loadtest
 serve: $(VENV)/.installed
 	@if [ -z "$$DJANGO_SECRET_KEY" ] && [ "$${DJANGO_DEBUG:-0}" = "0" ]; then \

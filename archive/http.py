@@ -25,17 +25,16 @@ can't hold or fail against no date (RFC 9110, 13.1.3 and 13.1.4), so
 """
 
 import json
-import os
-import time
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.crypto import salted_hmac
 from django.utils.http import parse_etags
 
 # Part of every tag and server cache key that rendering code decides: a new deployment may
-# render the same rows differently.
-RELEASE = os.environ.get("APPARATUS_RELEASE") or str(time.time())
+# render the same rows differently. One id for every worker and host (settings.APPARATUS_RELEASE).
+RELEASE = settings.APPARATUS_RELEASE
 # 160 bits: no collision in practice, and short enough for every header.
 ETAG_HEX_DIGITS = 40
 ETAG_KEY_SALT = "archive.http.strong_etag"

@@ -8,6 +8,8 @@ or with a token from ``POST /api/auth/token/``, sent as
 are ``config.accounts.tokens``'.
 """
 
+import sys
+
 from allauth.account.utils import has_verified_email
 from django.views import defaults
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -23,6 +25,7 @@ from rest_framework.views import APIView
 from config.accounts.tokens import LockedOut, token_credentials_check, token_issue
 
 from .api import InputSerializer, JSONParser, error_response, error_responses, is_api_request
+from .outage import is_outage, outage_response
 
 # How long a client locked out of an account is told to wait: allauth's login_failed window.
 LOCKOUT_SECONDS = 300
@@ -123,6 +126,9 @@ def page_not_found(request, exception):
 
 def server_error(request):
     """An unexpected failure: the API's JSON error under /api/, the site's page elsewhere."""
+    exception = sys.exc_info()[1]
+    if is_outage(exception):
+        return outage_response(request, exception)  # failed in a middleware, before any view
     if is_api_request(request):
         return error_response(500, "server_error", "The server failed to answer this request; try again later.")
     return defaults.server_error(request)

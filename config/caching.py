@@ -42,6 +42,7 @@ PRIVATE_PREFIXES = (
     "/api/moderation/",
     "/api/me/",
     "/healthz",
+    "/readyz",
 )
 PUBLIC_MAX_AGE = 60
 # Rendered anonymous pages kept on the server under their ETag.

@@ -29,8 +29,8 @@ threads = int(os.environ.get("APPARATUS_THREADS") or 1)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("APPARATUS_TIMEOUT", "30"))
 graceful_timeout = 30
-# Load the application once in the master: workers share its memory and its
-# release id (archive.http.RELEASE), so every worker answers the same ETags.
+# Load the application once in the master: workers share its memory. (The release id that keys
+# the ETags, settings.APPARATUS_RELEASE, is the same in every worker and on every host anyway.)
 preload_app = True
 max_requests = int(os.environ.get("APPARATUS_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10

@@ -7,6 +7,7 @@ DJANGO_ALLOWED_HOSTS and DATABASE_URL.
 """
 
 import os
+import subprocess
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +72,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so preflights are answered before anything else runs and every answer gets its headers.
     "corsheaders.middleware.CorsMiddleware",
+    # Before anything reads: which database this request reads from (config.replica_reads).
+    "config.replica_reads.ReplicaReadsMiddleware",
+    # A database that doesn't answer: 503 with Retry-After (config.outage).
+    "config.outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -116,9 +121,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Seconds to wait for a PostgreSQL server to accept a connection: a primary or replica that is
+# unreachable makes a request fail fast (503, see config.outage) instead of holding a worker.
+DB_CONNECT_TIMEOUT = int(os.environ.get("APPARATUS_DB_CONNECT_TIMEOUT", "3"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A test database name that cannot collide with a real one.
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_DB_NAME", "test_apparatus")}
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default under concurrent writers: WAL lets readers go on while one writer
     # writes; BEGIN IMMEDIATE takes the write lock when a transaction starts, so a writer waits
@@ -129,6 +138,27 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": int(os.environ.get("APPARATUS_SQLITE_TIMEOUT", "20")),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+# A streaming hot-standby replica of the primary (config.replica_reads): anonymous readers'
+# reads go there, everything else to the primary. Tests point it at the primary (MIRROR: no test
+# database is made on a read-only standby); tests/ops/test_replica_reads.py uses a real one.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+DATABASE_ROUTERS = ["config.replica_reads.ReplicaReadsRouter"]
+# After a write, that client reads from the primary for this long (read-your-writes).
+PRIMARY_PIN_SECONDS = int(os.environ.get("APPARATUS_PRIMARY_PIN_SECONDS", "30"))
+# /readyz fails when the replica replays more than this many seconds behind the primary.
+MAX_REPLICA_LAG = float(os.environ.get("APPARATUS_MAX_REPLICA_LAG", "10"))
+# /readyz fails when a task has waited to run longer than this, or too many wait.
+MAX_TASK_WAIT = int(os.environ.get("APPARATUS_MAX_TASK_WAIT", "300"))
+MAX_TASK_BACKLOG = int(os.environ.get("APPARATUS_MAX_TASK_BACKLOG", "1000"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -190,20 +220,35 @@ if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     # Load balancers probe /healthz over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
-# allauth's login rate limits count attempts in the cache. LocMem counts per
-# process: several workers each allow the full number of attempts.
-# DJANGO_REDIS_URL (redis://host:6379/0) shares the counts across workers and hosts.
+# The cache: allauth's login rate limits, django-ratelimit's and DRF's throttles, the page cache
+# (config.caching) and, with Redis, the sessions. LocMem is each process's own: several workers
+# each allow the full number of attempts. DJANGO_REDIS_URL (redis://host:6379/0) shares it across
+# workers and hosts. Redis is a cache, never a dependency: when it doesn't answer, every read is a
+# miss and every write is dropped (logged on apparatus.cache), so a Redis restart gives no error
+# page; rate limits fail open meanwhile (RATELIMIT_FAIL_OPEN; DRF's and allauth's counts read as
+# empty): a few minutes of unlimited attempts beat refusing every scholar's submission.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("DJANGO_REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": os.environ["DJANGO_REDIS_URL"],
             "KEY_PREFIX": "apparatus",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                # A Redis that hangs costs a request at most this long, not a worker.
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "apparatus.cache"
+    # Sessions in the database, read through the cache: they survive a Redis restart.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+RATELIMIT_FAIL_OPEN = True
 
 # Accounts (django-allauth). Every login, the admin's too (config.urls), goes through allauth's
 # backend, which takes a username or an email address; Django's answers permission checks.
@@ -279,6 +324,24 @@ LOGGING = {
         "apparatus.moderation": {"handlers": ["json"], "level": "INFO", "propagate": False},
     },
 }
+
+
+# The release every host serves (the commit, say): anonymous ETags and cached pages are keyed by it,
+# so a deployment that renders differently never serves the old pages. Every host and worker must
+# share it: with debug off, `check --deploy` fails until it is set (config.checks). Unset, it is this
+# checkout's `git describe` (stable across restarts and workers), or "development" outside git.
+def checkout_release():
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=BASE_DIR, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "development"
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "development"
+
+
+RELEASE_FROM_ENVIRONMENT = os.environ.get("APPARATUS_RELEASE", "").strip()
+APPARATUS_RELEASE = RELEASE_FROM_ENVIRONMENT or checkout_release()
 
 # Absolute links in emails (annotations.notifications.site_link): the address people open the site
 # at, e.g. https://apparatus.example.org. `make run` sets it from HOST and PORT; with debug off there

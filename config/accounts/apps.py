@@ -9,4 +9,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        from config import checks  # noqa: F401 (the site's deploy checks; config itself is no app)
+
         from . import receivers  # noqa: F401

@@ -38,7 +38,8 @@ DOC = "/documents/commune/"
 
 # Addresses that answer no page: plain text, a file download.
 NOT_PAGES = {
-    "healthz": "plain text for load balancers",
+    "healthz": "JSON for load balancers",
+    "readyz": "JSON for load balancers",
     "accounts/2fa/recovery-codes/download/": "a text file download",
     "robots.txt": "plain text for crawlers",
     "sitemap.xml": "XML for crawlers",

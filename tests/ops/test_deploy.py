@@ -28,12 +28,18 @@ client = Client(HTTP_HOST="example.org", raise_request_exception=False)
 secure = client.get("/healthz", HTTP_X_FORWARDED_PROTO="https")
 plain = client.get("/documents/")
 probe = client.get("/healthz")
+ready = client.get("/readyz")
 print(json.dumps({
+    "ready": [ready.status_code, dict(ready.headers)],
     "secure": [secure.status_code, dict(secure.headers)],
     "plain": [plain.status_code, dict(plain.headers)],
     "probe": [probe.status_code, dict(probe.headers)],
     "cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SESSION_COOKIE_HTTPONLY],
     "cache": settings.CACHES["default"],
+    "sessions": settings.SESSION_ENGINE,
+    "release": settings.APPARATUS_RELEASE,
+    "databases": {alias: [db["ENGINE"], db.get("PORT"), db.get("OPTIONS", {}).get("connect_timeout")]
+                  for alias, db in settings.DATABASES.items()},
     "redirect": [getattr(settings, "SECURE_SSL_REDIRECT", False), getattr(settings, "SECURE_HSTS_SECONDS", 0)],
 }))
 """
@@ -43,7 +49,9 @@ def production_env(tmp_path, **extra):
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_URL", "APPARATUS_SITE_URL"))
+        if not key.startswith(
+            ("DJANGO_", "DATABASE_URL", "DATABASE_REPLICA_URL", "APPARATUS_SITE_URL", "APPARATUS_RELEASE")
+        )
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -51,6 +59,7 @@ def production_env(tmp_path, **extra):
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="example.org",
         APPARATUS_SITE_URL="https://example.org",
+        APPARATUS_RELEASE="1.2.3",
         DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
     )
     env.update(extra)
@@ -80,6 +89,32 @@ def test_check_deploy_fails_without_the_sites_address(tmp_path, address):
     assert result.returncode != 0 and "APPARATUS_SITE_URL is not set" in result.stderr
 
 
+def test_check_deploy_fails_without_a_release_id(tmp_path):
+    command = ["manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    result = run(command, production_env(tmp_path, APPARATUS_RELEASE=""))
+    assert result.returncode != 0 and "config.E001" in result.stderr and "APPARATUS_RELEASE is not set" in result.stderr
+
+
+def test_every_worker_and_host_serves_the_configured_release(tmp_path):
+    assert probe(tmp_path)["release"] == "1.2.3"
+    # Unset (development), it is this checkout's, the same in every process: not a start time.
+    first, second = (probe(tmp_path, APPARATUS_RELEASE="", DJANGO_DEBUG="1")["release"] for _ in range(2))
+    assert first == second and first
+
+
+def test_a_replica_is_a_second_alias_and_connections_give_up_quickly(tmp_path):
+    primary = "postgres://postgres@127.0.0.1:5432/apparatus"
+    databases = probe(tmp_path, DATABASE_URL=primary)["databases"]
+    assert databases == {"default": ["django.db.backends.postgresql", 5432, 3]}
+    databases = probe(
+        tmp_path,
+        DATABASE_URL=primary,
+        DATABASE_REPLICA_URL="postgres://postgres@127.0.0.1:5433/apparatus",
+        APPARATUS_DB_CONNECT_TIMEOUT="2",
+    )["databases"]
+    assert databases["replica"] == ["django.db.backends.postgresql", 5433, 2]
+
+
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = run(["manage.py", "check"], production_env(tmp_path, DJANGO_SECRET_KEY=""))
     assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
@@ -93,8 +128,9 @@ def test_behind_https_hsts_secure_cookies_and_the_redirect(tmp_path):
     assert answers["cookies"] == [True, True, True]
     status, headers = answers["plain"]
     assert status == 301 and headers["Location"] == "https://example.org/documents/"
-    # Load balancers probe over plain HTTP.
+    # Load balancers probe over plain HTTP (the probe's database has no tables: not ready, but answered).
     assert answers["probe"][0] == 200
+    assert answers["ready"][0] == 503 and "no-store" in answers["ready"][1]["Cache-Control"]
 
 
 def test_without_https_no_hsts_and_no_redirect(tmp_path):
@@ -124,9 +160,13 @@ def test_security_headers_on_pages_and_the_api(client, path):
 
 def test_redis_shares_the_cache_across_workers_when_configured(tmp_path):
     assert probe(tmp_path)["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
-    cache = probe(tmp_path, DJANGO_REDIS_URL="redis://127.0.0.1:6379/3")["cache"]
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    answers = probe(tmp_path, DJANGO_REDIS_URL="redis://127.0.0.1:6379/3")
+    cache = answers["cache"]
+    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
     assert cache["LOCATION"] == "redis://127.0.0.1:6379/3"
+    # Redis down is a cache miss, not an error; sessions live in the database, read through the cache.
+    assert cache["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
+    assert answers["sessions"] == "django.contrib.sessions.backends.cached_db"
 
 
 def test_gunicorn_settings_follow_the_environment(monkeypatch):

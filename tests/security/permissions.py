@@ -116,6 +116,7 @@ def api_critique(world):
 DOC = "/documents/commune"
 TABLE = {
     "healthz": [Case(lambda w: "/healthz", GET=everyone(200), POST=everyone(405))],
+    "readyz": [Case(lambda w: "/readyz", GET=everyone(200), POST=everyone(405))],
     # The archive's pages.
     "": [Case(lambda w: "/", GET=everyone(200))],
     "documents/": [

@@ -34,6 +34,7 @@ PRIVATE_PREFIXES = (
     "/api/moderation/",
     "/api/me/",
     "/healthz",
+    "/metrics",
 )
 # A new deployment may render the same data differently.
 RELEASE = os.environ.get("APPARATUS_RELEASE") or str(time.time())

@@ -39,6 +39,7 @@ DOC = "/documents/commune/"
 # Addresses that answer no page: plain text, a file download.
 NOT_PAGES = {
     "healthz": "plain text for load balancers",
+    "metrics": "plain text for the metrics scraper, from the host only",
     "accounts/2fa/recovery-codes/download/": "a text file download",
     "robots.txt": "plain text for crawlers",
     "sitemap.xml": "XML for crawlers",

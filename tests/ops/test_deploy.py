@@ -123,20 +123,23 @@ def test_security_headers_on_pages_and_the_api(client, path):
 
 
 def test_redis_shares_the_cache_across_workers_when_configured(tmp_path):
-    assert probe(tmp_path)["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    # Django's backends, each in its subclass that counts reads for /metrics (config.cache_metrics).
+    assert probe(tmp_path)["cache"]["BACKEND"] == "config.cache_metrics.LocMemCache"
     cache = probe(tmp_path, DJANGO_REDIS_URL="redis://127.0.0.1:6379/3")["cache"]
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["BACKEND"] == "config.cache_metrics.RedisCache"
     assert cache["LOCATION"] == "redis://127.0.0.1:6379/3"
 
 
-def test_gunicorn_settings_follow_the_environment(monkeypatch):
+def test_gunicorn_settings_follow_the_environment(monkeypatch, tmp_path):
     path = str(BASE_DIR / "config" / "gunicorn.py")
     for name in ("APPARATUS_BIND", "APPARATUS_WORKERS", "APPARATUS_TIMEOUT", "APPARATUS_ACCESS_LOG"):
         monkeypatch.delenv(name, raising=False)
+    # Given, the metrics folder is kept (else the configuration makes one and sets it in this process).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     default = runpy.run_path(path)
     assert default["bind"] == "127.0.0.1:8000"
     assert 3 <= default["workers"] <= 12 and default["preload_app"] and default["timeout"] == 30
-    assert "%(M)s" in default["access_log_format"]
+    assert default["logger_class"] == "config.access_log.JsonLogger" and not default["METRICS_DIR_MADE"]
     monkeypatch.setenv("APPARATUS_BIND", "0.0.0.0:9000")
     monkeypatch.setenv("APPARATUS_WORKERS", "3")
     monkeypatch.setenv("APPARATUS_ACCESS_LOG", "")

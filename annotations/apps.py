@@ -9,6 +9,7 @@ class AnnotationsConfig(AppConfig):
         from archive import badges
         from archive.models import Document
         from archive.signals import revision_recorded
+        from config import request_id
 
         from . import checks  # noqa: F401 (registers the deploy checks)
         from .badges import critique_badges
@@ -16,3 +17,5 @@ class AnnotationsConfig(AppConfig):
 
         revision_recorded.connect(carry_critiques_forward, sender=Document, dispatch_uid="annotations-anchors")
         badges.register(critique_badges)
+        # The tasks (annotations.tasks) run under the id of the request that enqueued them.
+        request_id.follow_tasks()

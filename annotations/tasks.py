@@ -13,7 +13,9 @@ task run after ``RETRY_DELAYS``; on a backend that can't run a task later (the
 immediate backend of ``make dev`` and the tests) the failure is logged and the
 task is marked failed. A notification's email goes out once: its row is
 locked while it is sent and ``emailed`` set with it, so a task run twice, or a
-retry after a send that went out, finds it sent.
+retry after a send that went out, finds it sent. Every task is enqueued with
+the id of the request that caused it (``config.request_id``), so the worker's
+lines about it carry that id.
 """
 
 import logging
@@ -29,6 +31,7 @@ from django_tasks_db.backend import DatabaseBackend
 
 from annotations import notifications
 from annotations.models import Notification
+from config import request_id
 
 # Seconds to wait before the 2nd, 3rd, … send: a minute, then longer, about a day in all.
 RETRY_DELAYS = [60, 300, 1800, 3 * 3600, 20 * 3600]
@@ -70,12 +73,13 @@ def enqueue_with_commit(task_to_run, *args):
     can't fail the request then (``robust``).
     """
     if isinstance(task_to_run.get_backend(), DatabaseBackend):
-        task_to_run.enqueue(*args)
+        request_id.enqueue(task_to_run, *args)
     else:
-        transaction.on_commit(partial(task_to_run.enqueue, *args), robust=True)
+        transaction.on_commit(partial(request_id.enqueue, task_to_run, *args), robust=True)
 
 
 @task()
+@request_id.carries_request_id
 def send_notification_email(notification_id, attempt=1):
     """Email one notification to its recipient; ``attempt`` counts the sends tried."""
     try:
@@ -85,7 +89,7 @@ def send_notification_email(notification_id, attempt=1):
             logger.error("email of notification %s not sent after %s attempts: %s", notification_id, attempt, error)
             raise
         run_after = timezone.now() + timedelta(seconds=RETRY_DELAYS[attempt - 1])
-        send_notification_email.using(run_after=run_after).enqueue(notification_id, attempt=attempt + 1)
+        request_id.enqueue(send_notification_email.using(run_after=run_after), notification_id, attempt=attempt + 1)
         logger.warning(
             "email of notification %s not sent (%s); attempt %s is queued", notification_id, error, attempt + 1
         )

@@ -43,6 +43,7 @@ PRIVATE_PREFIXES = (
     "/api/me/",
     "/healthz",
     "/readyz",
+    "/metrics",
 )
 PUBLIC_MAX_AGE = 60
 # Rendered anonymous pages kept on the server under their ETag.

@@ -17,11 +17,17 @@ Every value can be changed from the environment:
 - ``APPARATUS_ACCESS_LOG``: access log file, ``-`` (standard output) by default,
   empty to turn it off;
 - ``APPARATUS_FORWARDED_ALLOW_IPS``: proxies trusted for ``X-Forwarded-*``,
-  default ``127.0.0.1``.
+  default ``127.0.0.1``;
+- ``PROMETHEUS_MULTIPROC_DIR``: where the workers keep their metrics for
+  ``/metrics`` (config.metrics), emptied at start; by default a new temporary
+  folder, removed when the server stops.
 """
 
+import glob
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("APPARATUS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("APPARATUS_WORKERS") or min(2 * multiprocessing.cpu_count() + 1, 12))
@@ -45,8 +51,32 @@ control_socket_disable = True
 
 accesslog = os.environ.get("APPARATUS_ACCESS_LOG", "-") or None
 errorlog = "-"
-# Client, time, request line, status, bytes, duration in milliseconds, referrer, user agent.
-access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
+# Both logs as JSON lines, the access line with the request's id (config.access_log).
+logger_class = "config.access_log.JsonLogger"
+
+# Metrics from every worker, summed on each scrape: prometheus_client's multiprocess mode, each
+# process writing its counters to files in one folder. Set here, before the application (and so
+# prometheus_client) is loaded.
+METRICS_DIR_MADE = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if METRICS_DIR_MADE:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="apparatus-metrics-")
+
+
+def on_starting(server):
+    # Counts left by an earlier server would be added to this one's.
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(path)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if METRICS_DIR_MADE:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def post_fork(server, worker):

@@ -1,9 +1,10 @@
 """
-Log lines as JSON, one object a line, for the structured logs (moderation
-decisions) that a log pipeline parses.
+Log lines as JSON, one object a line: every log of the app, the task worker
+and gunicorn (``config.access_log``) is written so, for a log pipeline to parse.
 
 A record's ``fields`` (passed as ``extra={"fields": {...}}``) are merged into
-the object beside ``time``, ``level``, ``logger`` and ``message``.
+the object beside ``time``, ``level``, ``logger``, ``message`` and
+``request_id`` (``config.request_id``; ``null`` outside a request or task).
 """
 
 import json
@@ -18,6 +19,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
             **getattr(record, "fields", {}),
         }
         if record.exc_info:

@@ -70,7 +70,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so preflights are answered before anything else runs and every answer gets its headers.
+    # First of all: every log line of the request, and its answer, carry its id (config.request_id).
+    "config.request_id.RequestIdMiddleware",
+    # Requests counted and timed for /metrics (config.metrics), around everything else.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Before the rest, so preflights are answered before anything else runs and every answer gets its headers.
     "corsheaders.middleware.CorsMiddleware",
     # Before anything reads: which database this request reads from (config.replica_reads).
     "config.replica_reads.ReplicaReadsMiddleware",
@@ -90,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "archive.former_slugs.FormerSlugRedirectMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -310,18 +315,23 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Apparatus <noreply@lo
 # Seconds a mail server may take to answer: the task worker waits no longer, then retries later.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 
+# Every log line is one JSON object (config.logging) with the request's id (config.request_id): the
+# app's, the task worker's and gunicorn's (config.access_log).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
-        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
-        # One JSON line per moderation decision, written with it (annotations.services.log_decision).
-        "apparatus.moderation": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        # Django's own lines go to the root's handler only (not also to its plain-text default one).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # One JSON line per moderation decision, written with it (annotations.services.log_decision),
+        # whatever the root's level.
+        "apparatus.moderation": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
@@ -458,3 +468,27 @@ SPECTACULAR_SETTINGS = {
 }
 # Larger request bodies are refused with 413 (config.api.exception_handler).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("APPARATUS_MAX_REQUEST_BYTES", str(8 * 1024 * 1024)))
+
+# --- Observability: request ids, JSON logs (LOGGING above) and /metrics (config.metrics) ---------
+# Every database alias and cache counts its queries and reads for /metrics: the engines and backends
+# are swapped here, after all of them are defined, for the same ones with counters
+# (django-prometheus; config.cache_metrics). Engines and backends not listed are left as they are.
+METRICS_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
+METRICS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "config.cache_metrics.LocMemCache",
+    "django.core.cache.backends.redis.RedisCache": "config.cache_metrics.RedisCache",
+    "django_redis.cache.RedisCache": "django_prometheus.cache.backends.redis.RedisCache",
+}
+for _database in DATABASES.values():
+    _database["ENGINE"] = METRICS_ENGINES.get(_database["ENGINE"], _database["ENGINE"])
+for _cache in CACHES.values():
+    _cache["BACKEND"] = METRICS_CACHES.get(_cache["BACKEND"], _cache["BACKEND"])
+# Who may read /metrics: these addresses or networks, or anyone sending "Authorization: Bearer <token>".
+METRICS_ALLOWED_IPS = env_list("APPARATUS_METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = os.environ.get("APPARATUS_METRICS_TOKEN", "")
+if HTTPS:
+    # A scraper on the host asks over plain HTTP, as the load balancer's probe does.
+    SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]

@@ -14,6 +14,7 @@ from django.urls import include, path
 
 from annotations.reading.views import reading_current, reading_revision
 from config.health import healthz, readyz
+from config.metrics import metrics
 
 # The admin's login is the site's (allauth): its rate limits, lockout and two-factor step apply there too.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -21,6 +22,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),  # not public: config.metrics
     path("documents/<slug:slug>/", reading_current, name="document"),
     path("documents/<slug:slug>/revisions/<int:number>/", reading_revision, name="revision"),
     path("", include("config.discovery")),  # feeds, sitemap, robots.txt

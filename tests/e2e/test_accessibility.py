@@ -40,6 +40,7 @@ DOC = "/documents/commune/"
 NOT_PAGES = {
     "healthz": "JSON for load balancers",
     "readyz": "JSON for load balancers",
+    "metrics": "plain text for the metrics scraper, from the host only",
     "accounts/2fa/recovery-codes/download/": "a text file download",
     "robots.txt": "plain text for crawlers",
     "sitemap.xml": "XML for crawlers",

@@ -105,14 +105,14 @@ def test_every_worker_and_host_serves_the_configured_release(tmp_path):
 def test_a_replica_is_a_second_alias_and_connections_give_up_quickly(tmp_path):
     primary = "postgres://postgres@127.0.0.1:5432/apparatus"
     databases = probe(tmp_path, DATABASE_URL=primary)["databases"]
-    assert databases == {"default": ["django.db.backends.postgresql", 5432, 3]}
+    assert databases == {"default": ["django_prometheus.db.backends.postgresql", 5432, 3]}
     databases = probe(
         tmp_path,
         DATABASE_URL=primary,
         DATABASE_REPLICA_URL="postgres://postgres@127.0.0.1:5433/apparatus",
         APPARATUS_DB_CONNECT_TIMEOUT="2",
     )["databases"]
-    assert databases["replica"] == ["django.db.backends.postgresql", 5433, 2]
+    assert databases["replica"] == ["django_prometheus.db.backends.postgresql", 5433, 2]
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
@@ -159,24 +159,27 @@ def test_security_headers_on_pages_and_the_api(client, path):
 
 
 def test_redis_shares_the_cache_across_workers_when_configured(tmp_path):
-    assert probe(tmp_path)["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    # Each backend in its subclass that counts reads for /metrics (config.cache_metrics).
+    assert probe(tmp_path)["cache"]["BACKEND"] == "config.cache_metrics.LocMemCache"
     answers = probe(tmp_path, DJANGO_REDIS_URL="redis://127.0.0.1:6379/3")
     cache = answers["cache"]
-    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    assert cache["BACKEND"] == "django_prometheus.cache.backends.redis.RedisCache"
     assert cache["LOCATION"] == "redis://127.0.0.1:6379/3"
     # Redis down is a cache miss, not an error; sessions live in the database, read through the cache.
     assert cache["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
     assert answers["sessions"] == "django.contrib.sessions.backends.cached_db"
 
 
-def test_gunicorn_settings_follow_the_environment(monkeypatch):
+def test_gunicorn_settings_follow_the_environment(monkeypatch, tmp_path):
     path = str(BASE_DIR / "config" / "gunicorn.py")
     for name in ("APPARATUS_BIND", "APPARATUS_WORKERS", "APPARATUS_TIMEOUT", "APPARATUS_ACCESS_LOG"):
         monkeypatch.delenv(name, raising=False)
+    # Given, the metrics folder is kept (else the configuration makes one and sets it in this process).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     default = runpy.run_path(path)
     assert default["bind"] == "127.0.0.1:8000"
     assert 3 <= default["workers"] <= 12 and default["preload_app"] and default["timeout"] == 30
-    assert "%(M)s" in default["access_log_format"]
+    assert default["logger_class"] == "config.access_log.JsonLogger" and not default["METRICS_DIR_MADE"]
     monkeypatch.setenv("APPARATUS_BIND", "0.0.0.0:9000")
     monkeypatch.setenv("APPARATUS_WORKERS", "3")
     monkeypatch.setenv("APPARATUS_ACCESS_LOG", "")

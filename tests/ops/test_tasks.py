@@ -144,7 +144,9 @@ def test_the_worker_retries_the_email_until_the_mail_server_answers(closed_port,
         run_worker()
     first, retry = DBTaskResult.objects.order_by("enqueued_at")
     assert first.status == "SUCCESSFUL" and first.return_value.startswith("retrying")
-    assert retry.status == "READY" and retry.args_kwargs == {"args": [notification.pk], "kwargs": {"attempt": 2}}
+    # The retry carries the id of the request that made the decision (config.request_id).
+    kwargs = {"attempt": 2, "request_id": response["X-Request-ID"]}
+    assert retry.status == "READY" and retry.args_kwargs == {"args": [notification.pk], "kwargs": kwargs}
     assert retry.run_after > timezone.now()
     run_worker()  # not due yet: nothing runs
     assert DBTaskResult.objects.get(pk=retry.pk).status == "READY"

@@ -117,6 +117,9 @@ DOC = "/documents/commune"
 TABLE = {
     "healthz": [Case(lambda w: "/healthz", GET=everyone(200), POST=everyone(405))],
     "readyz": [Case(lambda w: "/readyz", GET=everyone(200), POST=everyone(405))],
+    # Open to the host itself (the test client's 127.0.0.1), whoever is logged in; from elsewhere it
+    # doesn't exist (tests/config/test_metrics.py).
+    "metrics": [Case(lambda w: "/metrics", GET=everyone(200), POST=everyone(405))],
     # The archive's pages.
     "": [Case(lambda w: "/", GET=everyone(200))],
     "documents/": [

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the page cache, which keeps pages uncompressed; only answers without a secret are compressed.
+    "config.compression.SharedGZipMiddleware",
     "config.caching.AnonymousCachingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,6 +198,9 @@ if HTTPS:
 # process: several workers each allow the full number of attempts.
 # DJANGO_REDIS_URL (redis://host:6379/0) shares the counts across workers and hosts.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered anonymous pages kept in the cache under their ETag (config.caching). Off
+# (APPARATUS_PAGE_CACHE=0) every page is rendered in full; ETags and 304s stay.
+PAGE_CACHE = env_bool("APPARATUS_PAGE_CACHE", True)
 if os.environ.get("DJANGO_REDIS_URL"):
     CACHES = {
         "default": {

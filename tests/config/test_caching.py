@@ -114,3 +114,13 @@ def test_logged_in_pages_are_never_taken_from_the_server_cache(client, seed_coll
     assert "OWN-PENDING-NOTE" not in client.get(PAGE).content.decode()  # cached for readers
     client.force_login(author)
     assert "OWN-PENDING-NOTE" in client.get(PAGE).content.decode()
+
+
+def test_with_the_page_cache_off_every_page_is_rendered_and_etags_still_hold(client, seed_collection, settings):
+    settings.PAGE_CACHE = False
+    first = client.get(PAGE)
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(PAGE)
+    assert len(queries) > 1  # the view ran again
+    assert second["ETag"] == first["ETag"] and second.content == first.content
+    assert client.get(PAGE, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304

@@ -39,6 +39,7 @@ DOC = "/documents/commune/"
 # Addresses that answer no page: plain text, a file download.
 NOT_PAGES = {
     "healthz": "plain text for load balancers",
+    "critiques/<int:pk>/note/": "a note's text, loaded into the reading page's margin",
     "accounts/2fa/recovery-codes/download/": "a text file download",
     "robots.txt": "plain text for crawlers",
     "sitemap.xml": "XML for crawlers",

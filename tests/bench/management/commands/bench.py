@@ -122,6 +122,8 @@ class Command(BaseCommand):
         with b.Gunicorn(self.database_url, env={"APPARATUS_PAGE_CACHE": "0"}) as server:
             rates, page_sizes = b.measure_reading(server, slugs, sizes["wrk_seconds"], sizes["wrk_rounds"])
         bare = rates["bare"]
+        if not bare:
+            raise CommandError("(a) the bare view answered no request in time: the machine is too busy to measure")
         for count in slugs:
             ratio = rates[count] / bare
             target = READING_TARGETS.get(count)

@@ -15,6 +15,7 @@ urlpatterns = [
         "documents/<slug:slug>/revisions/<int:number>/critiques/", reading_views.critique_create, name="critique_create"
     ),
     path("critiques/<int:pk>/", critique_views.critique_detail, name="critique"),
+    path("critiques/<int:pk>/note/", reading_views.critique_note, name="critique_note"),
     path("critiques/<int:pk>/edit/", critique_views.critique_edit, name="critique_edit"),
     path("critiques/<int:pk>/versions/<int:number>/", critique_views.critique_version, name="critique_version"),
     path("critiques/<int:pk>/withdraw/", critique_views.critique_withdraw, name="critique_withdraw"),

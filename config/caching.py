@@ -120,7 +120,7 @@ class AnonymousCachingMiddleware:
         response = not_modified(request, etag)
         if response is not None:
             return self.mark_public(response, etag)
-        stored = cache.get(PAGE_CACHE_PREFIX + etag)
+        stored = cache.get(PAGE_CACHE_PREFIX + etag) if settings.PAGE_CACHE else None
         if stored is not None:
             return self.mark_public(self.restore(stored), etag)
         response = self.get_response(request)
@@ -129,7 +129,7 @@ class AnonymousCachingMiddleware:
             return self.mark_private(request, response) if response.cookies else response
         if request.user.is_authenticated:
             return self.mark_private(request, response)  # authenticated some other way: never shared
-        if not response.streaming and request.method == "GET":
+        if settings.PAGE_CACHE and not response.streaming and request.method == "GET":
             # The ETag names everything a reader could see on it: the same ETag, the same page.
             cache.set(
                 PAGE_CACHE_PREFIX + etag,

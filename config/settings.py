@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the page cache, which keeps pages uncompressed; only answers without a secret are compressed.
+    "config.compression.SharedGZipMiddleware",
     "config.caching.AnonymousCachingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -235,6 +237,9 @@ if HTTPS:
 # page; rate limits fail open meanwhile (RATELIMIT_FAIL_OPEN; DRF's and allauth's counts read as
 # empty): a few minutes of unlimited attempts beat refusing every scholar's submission.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered anonymous pages kept in the cache under their ETag (config.caching). Off
+# (APPARATUS_PAGE_CACHE=0) every page is rendered in full; ETags and 304s stay.
+PAGE_CACHE = env_bool("APPARATUS_PAGE_CACHE", True)
 if os.environ.get("DJANGO_REDIS_URL"):
     CACHES = {
         "default": {

@@ -19,13 +19,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, F, FilteredRelation, Q, When
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.db.models.functions import Left
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from annotations import lifecycle, services
@@ -51,7 +52,7 @@ from annotations.pages import (
 )
 from annotations.reading.apparatus import Glance
 from annotations.reading.highlighting import Span, highlighted_text_html
-from annotations.reading.margin import notes_html
+from annotations.reading.margin import EXCERPT_SOURCE_CHARS, excerpt, full_note_html, notes_html
 from annotations.search import critique_snippets, search_critiques
 from annotations.services import ModerationConflict
 from annotations.visibility import sees_latest_wording, shown_version, visible_critiques, visible_reply_count
@@ -102,8 +103,9 @@ class CritiqueRow:
         return Status(self.status).label
 
 
-# A critique's wording as the margin shows it.
-Wording = namedtuple("Wording", "category body_html evidence")
+# A critique's wording as the margin shows it: its category and the start of its explanation's HTML,
+# enough for an excerpt (``margin.excerpt``); the whole note is loaded when the reader opens it (``critique_note``).
+Wording = namedtuple("Wording", "category excerpt")
 
 ROW_COLUMNS = (
     "pk",
@@ -122,7 +124,7 @@ ROW_COLUMNS = (
     "detached_since",
     "reply_count",
 )
-WORDING_COLUMNS = ("category", "body_html", "evidence")
+WORDING_COLUMNS = ("category", "excerpt")
 WORDINGS_AT = len(ROW_COLUMNS)  # where a row's wordings begin
 CATEGORY_LABELS = dict(Category.choices)
 
@@ -143,6 +145,8 @@ class MarginNote:
         self.css_class = f"cat-{self.version.category}" + ("" if self.is_public else " unpublished")
         # Worked out here rather than in the template: the page may list thousands.
         self.url = links.critique(self.id)
+        self.note_url = links.note(self.id)
+        self.excerpt, self.is_excerpt_cut = excerpt(self.version.excerpt)
         exact = critique.exact
         short = len(exact) <= QUOTE_CHARS and unicodedata.is_normalized("NFC", exact)
         self.quote = exact if short else Truncator(exact).chars(QUOTE_CHARS)  # what Truncator returns, sooner
@@ -190,6 +194,7 @@ class MarginLinks:
         self._user = user
         self._original_url, self._text = document.original_url, text
         self._critique = reverse("annotations:critique", args=[self.MARKER])
+        self._note = reverse("annotations:critique_note", args=[self.MARKER])
         self._slug = document.slug
         self._revisions = {}
         self._sees_latest = {}
@@ -206,6 +211,9 @@ class MarginLinks:
 
     def critique(self, pk):
         return self._critique.replace(str(self.MARKER), str(pk))
+
+    def note(self, pk):
+        return self._note.replace(str(self.MARKER), str(pk))
 
     def revision(self, number):
         if number not in self._revisions:
@@ -243,6 +251,7 @@ def anchored_critiques(user, revision):
     )
     # Readers only ever see the published wording; authors and moderators may see the latest.
     wordings = ["published_version"] + (["version"] if user.is_authenticated else [])
+    critiques = critiques.annotate(**{f"{w}__excerpt": Left(f"{w}__body_html", EXCERPT_SOURCE_CHARS) for w in wordings})
     columns = list(ROW_COLUMNS) + [f"{w}__{c}" for w in wordings for c in WORDING_COLUMNS]
     if user.is_authenticated:
         critiques = critiques.annotate(latest_reason=latest_reason())
@@ -267,13 +276,13 @@ def anchored_critiques(user, revision):
             row.detached_since,
             row.reply_count,
         ) = values[:WORDINGS_AT]
-        row.published_version = Wording(*values[WORDINGS_AT : WORDINGS_AT + 3]) if row.published_version_id else None
-        row.version = Wording(*values[WORDINGS_AT + 3 : WORDINGS_AT + 6]) if user.is_authenticated else None
-        row.latest_reason = values[WORDINGS_AT + 6] if user.is_authenticated else None
+        row.published_version = Wording(*values[WORDINGS_AT : WORDINGS_AT + 2]) if row.published_version_id else None
+        row.version = Wording(*values[WORDINGS_AT + 2 : WORDINGS_AT + 4]) if user.is_authenticated else None
+        row.latest_reason = values[WORDINGS_AT + 4] if user.is_authenticated else None
         # A passage selected again in the latest version, for review: the critique is not to be re-attached twice.
         row.passage_awaits_review = (
             user.is_authenticated
-            and values[WORDINGS_AT + 7] is not None
+            and values[WORDINGS_AT + 5] is not None
             and row.status == Status.PENDING
             and row.version_id != row.published_version_id
         )
@@ -346,6 +355,17 @@ def reading_current(request, slug):
 def reading_revision(request, slug, number):
     revision = revision_or_404(slug, number)
     return render_reading_page(request, revision.document, revision, revision.current_number)
+
+
+@require_safe
+def critique_note(request, pk):
+    """
+    A note's whole text as the reading page's margin loads it when the reader
+    opens the note: the explanation and evidence in the wording the viewer may
+    read. A critique the viewer may not see is not found, as its own page.
+    """
+    critique = critique_or_404(request, pk)
+    return HttpResponse(full_note_html(shown_version(request.user, critique)))
 
 
 FILED = "Your critique is awaiting review. Moderators read every critique before readers see it."

@@ -10,6 +10,11 @@
  * margin is the complete list of notes in text order, and the markers link
  * to their notes.
  *
+ * A note in the margin shows the first words of its explanation; opening it
+ * (its highlight, its marker, the note itself, j/k) loads the whole note from
+ * its data-note address into its .note-body. Without this script the note's
+ * permalink leads to the critique's own page.
+ *
  * Other scripts may ask for a new layout (after hiding or showing notes) with
  * document.dispatchEvent(new Event("margin:layout")) or "apparatus:layout"
  * (the category filter's); hidden notes are left out of the stacking.
@@ -104,12 +109,37 @@ function applyLayout() {
 
 // --- Highlights and notes, both ways ---------------------------------------------------
 
+const loading = new Map();  // critique id -> the promise of its whole note
+
+/** The whole explanation and evidence of a note, in place of its excerpt (once). */
+function loadNote(note) {
+  const id = note.dataset.critique || note.id.replace("critique-", "");
+  if (!note.dataset.note) return Promise.resolve();
+  if (!loading.has(id)) {
+    const request = fetch(note.dataset.note, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then((answer) => (answer.ok ? answer.text() : Promise.reject(new Error(`${answer.status}`))))
+      .then((html) => {
+        // The server's sanitized HTML of the critique (annotations.rendering), as on its own page.
+        note.querySelector(".note-body").innerHTML = html;
+        delete note.dataset.note;
+        note.classList.add("note-loaded");
+        layOutSoon();
+      })
+      .catch(() => { loading.delete(id); });  // the excerpt and the permalink stay; another opening tries again
+    loading.set(id, request);
+  }
+  return loading.get(id);
+}
+
 function setActive(id) {
   for (const active of document.querySelectorAll(".critique-note.active, mark.hl.active")) {
     active.classList.remove("active");
   }
   const note = noteOf.get(id);
-  if (note) note.classList.add("active");
+  if (note) {
+    note.classList.add("active");
+    loadNote(note);
+  }
   for (const mark of marksOf.get(id) || []) mark.classList.add("active");
 }
 
@@ -246,6 +276,7 @@ const sheet = {
   element: null,
   body: null,
   returnTo: null,
+  shown: null,
   scroll: null,
 
   build() {
@@ -296,12 +327,9 @@ const sheet = {
       this.scroll = [window.scrollX, window.scrollY];
       this.returnTo = from || document.activeElement;
     }
-    const copy = note.cloneNode(true);
-    copy.removeAttribute("id");
-    copy.removeAttribute("tabindex");
-    for (const element of copy.querySelectorAll("[id]")) element.removeAttribute("id");
-    copy.classList.remove("active"); // the sheet is the emphasis: no second outline inside it
-    this.body.replaceChildren(copy);
+    this.show(note);
+    // The whole note arrives after the excerpt: the sheet shows it once it is there.
+    loadNote(note).then(() => { if (!this.element.hidden && this.shown === note) this.show(note); });
     // The note names its category itself: the title only says which critique this is.
     this.title.textContent = `Critique ${id}`;
     this.element.hidden = false;
@@ -315,6 +343,17 @@ const sheet = {
       if (box.bottom > sheetTop - GAP) window.scrollBy(0, box.bottom - sheetTop + 2 * GAP);
       else if (box.top < 0) window.scrollBy(0, box.top - 2 * GAP);
     }
+  },
+
+  /** A copy of ``note`` in the sheet. */
+  show(note) {
+    const copy = note.cloneNode(true);
+    copy.removeAttribute("id");
+    copy.removeAttribute("tabindex");
+    for (const element of copy.querySelectorAll("[id]")) element.removeAttribute("id");
+    copy.classList.remove("active"); // the sheet is the emphasis: no second outline inside it
+    this.body.replaceChildren(copy);
+    this.shown = note;
   },
 
   /** Close the sheet; ``restore``: the reader's place and the focus back where they were. */
@@ -376,6 +415,13 @@ if (textRoot && list) {
   setUpHighlights();
   setUpNotes();
   setUpKeys();
+  // Notes outside the list (critiques of earlier versions) load when the reader reaches them too.
+  for (const type of ["focusin", "click"]) {
+    document.addEventListener(type, (event) => {
+      const note = event.target.closest && event.target.closest(".critique-note[data-note]");
+      if (note) loadNote(note);
+    });
+  }
   openFromAddress();
   // The browser's own jump to the fragment may come after this script: place the pair again once loaded.
   window.addEventListener("load", () => { layOut(); openFromAddress(); }, { once: true });

@@ -17,6 +17,7 @@ Critiques are written in bulk through the real models, row for row what
 ``critique_submit`` and ``critique_decide`` write.
 """
 
+import gzip
 import os
 import random
 import re
@@ -36,7 +37,7 @@ from datetime import timedelta
 from itertools import accumulate
 from pathlib import Path
 from urllib.parse import urlencode
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import dj_database_url
 from django.conf import settings
@@ -378,6 +379,9 @@ def build_reading_documents(counts, scholars, moderator, rng):
         ]
         write_critiques(planned, moderator, rng)
         slugs[count] = slug
+    # As autovacuum would after a bulk write: the planner's statistics, not its guesses for empty tables.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return slugs
 
 
@@ -398,7 +402,7 @@ def free_port():
 class Gunicorn:
     """gunicorn serving ``config.wsgi`` on a free loopback port with production-like settings."""
 
-    def __init__(self, database_url, workers=2):
+    def __init__(self, database_url, workers=2, env=None):
         self.database_url = database_url
         self.workers = workers
         self.static_root = tempfile.mkdtemp(prefix="apparatus-bench-static-")
@@ -415,6 +419,7 @@ class Gunicorn:
             "DJANGO_LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
             "APPARATUS_RELEASE": "bench",
+            **(env or {}),
         }
 
     def url(self, path):
@@ -469,10 +474,11 @@ class Gunicorn:
         shutil.rmtree(self.static_root, ignore_errors=True)
 
 
-def wrk(url, seconds, connections=4):
+def wrk(url, seconds, connections=4, headers=()):
     """Requests per second for ``url`` (wrk, one thread); every answer must be a 200."""
+    options = [option for header in headers for option in ("-H", header)]
     output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", *options, url],
         capture_output=True,
         text=True,
         check=True,
@@ -483,18 +489,35 @@ def wrk(url, seconds, connections=4):
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
+# What a browser sends: every request of (a) may be answered compressed, the bare view's too.
+READING_HEADERS = ("Accept-Encoding: gzip",)
+
+
+def page_size(server, path):
+    """The bytes of ``path``'s answer on the wire (as a browser asks for it) and once decompressed."""
+    request = Request(server.url(path), headers=dict(header.split(": ", 1) for header in READING_HEADERS))
+    with urlopen(request, timeout=30) as answer:
+        assert answer.status == 200, path
+        body = answer.read()
+        encoded = answer.headers.get("Content-Encoding") == "gzip"
+    return len(body), len(gzip.decompress(body)) if encoded else len(body)
+
+
 def measure_reading(server, slugs, seconds, rounds):
-    """Requests per second of each reading page and of the bare view, measured in turns: medians."""
+    """
+    Requests per second of each reading page and of the bare view, measured in
+    turns (medians), and each page's size on the wire and decompressed.
+    """
     paths = {"bare": "/bench/bare/", **{count: f"/documents/{slug}/" for count, slug in slugs.items()}}
-    for path in paths.values():
-        with urlopen(server.url(path), timeout=30) as answer:
-            assert answer.status == 200, path
-        wrk(server.url(path), max(1, seconds // 2))  # warm-up
+    sizes = {}
+    for key, path in paths.items():
+        sizes[key] = page_size(server, path)
+        wrk(server.url(path), max(1, seconds // 2), headers=READING_HEADERS)  # warm-up
     rates = {key: [] for key in paths}
     for _ in range(rounds):
         for key, path in paths.items():
-            rates[key].append(wrk(server.url(path), seconds))
-    return {key: statistics.median(values) for key, values in rates.items()}
+            rates[key].append(wrk(server.url(path), seconds, headers=READING_HEADERS))
+    return {key: statistics.median(values) for key, values in rates.items()}, sizes
 
 
 # --- (c) Search over generated documents --------------------------------------

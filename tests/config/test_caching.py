@@ -193,3 +193,13 @@ def test_the_archive_state_moves_with_every_commit_whatever_their_order(seed_col
         note_document_change(document_id)
         seen.append(archive_state())
     assert len(set(seen)) == len(seen)
+
+
+def test_with_the_page_cache_off_every_page_is_rendered_and_etags_still_hold(client, seed_collection, settings):
+    settings.PAGE_CACHE = False
+    first = client.get(PAGE)
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(PAGE)
+    assert len(queries) > 1  # the view ran again
+    assert second["ETag"] == first["ETag"] and second.content == first.content
+    assert client.get(PAGE, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304

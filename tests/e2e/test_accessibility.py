@@ -41,6 +41,7 @@ NOT_PAGES = {
     "healthz": "JSON for load balancers",
     "readyz": "JSON for load balancers",
     "metrics": "plain text for the metrics scraper, from the host only",
+    "critiques/<int:pk>/note/": "a note's text, loaded into the reading page's margin",
     "accounts/2fa/recovery-codes/download/": "a text file download",
     "robots.txt": "plain text for crawlers",
     "sitemap.xml": "XML for crawlers",

@@ -206,7 +206,7 @@ def test_on_a_phone_a_highlight_opens_its_note_in_place_and_closing_gives_the_pl
     mark.scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -200)")
     place = page.evaluate("window.scrollY")
-    height = page.evaluate("document.documentElement.scrollHeight")
+    height = None  # once the note's whole text is in the margin (below the text on a phone)
 
     for close in ("Escape", "button"):
         mark.click()
@@ -223,6 +223,7 @@ def test_on_a_phone_a_highlight_opens_its_note_in_place_and_closing_gives_the_pl
         assert sheet.is_hidden()
         assert page.evaluate("document.activeElement.dataset.critiques") == str(critique.pk)
         assert page.evaluate("window.scrollY") == place
+        height = height or page.evaluate("document.documentElement.scrollHeight")
     # Keyboard on the phone layout too: Enter on the highlight opens the sheet.
     mark.focus()
     page.keyboard.press("Enter")
@@ -246,4 +247,25 @@ def test_notes_follow_when_what_is_above_the_list_grows(open_page, demo):
     )
     assert_level_and_apart(page.evaluate(GEOMETRY))
     assert len(page.evaluate(GEOMETRY)) == len(critiques)
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_opening_a_note_loads_its_whole_text(open_page, seeded, viewport):
+    author, moderator = make_scholar("ada"), make_moderator("mona")
+    revision = seeded[ENCYCLOPEDIA].current_revision
+    ending = "WHOLE-NOTE-ENDING"
+    body = "The opening words of a long explanation. " + " ".join(["more"] * 60) + f" *{ending}*"
+    critique = submit_critique(
+        author, revision, passage="executions", start=revision.text.index("executions"), body=body
+    )
+    approve(critique, moderator)
+    page = open_sized(open_page, viewport)
+    page.goto(f"/documents/{ENCYCLOPEDIA}/")
+    note = page.locator(f"#critique-{critique.pk}")
+    assert "The opening words" in note.locator(".note-excerpt").inner_text() and ending not in note.inner_text()
+    page.locator(f'mark.hl[data-critiques~="{critique.pk}"]').first.click()
+    shown = note if viewport is DESKTOP else page.locator("#note-sheet")
+    shown.locator(".note-body em", has_text=ending).wait_for()
+    assert ending in shown.inner_text()
     assert page.problems == []

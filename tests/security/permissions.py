@@ -208,6 +208,13 @@ TABLE = {
         # Its critique was hidden: readers lose the reply with it (a reply that left view is simply not found).
         Case(reply_page("on_hidden"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
     ],
+    # A note's whole text, as the reading page's margin loads it: whoever may see the critique, as its page.
+    "critiques/<int:pk>/note/": [
+        Case(page("pending", "note/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(page("rejected", "note/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),
+        Case(page("hidden", "note/"), GET=SEEN_BY_AUTHOR_AND_MODERATORS),  # as its versions: not there
+        Case(page("approved", "note/"), GET=everyone(200)),
+    ],
     "critiques/<int:pk>/replies/": [
         Case(
             page("approved", "replies/"),

@@ -77,11 +77,14 @@ def test_readers_see_approved_critiques_highlighted_on_their_passage(client, doc
     assert f'href="#critique-{approved.pk}"' in page
     note = page[page.index(f'id="critique-{approved.pk}"') :]
     note = note[: note.index("</p>\n        </li>")]
-    assert "Disputed figure" in note and "<em>10,000</em>" in note
-    assert 'href="https://example.org/tombs" rel="nofollow noopener"' in note
+    # The margin is light: the explanation's first words; the whole note comes from its own address.
+    assert "Disputed figure" in note and '<p class="note-excerpt">Estimates range from 10,000 to 20,000.</p>' in note
+    assert f'data-note="/critiques/{approved.pk}/note/"' in note and "example.org/tombs" not in note
     assert f'href="/critiques/{approved.pk}/"' in note
     assert "Awaiting review" not in page and "Approved" not in note
     assert SECRET not in page and "Vendôme Column</mark>" not in page
+    whole = client.get(f"/critiques/{approved.pk}/note/").content.decode()
+    assert "<em>10,000</em>" in whole and 'href="https://example.org/tombs" rel="nofollow noopener"' in whole
 
 
 def test_margin_lists_critiques_in_text_order(client, document, people):
@@ -345,3 +348,49 @@ def test_the_critique_page_links_to_its_passage_on_the_current_text(client, docu
     revision_create(document, text="Nothing of the old text.\n", summary="Replaced.", base_revision=1)
     page = client.get(f"/critiques/{critique.pk}/").content.decode()
     assert f'href="/documents/commune/revisions/1/#critique-{critique.pk}" class="in-text"' in page
+
+
+def test_a_notes_whole_text_is_for_whoever_may_see_the_critique(client, document, people):
+    revision = document.current_revision
+    pending = submit_critique(
+        people["author"],
+        revision,
+        passage="Karl Marx",
+        body=f"Pending *{SECRET}*",
+        evidence=[{"url": "https://example.org/x", "title": SECRET + "-title", "note": ""}],
+    )
+    address = f"/critiques/{pending.pk}/note/"
+    assert client.get(address).status_code == 404  # as the critique's own page: not there
+    client.force_login(people["other"])
+    assert client.get(address).status_code == 404
+    assert client.get(f"/critiques/{pending.pk}/").status_code == 404
+    for user in (people["author"], people["moderator"]):
+        client.force_login(user)
+        answer = client.get(address)
+        assert answer.status_code == 200 and f"<em>{SECRET}</em>" in answer.content.decode()
+        assert SECRET + "-title" in answer.content.decode()
+        assert "private" in answer["Cache-Control"]
+    assert client.post(address).status_code == 405
+
+
+def test_a_notes_whole_text_is_in_the_wording_the_viewer_reads(client, document, people):
+    critique = submit_critique(people["author"], document.current_revision, body="The approved wording.")
+    approve(critique, people["moderator"])
+    services.critique_edit(critique, user=people["author"], category="unsourced_claim", body=f"New {SECRET}")
+    address = f"/critiques/{critique.pk}/note/"
+    reader = client.get(address)
+    assert "The approved wording." in reader.content.decode() and SECRET not in reader.content.decode()
+    assert "public" in reader["Cache-Control"]
+    client.force_login(people["author"])
+    assert SECRET in client.get(address).content.decode()
+
+
+def test_a_long_explanation_shows_its_first_words_in_the_margin(client, document, people):
+    body = "A first sentence **in bold** & more. " + " ".join(["word"] * 80) + f" {SECRET}"
+    critique = submit_critique(people["author"], document.current_revision, body=body)
+    approve(critique, people["moderator"])
+    page = client.get("/documents/commune/").content.decode()
+    excerpt = re.search(r'<p class="note-excerpt">([^<]*)</p>', page)[1]
+    assert excerpt.startswith("A first sentence in bold &amp; more. word word") and excerpt.endswith("word…")
+    assert len(excerpt) < 160 and SECRET not in page
+    assert SECRET in client.get(f"/critiques/{critique.pk}/note/").content.decode()

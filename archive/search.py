@@ -47,6 +47,8 @@ CONFIGS = sorted(set(LANGUAGE_CONFIGS.values()) | {"simple"})
 # Snippet delimiters that cannot occur in stored text (it never holds C0 controls but \n).
 MARK_START, MARK_END = "\x02", "\x03"
 SNIPPET_WORDS = 24
+# Characters before and in all of the window a snippet is quoted from (PostgreSQL).
+SNIPPET_BEFORE, SNIPPET_WINDOW = 80, 320
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -216,22 +218,22 @@ class SearchIndex:
 
     # Queries.
     @staticmethod
-    def _pg_match(query):
-        """
-        SQL true for a row matching ``query`` in its own configuration, and its
-        parameters: one branch per configuration, each with a constant
-        tsquery, so the GIN index serves them all.
-        """
-        branches = " OR ".join(
-            f"(config = '{config}'::regconfig AND vector @@ websearch_to_tsquery('{config}', %s))" for config in CONFIGS
-        )
-        return f"({branches})", [query] * len(CONFIGS)
-
-    @staticmethod
     def _pg_query(query):
         """The row's own tsquery for ``query``, as constants the planner folds (not one parse per row)."""
         cases = " ".join(f"WHEN '{config}'::regconfig THEN websearch_to_tsquery('{config}', %s)" for config in CONFIGS)
         return f"CASE config {cases} END", [query] * len(CONFIGS)
+
+    @classmethod
+    def _pg_match(cls, query):
+        """
+        SQL true for a row matching ``query`` in its own configuration, and its
+        parameters. The GIN index is scanned once, for the query in any
+        configuration (one constant tsquery); each row found is then checked
+        with its own.
+        """
+        any_config = " || ".join(f"websearch_to_tsquery('{config}', %s)" for config in CONFIGS)
+        own, own_params = cls._pg_query(query)
+        return f"(vector @@ ({any_config}) AND vector @@ {own})", [query] * len(CONFIGS) + own_params
 
     def filter(self, queryset, query, rank_alias="search_rank"):
         """``queryset`` narrowed to the rows matching ``query``, best first, with their rank."""
@@ -242,8 +244,9 @@ class SearchIndex:
             matching = RawSQL(f"SELECT {self.key} FROM {self.table} WHERE {match}", match_params)
             # A key ranks by its best matching chunk; most keys have one.
             rank = RawSQL(
-                f"SELECT max(ts_rank(vector, {tsquery})) FROM {self.table} WHERE {self.key} = {outer} AND {match}",
-                [*tsquery_params, *match_params],
+                f"SELECT max(ts_rank(vector, {tsquery})) FROM {self.table} "
+                f"WHERE {self.key} = {outer} AND vector @@ {tsquery}",
+                [*tsquery_params, *tsquery_params],
             )
         else:
             terms = fts5_query(query)
@@ -275,21 +278,48 @@ class SearchIndex:
         placeholders = ", ".join(["%s"] * len(keys))
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                options = (
-                    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, "
-                    'MinWords=8, MaxFragments=2, FragmentDelimiter=" … "'
-                )
+                options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=8"
                 source = self.text_sql.replace("%(keys)s", placeholders)
-                match, match_params = self._pg_match(query)
-                piece = "substr(source.text, s.start + 1, s.length)"
-                # Only the first matching chunk is read and quoted, never the whole of a long text.
+                own, own_params = self._pg_query(query)
+                # Parsing text is what quoting costs: quote from a few lines around the first place one of the
+                # query's stems is written in the first matching chunk, and from the whole chunk only when those
+                # lines hold no match (a stem that is no word's beginning, as 'happi', or found inside a word).
                 cursor.execute(
-                    f"SELECT source.key, ts_headline(s.config, {piece}, websearch_to_tsquery(s.config, %s), %s), "
-                    f"{piece if with_text else 'NULL'}, s.start "
-                    f"FROM ({source}) AS source(key, language, text) "
-                    f"CROSS JOIN LATERAL (SELECT config, start, length FROM {self.table} "
-                    f"WHERE {self.key} = source.key AND {match} ORDER BY chunk LIMIT 1) AS s",
-                    [query, options, *keys, *match_params],
+                    rf"""
+                    SELECT source.key,
+                        CASE WHEN near.found THEN near.snippet ELSE ts_headline(s.config, chunk.text, chunk.query, %s) END,
+                        {"CASE WHEN near.found THEN span.text ELSE chunk.text END" if with_text else "NULL"},
+                        s.start + CASE WHEN near.found THEN span.at ELSE 0 END
+                    FROM ({source}) AS source(key, language, text)
+                    CROSS JOIN LATERAL (
+                        SELECT config, start, length FROM {self.table}
+                        WHERE {self.key} = source.key AND vector @@ {own} ORDER BY chunk LIMIT 1
+                    ) AS s
+                    CROSS JOIN LATERAL (
+                        SELECT substr(source.text, s.start + 1, s.length) AS text,
+                            websearch_to_tsquery(s.config, %s) AS query
+                        OFFSET 0
+                    ) AS chunk
+                    CROSS JOIN LATERAL (
+                        SELECT min(nullif(strpos(lower(chunk.text), lexeme), 0)) AS at
+                        FROM unnest(tsvector_to_array(to_tsvector(s.config, %s))) AS lexeme
+                    ) AS first_stem
+                    CROSS JOIN LATERAL (
+                        SELECT CASE WHEN first_stem.at - 1 <= {SNIPPET_BEFORE} THEN 0 ELSE least(
+                            first_stem.at - {SNIPPET_BEFORE} - 1
+                                + nullif(strpos(substr(chunk.text, first_stem.at - {SNIPPET_BEFORE}), ' '), 0),
+                            first_stem.at - 1) END AS at
+                    ) AS cut
+                    CROSS JOIN LATERAL (
+                        SELECT cut.at, substr(chunk.text, cut.at + 1, coalesce({SNIPPET_WINDOW} - 1
+                            + nullif(strpos(substr(chunk.text, cut.at + {SNIPPET_WINDOW} + 1), ' '), 0), s.length)) AS text
+                    ) AS span
+                    CROSS JOIN LATERAL (
+                        SELECT first_stem.at IS NOT NULL AND position(%s IN quoted) > 0 AS found, quoted AS snippet
+                        FROM ts_headline(s.config, span.text, chunk.query, %s) AS quoted
+                    ) AS near
+                    """,
+                    [options, *keys, *own_params, query, query, MARK_START, options],
                 )
             else:
                 cursor.execute(

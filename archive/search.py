@@ -1,11 +1,12 @@
 """
 Full-text search: one interface over two engines.
 
-On PostgreSQL each indexed row keeps a stored ``tsvector`` built with the text
-search configuration of its language (English stemming for English, and so
-on; ``simple`` when unknown), under a GIN index; queries are parsed with
-``websearch_to_tsquery``, ranked with ``ts_rank`` and quoted with
-``ts_headline``. On SQLite the same rows live in an FTS5 table, ranked with
+On PostgreSQL each chunk of an indexed body (``text_chunks``) keeps a stored
+``tsvector`` built with the text search configuration of its language
+(English stemming for English, and so on; ``simple`` when unknown), under a
+GIN index; queries are parsed with ``websearch_to_tsquery``, ranked with
+``ts_rank`` of the best matching chunk and quoted with ``ts_headline`` from a
+few lines of the first. On SQLite the same rows live in an FTS5 table, ranked with
 ``bm25`` and quoted with ``snippet``.
 
 A ``SearchIndex`` is a side table keyed by the indexed object's primary key,

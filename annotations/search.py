@@ -65,7 +65,7 @@ def critique_snippets(critiques, query):
     snippets = {}
     for critique in critiques:
         if critique.pk in raw:
-            words = _MARKED.findall(raw[critique.pk][0])
+            words = _MARKED.findall(raw[critique.pk].snippet)
             snippets[critique.pk] = snippet_html(plain_snippet(critique.published_version.body, words))
     return snippets
 

@@ -1,11 +1,12 @@
 """
 Full-text search: one interface over two engines.
 
-On PostgreSQL each indexed row keeps a stored ``tsvector`` built with the text
-search configuration of its language (English stemming for English, and so
-on; ``simple`` when unknown), under a GIN index; queries are parsed with
-``websearch_to_tsquery``, ranked with ``ts_rank`` and quoted with
-``ts_headline``. On SQLite the same rows live in an FTS5 table, ranked with
+On PostgreSQL each chunk of an indexed body (``text_chunks``) keeps a stored
+``tsvector`` built with the text search configuration of its language
+(English stemming for English, and so on; ``simple`` when unknown), under a
+GIN index; queries are parsed with ``websearch_to_tsquery``, ranked with
+``ts_rank`` of the best matching chunk and quoted with ``ts_headline`` from a
+few lines of the first. On SQLite the same rows live in an FTS5 table, ranked with
 ``bm25`` and quoted with ``snippet``.
 
 A ``SearchIndex`` is a side table keyed by the indexed object's primary key,
@@ -16,6 +17,7 @@ documents; other apps may create their own indexes with the same class.
 
 import html
 import re
+from collections import namedtuple
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
@@ -46,6 +48,8 @@ CONFIGS = sorted(set(LANGUAGE_CONFIGS.values()) | {"simple"})
 # Snippet delimiters that cannot occur in stored text (it never holds C0 controls but \n).
 MARK_START, MARK_END = "\x02", "\x03"
 SNIPPET_WORDS = 24
+# Characters before and in all of the window a snippet is quoted from (PostgreSQL).
+SNIPPET_BEFORE, SNIPPET_WINDOW = 80, 320
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -94,13 +98,55 @@ def snippet_html(raw):
     return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
 
 
+# A snippet as the engine marks it, and the text it quotes from ``start`` on in the indexed body.
+Snippet = namedtuple("Snippet", "snippet text start")
+
+
 def fts5_query(query):
     """A user's words as an FTS5 query: each word quoted, so no input is FTS5 syntax."""
     return " ".join(f'"{word}"' for word in _WORD_RE.findall(query))
 
 
+# PostgreSQL keeps at most 1 MB of lexemes in one tsvector (and counts word positions only up to
+# 16,383): a text is indexed in chunks of at most this many characters, each a row of its own.
+CHUNK_CHARACTERS = 50_000
+
+
+def text_chunks(text, size=CHUNK_CHARACTERS):
+    """
+    ``[(start, piece)]``: ``text`` cut into pieces of at most ``size``
+    characters, each after a space or line end in its second half where there
+    is one, so no word is cut; one piece (maybe empty) for a short text.
+    """
+    chunks, start = [], 0
+    while len(text) - start > size:
+        end = start + size
+        cut = max(text.rfind(" ", start + size // 2, end), text.rfind("\n", start + size // 2, end))
+        end = cut + 1 if cut >= 0 else end
+        chunks.append((start, text[start:end]))
+        start = end
+    chunks.append((start, text[start:]))
+    return chunks
+
+
+def chunk_vector_sql(config, title, subtitle, piece):
+    """The vector of one chunk: the title and subtitle (in every chunk, weighted A and B) and the piece of body."""
+    return (
+        f"setweight(to_tsvector({config}, {title}), 'A') || setweight(to_tsvector({config}, {subtitle}), 'B') "
+        f"|| setweight(to_tsvector({config}, {piece}), 'D')"
+    )
+
+
 class SearchIndex:
     """
+    On PostgreSQL the table holds one row per chunk of each indexed body
+    (``text_chunks``): ``(key, chunk, config, start, length, vector)``. A row
+    matches when its chunk (with the title and subtitle) matches the query; a
+    key ranks by its best chunk, and is quoted from its first matching chunk.
+    Vectors are kept in the row itself, uncompressed when they fit
+    (``toast_tuple_target``, storage ``main``), so that ranking every match
+    reads the rows the index found and nothing else.
+
     ``text_sql`` selects ``(key, language, text)`` for the keys in ``%(keys)s``:
     PostgreSQL quotes snippets from the text itself, which the index doesn't keep.
     """
@@ -114,9 +160,11 @@ class SearchIndex:
     def create(self, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(
-                f"CREATE TABLE {self.table} ({self.key} bigint PRIMARY KEY, config regconfig NOT NULL, "
-                "title text NOT NULL, vector tsvector NOT NULL)"
+                f"CREATE TABLE {self.table} ({self.key} bigint NOT NULL, chunk integer NOT NULL, "
+                "config regconfig NOT NULL, start integer NOT NULL, length integer NOT NULL, "
+                f"vector tsvector NOT NULL, PRIMARY KEY ({self.key}, chunk)) WITH (toast_tuple_target = 8160)"
             )
+            schema_editor.execute(f"ALTER TABLE {self.table} ALTER COLUMN vector SET STORAGE MAIN")
             schema_editor.execute(f"CREATE INDEX {self.table}_vector ON {self.table} USING gin (vector)")
         else:
             schema_editor.execute(
@@ -131,23 +179,30 @@ class SearchIndex:
     def update(self, key, *, language, title, subtitle, body):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                chunks = text_chunks(body)
+                # One statement: every chunk written over, then the chunks past the new last one dropped.
                 cursor.execute(
                     f"""
-                    INSERT INTO {self.table} ({self.key}, config, title, vector)
-                    SELECT %(key)s, c, %(title)s,
-                        setweight(to_tsvector(c, %(title)s), 'A')
-                        || setweight(to_tsvector(c, %(subtitle)s), 'B')
-                        || setweight(to_tsvector(c, %(body)s), 'D')
-                    FROM (SELECT %(config)s::regconfig AS c) AS config
-                    ON CONFLICT ({self.key}) DO UPDATE
-                        SET config = EXCLUDED.config, title = EXCLUDED.title, vector = EXCLUDED.vector
+                    WITH written AS (
+                        INSERT INTO {self.table} ({self.key}, chunk, config, start, length, vector)
+                        SELECT %(key)s, chunks.n - 1, c, chunks.start, length(chunks.piece),
+                            {chunk_vector_sql("c", "%(title)s", "%(subtitle)s", "chunks.piece")}
+                        FROM (SELECT %(config)s::regconfig AS c) AS config,
+                            unnest(%(starts)s::integer[], %(pieces)s::text[]) WITH ORDINALITY AS chunks(start, piece, n)
+                        ON CONFLICT ({self.key}, chunk) DO UPDATE SET config = EXCLUDED.config,
+                            start = EXCLUDED.start, length = EXCLUDED.length, vector = EXCLUDED.vector
+                        RETURNING 1
+                    )
+                    DELETE FROM {self.table} WHERE {self.key} = %(key)s AND chunk >= %(count)s
                     """,
                     {
                         "key": key,
                         "config": language_config(language),
                         "title": title,
                         "subtitle": subtitle,
-                        "body": body,
+                        "starts": [start for start, _ in chunks],
+                        "pieces": [piece for _, piece in chunks],
+                        "count": len(chunks),
                     },
                 )
             else:
@@ -163,23 +218,36 @@ class SearchIndex:
             cursor.execute(f"DELETE FROM {self.table} WHERE {column} = %s", [key])
 
     # Queries.
-    def _pg_match(self):
-        # One branch per configuration, each with a constant tsquery, so the GIN index serves them all.
-        branches = " OR ".join(
-            f"(config = '{config}'::regconfig AND vector @@ websearch_to_tsquery('{config}', %s))" for config in CONFIGS
-        )
-        return branches, len(CONFIGS)
+    @staticmethod
+    def _pg_query(query):
+        """The row's own tsquery for ``query``, as constants the planner folds (not one parse per row)."""
+        cases = " ".join(f"WHEN '{config}'::regconfig THEN websearch_to_tsquery('{config}', %s)" for config in CONFIGS)
+        return f"CASE config {cases} END", [query] * len(CONFIGS)
+
+    @classmethod
+    def _pg_match(cls, query):
+        """
+        SQL true for a row matching ``query`` in its own configuration, and its
+        parameters. The GIN index is scanned once, for the query in any
+        configuration (one constant tsquery); each row found is then checked
+        with its own.
+        """
+        any_config = " || ".join(f"websearch_to_tsquery('{config}', %s)" for config in CONFIGS)
+        own, own_params = cls._pg_query(query)
+        return f"(vector @@ ({any_config}) AND vector @@ {own})", [query] * len(CONFIGS) + own_params
 
     def filter(self, queryset, query, rank_alias="search_rank"):
         """``queryset`` narrowed to the rows matching ``query``, best first, with their rank."""
         outer = f"{queryset.model._meta.db_table}.{queryset.model._meta.pk.column}"
         if connection.vendor == "postgresql":
-            branches, count = self._pg_match()
-            matching = RawSQL(f"SELECT {self.key} FROM {self.table} WHERE {branches}", [query] * count)
+            match, match_params = self._pg_match(query)
+            tsquery, tsquery_params = self._pg_query(query)
+            matching = RawSQL(f"SELECT {self.key} FROM {self.table} WHERE {match}", match_params)
+            # A key ranks by its best matching chunk; most keys have one.
             rank = RawSQL(
-                f"SELECT ts_rank(vector, websearch_to_tsquery(config, %s)) FROM {self.table} "
-                f"WHERE {self.key} = {outer}",
-                [query],
+                f"SELECT max(ts_rank(vector, {tsquery})) FROM {self.table} "
+                f"WHERE {self.key} = {outer} AND vector @@ {tsquery}",
+                [*tsquery_params, *tsquery_params],
             )
         else:
             terms = fts5_query(query)
@@ -196,13 +264,14 @@ class SearchIndex:
 
     def snippets(self, keys, query):
         """``{key: html}`` quoting the passages that match ``query``, for one page of results."""
-        return {key: snippet_html(raw) for key, (raw, _) in self.raw_snippets(keys, query).items()}
+        return {key: snippet_html(found.snippet) for key, found in self.raw_snippets(keys, query).items()}
 
     def raw_snippets(self, keys, query, with_text=False):
         """
-        ``{key: (snippet, text)}``: the snippet with the engine's match
-        delimiters (``MARK_START``, ``MARK_END``), and the indexed text itself
-        when ``with_text`` (else None), from the same query.
+        ``{key: Snippet}``: the snippet with the engine's match delimiters
+        (``MARK_START``, ``MARK_END``) and, when ``with_text`` (else None),
+        the text it quotes (the first matching chunk on PostgreSQL, the whole
+        body on SQLite) with where that text starts in the body.
         """
         keys = list(keys)
         if not keys:
@@ -210,27 +279,57 @@ class SearchIndex:
         placeholders = ", ".join(["%s"] * len(keys))
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                options = (
-                    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, "
-                    'MinWords=8, MaxFragments=2, FragmentDelimiter=" … "'
-                )
+                options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=8"
                 source = self.text_sql.replace("%(keys)s", placeholders)
-                # ts_headline reads the whole text: quote from the first 200,000 characters.
+                own, own_params = self._pg_query(query)
+                # Parsing text is what quoting costs: quote from a few lines around the first place one of the
+                # query's stems is written in the first matching chunk, and from the whole chunk only when those
+                # lines hold no match (a stem that is no word's beginning, as 'happi', or found inside a word).
                 cursor.execute(
-                    f"SELECT source.key, ts_headline(s.config, left(source.text, 200000), "
-                    f"websearch_to_tsquery(s.config, %s), %s), {'source.text' if with_text else 'NULL'} "
-                    f"FROM ({source}) AS source(key, language, text) "
-                    f"JOIN {self.table} s ON s.{self.key} = source.key",
-                    [query, options, *keys],
+                    rf"""
+                    SELECT source.key,
+                        CASE WHEN near.found THEN near.snippet ELSE ts_headline(s.config, chunk.text, chunk.query, %s) END,
+                        {"CASE WHEN near.found THEN span.text ELSE chunk.text END" if with_text else "NULL"},
+                        s.start + CASE WHEN near.found THEN span.at ELSE 0 END
+                    FROM ({source}) AS source(key, language, text)
+                    CROSS JOIN LATERAL (
+                        SELECT config, start, length FROM {self.table}
+                        WHERE {self.key} = source.key AND vector @@ {own} ORDER BY chunk LIMIT 1
+                    ) AS s
+                    CROSS JOIN LATERAL (
+                        SELECT substr(source.text, s.start + 1, s.length) AS text,
+                            websearch_to_tsquery(s.config, %s) AS query
+                        OFFSET 0
+                    ) AS chunk
+                    CROSS JOIN LATERAL (
+                        SELECT min(nullif(strpos(lower(chunk.text), lexeme), 0)) AS at
+                        FROM unnest(tsvector_to_array(to_tsvector(s.config, %s))) AS lexeme
+                    ) AS first_stem
+                    CROSS JOIN LATERAL (
+                        SELECT CASE WHEN first_stem.at - 1 <= {SNIPPET_BEFORE} THEN 0 ELSE least(
+                            first_stem.at - {SNIPPET_BEFORE} - 1
+                                + nullif(strpos(substr(chunk.text, first_stem.at - {SNIPPET_BEFORE}), ' '), 0),
+                            first_stem.at - 1) END AS at
+                    ) AS cut
+                    CROSS JOIN LATERAL (
+                        SELECT cut.at, substr(chunk.text, cut.at + 1, coalesce({SNIPPET_WINDOW} - 1
+                            + nullif(strpos(substr(chunk.text, cut.at + {SNIPPET_WINDOW} + 1), ' '), 0), s.length)) AS text
+                    ) AS span
+                    CROSS JOIN LATERAL (
+                        SELECT first_stem.at IS NOT NULL AND position(%s IN quoted) > 0 AS found, quoted AS snippet
+                        FROM ts_headline(s.config, span.text, chunk.query, %s) AS quoted
+                    ) AS near
+                    """,
+                    [options, *keys, *own_params, query, query, MARK_START, options],
                 )
             else:
                 cursor.execute(
                     f"SELECT rowid, snippet({self.table}, 2, %s, %s, '…', {SNIPPET_WORDS}), "
-                    f"{'body' if with_text else 'NULL'} FROM {self.table} "
+                    f"{'body' if with_text else 'NULL'}, 0 FROM {self.table} "
                     f"WHERE {self.table} MATCH %s AND rowid IN ({placeholders})",
                     [MARK_START, MARK_END, fts5_query(query), *keys],
                 )
-            return {key: (raw, text) for key, raw, text in cursor.fetchall()}
+            return {key: Snippet(raw, text, start) for key, raw, text, start in cursor.fetchall()}
 
 
 documents_index = SearchIndex(
@@ -290,9 +389,10 @@ def document_passages(documents, query):
     """
     raw = documents_index.raw_snippets([document.pk for document in documents], query, with_text=True)
     for document in documents:
-        snippet, text = raw.get(document.pk, ("", None))
-        document.snippet = snippet_html(snippet) if snippet else ""
-        document.passage = matched_passage(snippet, text) if snippet and text else None
+        found = raw.get(document.pk)
+        passage = matched_passage(found.snippet, found.text) if found and found.snippet and found.text else None
+        document.snippet = snippet_html(found.snippet) if found and found.snippet else ""
+        document.passage = (found.start + passage[0], found.start + passage[1]) if passage else None
         document.passage_url = passage_url(document.get_absolute_url(), *document.passage) if document.passage else ""
     return documents
 

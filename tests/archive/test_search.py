@@ -1,12 +1,16 @@
 """Full-text search of documents: ranked, highlighted, stemmed, safe, on both engines."""
 
+import random
+import string
+from itertools import accumulate
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from archive.models import Document, DocumentKind
-from archive.search import search_documents
-from archive.services import document_create, revision_create
+from archive.search import CHUNK_CHARACTERS, search_documents, text_chunks
+from archive.services import MAX_TEXT_LENGTH, document_create, revision_create
 from tests.factories import seed_slugs
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +158,40 @@ def test_a_search_page_past_any_offset_a_database_holds_is_404(client, seed_coll
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def _large_vocabulary_text(characters):
+    """About ``characters`` characters of made-up words, nearly all different: a vocabulary no tsvector holds."""
+    rng = random.Random(15)
+    words, size = [], 0
+    while size < characters:
+        word = "".join(rng.choices(string.ascii_lowercase, k=9))
+        words.append(word)
+        size += len(word) + 1
+    return "\n".join(" ".join(words[n : n + 12]) for n in range(0, len(words), 12)) + "\n"
+
+
+def test_a_text_near_the_size_limit_with_a_large_vocabulary_is_saved_and_found_to_its_end(client, db):
+    text = _large_vocabulary_text(MAX_TEXT_LENGTH - 100_000) + "The quartermaster signed.\n"
+    assert len(text) <= MAX_TEXT_LENGTH and len(text) > 10 * CHUNK_CHARACTERS
+    document = document_create(slug="ledger", title="Ledger", kind=DocumentKind.PRIMARY_SOURCE, text=text, summary="c")
+
+    assert _slugs("quartermaster") == ["ledger"]
+    hit = client.get("/documents/", {"q": "quartermaster"}).context["page"][0]
+    assert "<mark>quartermaster</mark>" in hit.snippet
+    start = text.index("quartermaster")
+    assert hit.passage == (start, start + len("quartermaster"))
+    # A word of the first chunk is found too, and a new revision replaces every chunk.
+    first_word = text.split(" ", 1)[0]
+    assert _slugs(first_word) == ["ledger"]
+    revision_create(document, text="A short text now.", summary="e", base_revision=1)
+    assert _slugs("quartermaster") == [] and _slugs(first_word) == []
+
+
+def test_long_texts_are_cut_into_chunks_at_spaces():
+    text = "word " * 30_000
+    chunks = text_chunks(text)
+    assert "".join(piece for _, piece in chunks) == text
+    assert all(len(piece) <= CHUNK_CHARACTERS and piece.endswith(" ") for _, piece in chunks)
+    assert [start for start, _ in chunks] == [0, *accumulate(len(piece) for _, piece in chunks[:-1])]
+    assert text_chunks("") == [(0, "")]

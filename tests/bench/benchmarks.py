@@ -69,7 +69,7 @@ from archive.changes import note_document_change
 from archive.collection import SEED_DIR, read_collection, read_seed_text
 from archive.importing import import_documents
 from archive.models import DocumentKind, Revision
-from archive.search import LANGUAGE_CONFIGS
+from archive.search import CHUNK_CHARACTERS, LANGUAGE_CONFIGS, chunk_vector_sql
 from archive.services import document_create
 from archive.text import normalize_text, text_sha256
 from tests.bench import table
@@ -332,9 +332,8 @@ def index_published_critiques(ids):
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO annotations_critique_search (critique_id, config, title, vector)
-            SELECT id, c, title, setweight(to_tsvector(c, title), 'A') || setweight(to_tsvector(c, exact), 'B')
-                || setweight(to_tsvector(c, body), 'D')
+            INSERT INTO annotations_critique_search (critique_id, chunk, config, start, length, vector)
+            SELECT id, 0, c, 0, length(body), {chunk_vector_sql("c", "title", "exact", "body")}
             FROM (SELECT a.id, {_config_sql("d.language")} AS c, CASE v.category {labels} END AS title,
                          a.exact, v.body
                   FROM annotations_critique a JOIN archive_document d ON d.id = a.document_id
@@ -592,8 +591,10 @@ def build_search_documents(count, rng, words_per_document=WORDS_PER_DOCUMENT):
     """
     ``count`` generated documents with one revision each, written with COPY,
     and their search index entries in one statement with the expression of
-    ``SearchIndex.update``. Returns the TextMaker (for picking query words).
+    ``SearchIndex.update`` (each text is shorter than a chunk: one row each).
+    Returns the TextMaker (for picking query words).
     """
+    assert words_per_document[1] * 20 < CHUNK_CHARACTERS
     maker = TextMaker(rng)
     kinds = [kind for kind, _ in DocumentKind.choices]
     now = timezone.now()
@@ -679,9 +680,8 @@ def build_search_documents(count, rng, words_per_document=WORDS_PER_DOCUMENT):
         cursor.execute("DROP INDEX IF EXISTS archive_document_search_vector")
         cursor.execute(
             f"""
-            INSERT INTO archive_document_search (document_id, config, title, vector)
-            SELECT id, c, title, setweight(to_tsvector(c, title), 'A') || setweight(to_tsvector(c, subtitle), 'B')
-                || setweight(to_tsvector(c, text), 'D')
+            INSERT INTO archive_document_search (document_id, chunk, config, start, length, vector)
+            SELECT id, 0, c, 0, length(text), {chunk_vector_sql("c", "title", "subtitle", "text")}
             FROM (SELECT d.id, {_config_sql("d.language")} AS c, d.title,
                          concat_ws(' ', nullif(d.author, ''), nullif(d.site, '')) AS subtitle, r.text
                   FROM archive_document d JOIN archive_revision r ON r.id = d.current_revision_id

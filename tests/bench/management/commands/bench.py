@@ -194,8 +194,8 @@ class Command(BaseCommand):
                 b.ms(result["api"]),
                 b.ms(result["bare"]),
                 f"{ratio:.2f}",
-                "≤ 2",
-                ratio <= 2,
+                "≤ 1.5",
+                ratio <= 1.5,
             )
             speedup = result["scan"] / result["api_beside_scan"]
             self.add(

@@ -1,6 +1,6 @@
 """
 The published critiques' index on PostgreSQL in the chunked shape of the
-documents' (``archive.0008_search_chunks``): ``(critique_id, chunk, config,
+documents' (``archive.0009_search_chunks``): ``(critique_id, chunk, config,
 start, length, vector)``. An explanation is at most 10,000 characters, one
 chunk: each row moves over as it is, its vector unchanged. SQLite's FTS5
 table is left as it is.
@@ -51,5 +51,5 @@ def unchunk_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("annotations", "0011_critique_w3c_client_fields"), ("archive", "0008_search_chunks")]
+    dependencies = [("annotations", "0011_critique_w3c_client_fields"), ("archive", "0009_search_chunks")]
     operations = [migrations.RunPython(chunk_index, unchunk_index)]

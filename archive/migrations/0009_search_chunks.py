@@ -111,5 +111,5 @@ def unchunk_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("archive", "0007_idempotency_key")]
+    dependencies = [("archive", "0008_document_version")]
     operations = [migrations.RunPython(chunk_index, unchunk_index)]

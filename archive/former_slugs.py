@@ -15,6 +15,7 @@ and HEAD, 308 (method and body kept) for the rest. Pages, the API and the
 W3C containers all get it without knowing.
 """
 
+from django.db.models import F
 from django.http import HttpResponsePermanentRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_cache_control
@@ -38,6 +39,20 @@ def document_named(documents, slug):
     loader, the importer), so a renamed document is found, not made again.
     """
     return documents.filter(slug=slug).first() or documents.filter(former_slugs__slug=slug).first()
+
+
+def documents_named(documents, slugs):
+    """
+    ``document_named`` for many slugs in two queries: ``{slug: document}`` for
+    the slugs that name a document, one instance per document.
+    """
+    slugs = set(slugs)
+    named = {document.slug: document for document in documents.filter(slug__in=slugs)}
+    by_id = {document.pk: document for document in named.values()}
+    formerly = documents.filter(former_slugs__slug__in=slugs - set(named)).annotate(former=F("former_slugs__slug"))
+    for document in formerly:
+        named[document.former] = by_id.setdefault(document.pk, document)
+    return named
 
 
 def is_former_slug_of(document, slug):

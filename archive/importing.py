@@ -3,9 +3,16 @@ Importing documents from files: ``.txt``, ``.md`` and ``.html``/``.htm``
 texts, each with a sidecar of metadata next to it (``NAME.toml`` or
 ``NAME.json``).
 
-Each file is imported on its own, in its own transaction: a bad file is
-reported and leaves nothing behind, and the files after it still import.
-Files are read one at a time, so memory stays flat on large runs.
+Files are read one at a time and written in batches of ``BATCH_SIZE``, one
+transaction per batch: the batch's slugs are looked up at once, its new
+documents are created together (``services.documents_create``), and each
+file of a known document is written under its own savepoint. A bad file is
+reported and leaves nothing behind, and the other files still import: a
+file whose text or metadata is refused never reaches the database, and if
+the batch's creation fails anyway (a listener refuses a revision, a slug
+taken meanwhile), its new documents are created again one by one, each under
+its own savepoint, so the error names its file. Memory stays flat on large
+runs: at most a batch of texts is held.
 """
 
 import datetime
@@ -20,10 +27,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
-from .former_slugs import document_named
+from .former_slugs import document_named, documents_named
 from .html_text import reduce_html
 from .models import Document
-from .services import METADATA_FIELDS, RevisionConflict, clean_revision_text, document_create, document_update
+from .services import (
+    METADATA_FIELDS,
+    RevisionConflict,
+    clean_revision_text,
+    document_create,
+    document_draft,
+    document_update,
+    documents_create,
+)
 
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
@@ -31,6 +46,9 @@ SIDECAR_SUFFIXES = (".toml", ".json")
 SIDECAR_FIELDS = METADATA_FIELDS + ("summary",)
 DATE_FIELDS = ("published", "captured")
 NUL = b"\x00"
+# Files per transaction: enough that a commit and the slug lookups cost little per file, few enough
+# that a batch's texts are a small, fixed amount of memory.
+BATCH_SIZE = 100
 
 
 class ImportProblem(Exception):
@@ -48,6 +66,19 @@ class FileResult(NamedTuple):
     path: Path
     outcome: Outcome
     detail: str  # what happened, or why the file failed
+
+
+class SourceFile(NamedTuple):
+    """A file read and checked, ready to be written."""
+
+    path: Path
+    text: str
+    summary: str
+    metadata: dict  # document fields from the sidecar; the slug always set
+
+    @property
+    def slug(self):
+        return self.metadata["slug"]
 
 
 def source_files(paths):
@@ -69,23 +100,98 @@ def source_files(paths):
 
 
 def import_documents(paths, *, user=None, dry_run=False):
-    """Import every text under ``paths``, yielding a ``FileResult`` per file as it is done."""
+    """
+    Import every text under ``paths``, yielding a ``FileResult`` per file, in
+    order, as each batch is committed (or, on a dry run, rolled back).
+    """
+    for batch in source_batches(paths):
+        yield from import_batch(batch, user=user, dry_run=dry_run)
+
+
+def source_batches(paths):
+    """
+    The files under ``paths`` read, in lists of up to ``BATCH_SIZE``: a
+    ``SourceFile`` each, or the ``FileResult`` of a file that can't be read.
+    A slug named a second time starts a new batch, so that its file finds the
+    document the first one made.
+    """
+    batch, slugs = [], set()
     for path in source_files(paths):
-        try:
-            outcome, detail = import_document_file(path, user=user, dry_run=dry_run)
-        except ImportProblem as problem:
-            yield FileResult(path, Outcome.FAILED, str(problem))
-        except ValidationError as error:
-            yield FileResult(path, Outcome.FAILED, validation_message(error))
-        except (RevisionConflict, IntegrityError):
-            # Someone else wrote this document while we read the file.
-            yield FileResult(path, Outcome.FAILED, "the document changed during the import; run it again")
-        else:
-            yield FileResult(path, outcome, detail)
+        item = failure(path, read_source_file, path)
+        if isinstance(item, SourceFile):
+            if item.slug in slugs:
+                yield batch
+                batch, slugs = [], set()
+            slugs.add(item.slug)
+        batch.append(item)
+        if len(batch) == BATCH_SIZE:
+            yield batch
+            batch, slugs = [], set()
+    if batch:
+        yield batch
 
 
-def import_document_file(path, *, user=None, dry_run=False):
-    """Import one text file as a new document or a new revision. Returns ``(Outcome, detail)``."""
+def import_batch(batch, *, user=None, dry_run=False):
+    """Write a batch from ``source_batches`` in one transaction; a ``FileResult`` for each of its files, in order."""
+    results = list(batch)  # a SourceFile's place takes its result
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Not waiting for each batch's commit to reach the disk speeds an import up.
+            # A crash of the server may lose the last instant's files; importing again brings them in.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        files = {place: item for place, item in enumerate(batch) if isinstance(item, SourceFile)}
+        # With their current revision's number, which a file for one of them writes on.
+        documents = Document.objects.select_related("current_revision").defer("current_revision__text")
+        known = documents_named(documents, [file.slug for file in files.values()])
+        drafts = {}
+        for place, file in files.items():
+            if file.slug in known:
+                results[place] = write_file(file, known[file.slug], user)
+            else:
+                draft = failure(file.path, draft_document, file)
+                if isinstance(draft, FileResult):
+                    results[place] = draft
+                else:
+                    drafts[place] = draft
+        if drafts:
+            try:
+                documents_create(list(drafts.values()), user=user)
+            except REFUSED:
+                # Rolled back: each again on its own, to learn which file was refused.
+                for place in drafts:
+                    results[place] = write_file(files[place], None, user)
+            else:
+                for place in drafts:
+                    results[place] = FileResult(files[place].path, Outcome.CREATED, "created revision 1")
+        if dry_run:
+            transaction.set_rollback(True)
+    return results
+
+
+# What a file's write may be refused with; anything else is a fault of the import, not of a file.
+REFUSED = (ValidationError, RevisionConflict, IntegrityError)
+
+
+def failure(path, action, *args):
+    """
+    ``action(*args)``'s value, or the ``FileResult`` of ``path`` failing with
+    the reason it raised. Each write of an action is a savepoint of its own
+    (``archive.services``), so a refused one has already been rolled back.
+    """
+    try:
+        return action(*args)
+    except ImportProblem as problem:
+        return FileResult(path, Outcome.FAILED, str(problem))
+    except ValidationError as error:
+        return FileResult(path, Outcome.FAILED, validation_message(error))
+    except (RevisionConflict, IntegrityError):
+        # Someone else wrote this document while we read the file.
+        return FileResult(path, Outcome.FAILED, "the document changed during the import; run it again")
+
+
+def read_source_file(path):
+    """The file at ``path`` read with its sidecar and checked, as a ``SourceFile``."""
     if not path.is_file():
         raise ImportProblem("no such file")
     if not path.name.lower().endswith(TEXT_SUFFIXES):
@@ -98,25 +204,34 @@ def import_document_file(path, *, user=None, dry_run=False):
     text = clean_revision_text(text)
     metadata = sidecar_metadata(sidecar, path, page_title)
     summary = sidecar.get("summary", "").strip() or f"Imported from {path.name}."
+    return SourceFile(path, text, summary, metadata)
 
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Not waiting for each file's commit to reach the disk doubles the pace of an import.
-            # A crash of the server may lose the last instant's files; importing again brings them in.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        document = document_named(Document.objects.select_for_update(), metadata["slug"])
-        if document is not None:
-            metadata["slug"] = document.slug  # a file naming a former slug doesn't undo the rename
-        if document is None:
-            metadata = {field: metadata.get(field, "") for field in METADATA_FIELDS}
-            document_create(text=text, summary=summary, user=user, **metadata)
-            outcome, detail = Outcome.CREATED, "created revision 1"
-        else:
-            outcome, detail = record_document_file(document, text, summary, metadata, user)
-        if dry_run:
-            transaction.set_rollback(True)
-    return outcome, detail
+
+def new_document_metadata(file):
+    # A new document gets every field; those the sidecar leaves out are empty.
+    return {field: file.metadata.get(field, "") for field in METADATA_FIELDS}
+
+
+def draft_document(file):
+    return document_draft(text=file.text, summary=file.summary, **new_document_metadata(file))
+
+
+def write_file(file, document, user):
+    """The ``FileResult`` of writing one file: a new document, or a file for ``document``, the one its slug names."""
+    return failure(file.path, write_document_file, file, document, user)
+
+
+def write_document_file(file, document, user):
+    if document is None:
+        # Looked up again: a document may have been made under this slug since the batch looked.
+        document = document_named(Document.objects.all(), file.slug)
+    if document is None:
+        document_create(text=file.text, summary=file.summary, user=user, **new_document_metadata(file))
+        return FileResult(file.path, Outcome.CREATED, "created revision 1")
+    # A file naming a former slug doesn't undo the rename.
+    metadata = {**file.metadata, "slug": document.slug}
+    outcome, detail = record_document_file(document, file.text, file.summary, metadata, user)
+    return FileResult(file.path, outcome, detail)
 
 
 def record_document_file(document, text, summary, metadata, user):

@@ -4,7 +4,9 @@ The archive's write rules, the only code that writes documents and revisions.
 ``document_create`` makes a document with its first revision;
 ``document_update`` changes its metadata and maybe records a new revision,
 for the admin, the importer, the seed loader and the API alike;
-``revision_create`` records a revision on its own. (Restoring a dump,
+``revision_create`` records a revision on its own; ``document_draft`` and
+``documents_create`` make many new documents at once, for the importer.
+(Restoring a dump,
 ``annotations.export``, writes the rows as they were: it is the one exception.)
 """
 
@@ -116,20 +118,26 @@ def _record_revision(locked, *, text, summary, base_revision, user):
     sha256 = text_sha256(text)
     if current is not None and current.sha256 == sha256 and current.text == text:
         return None
-    revision = Revision.objects.create(
-        document=locked,
-        number=current_number + 1,
-        parent=current.number if current else None,
-        text=text,
-        sha256=sha256,
-        length=len(text),
-        summary=clean_summary(summary),
-        created_by=user,
-    )
+    revision = new_revision(locked, current, text=text, sha256=sha256, summary=clean_summary(summary), user=user)
+    revision.save(force_insert=True)
     Document.objects.filter(pk=locked.pk).update(current_revision=revision)
     locked.current_revision = revision
     revision_recorded.send(sender=Document, document=locked, revision=revision, previous=current)
     return revision
+
+
+def new_revision(document, current, *, text, sha256, summary, user):
+    """The unsaved revision of ``document`` after ``current`` (None for its first), from a cleaned text and summary."""
+    return Revision(
+        document=document,
+        number=current.number + 1 if current else 1,
+        parent=current.number if current else None,
+        text=text,
+        sha256=sha256,
+        length=len(text),
+        summary=summary,
+        created_by=user,
+    )
 
 
 def revision_revert(document, *, to_number, base_revision, user=None, summary=""):
@@ -167,6 +175,55 @@ def document_create(*, text, summary, user=None, **metadata):
         document.save()
         revision_create(document, text=text, summary=summary, base_revision=0, user=user)
     return document
+
+
+class DocumentDraft(NamedTuple):
+    """A new document and the text of its first revision, checked and not yet saved."""
+
+    document: Document
+    text: str
+    summary: str
+
+
+def document_draft(*, text, summary, **metadata):
+    """
+    The checks of ``document_create`` that need no query, raising the same
+    ValidationErrors: the fields, the text and the summary. The two that do
+    need one, that the slug is neither taken nor a former slug, are left to
+    the caller, who looks the slugs of a whole batch up at once
+    (``former_slugs.documents_named``); the database still refuses a taken one.
+    """
+    check_metadata_fields(metadata)
+    document = Document(**metadata)
+    document.clean_fields(exclude=["current_revision"])
+    return DocumentDraft(document, clean_revision_text(text), clean_summary(summary))
+
+
+def documents_create(drafts, *, user=None):
+    """
+    ``document_create`` for many drafts, all or nothing, in three queries and
+    the receivers': the documents, their first revisions, then each document
+    pointed at its revision. ``bulk_create`` sends no ``post_save``, which
+    for a document without a revision has nothing to index; the
+    ``revision_recorded`` sent for each document carries every reader-facing
+    effect of its creation, as it does after ``document_create``.
+    """
+    with transaction.atomic():
+        documents = Document.objects.bulk_create([draft.document for draft in drafts])
+        revisions = Revision.objects.bulk_create(
+            new_revision(
+                draft.document, None, text=draft.text, sha256=text_sha256(draft.text), summary=draft.summary, user=user
+            )
+            for draft in drafts
+        )
+        for document, revision in zip(documents, revisions, strict=True):
+            # The id alone: a document holding its revision, which holds it back, would be a cycle
+            # that only the garbage collector frees, and a long import would pile their texts up.
+            document.current_revision_id = revision.pk
+        Document.objects.bulk_update(documents, ["current_revision"])
+        for document, revision in zip(documents, revisions, strict=True):
+            revision_recorded.send(sender=Document, document=document, revision=revision, previous=None)
+    return documents
 
 
 class DocumentUpdate(NamedTuple):

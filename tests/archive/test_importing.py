@@ -10,11 +10,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.html_text import reduce_html
+from archive.importing import Outcome, import_documents
 from archive.management.commands import import_documents as import_command
 from archive.models import Document, Revision
 from archive.services import document_update
@@ -183,6 +184,74 @@ def test_directories_are_searched_recursively_in_sorted_order_for_texts_only(tmp
     assert file_lines == [str(tmp_path / name) for name in expected]
     assert summary_line(created=5) in stdout
     assert sorted(imported().values_list("slug", flat=True)) == ["a", "b", "c", "d", "e"]
+
+
+# Batches
+
+
+def write_batch(directory, count, bad=None):
+    for n in range(count):
+        kind = "not-a-kind" if n == bad else "essay"
+        write(directory, f"doc-{n:02d}.txt", f"Text number {n}.\n")
+        write(directory, f"doc-{n:02d}.toml", f'title = "Document {n}"\nkind = "{kind}"\n')
+
+
+def test_a_bad_file_in_the_middle_of_a_batch_alone_is_refused(tmp_path):
+    write_batch(tmp_path, 9, bad=4)
+
+    _, stderr, error = run_import(tmp_path)
+
+    assert error is not None
+    assert stderr.startswith(f"{tmp_path / 'doc-04.txt'}: kind: ")
+    assert sorted(imported().values_list("slug", flat=True)) == [f"doc-{n:02d}" for n in range(9) if n != 4]
+    assert imported_revisions().count() == 8
+
+
+def test_a_file_refused_while_its_batch_is_written_alone_is_refused(tmp_path):
+    write_batch(tmp_path, 5)
+
+    def refuse(document, **kwargs):
+        if document.slug == "doc-02":
+            raise ValidationError("A listener refused the revision.")
+
+    revision_recorded.connect(refuse, dispatch_uid="test-import-refuse-one")
+    try:
+        _, stderr, error = run_import(tmp_path)
+    finally:
+        revision_recorded.disconnect(dispatch_uid="test-import-refuse-one")
+
+    assert error is not None
+    assert stderr == f"{tmp_path / 'doc-02.txt'}: A listener refused the revision.\n"
+    assert sorted(imported().values_list("slug", flat=True)) == ["doc-00", "doc-01", "doc-03", "doc-04"]
+    assert imported_revisions().count() == 4
+
+
+def test_a_batch_of_new_documents_costs_a_few_queries_and_each_its_index_entry(tmp_path, django_assert_num_queries):
+    count = 10
+    write_batch(tmp_path, count)
+    postgresql = connection.vendor == "postgresql"
+    # The batch: its savepoint (a transaction outside tests) and its release, synchronous_commit on
+    # PostgreSQL, its slugs and former slugs, then documents_create's savepoint, documents,
+    # revisions, current revisions and release. Each document: its search entry (on SQLite a
+    # delete and an insert) and the change it makes public.
+    batch = 2 + postgresql + 2 + 5
+    per_document = (1 if postgresql else 2) + 1
+    with django_assert_num_queries(batch + count * per_document):
+        results = list(import_documents([tmp_path]))
+    assert [result.outcome for result in results] == [Outcome.CREATED] * count
+
+
+def test_a_slug_named_twice_starts_a_new_batch_so_the_second_file_revises(tmp_path):
+    write(tmp_path, "a.md", "First.\n")
+    write(tmp_path, "a.toml", 'title = "A"\nkind = "essay"\n')
+    write(tmp_path, "b.txt", "Second.\n")
+    write(tmp_path, "b.toml", 'title = "A"\nkind = "essay"\nslug = "a"\n')
+
+    stdout, _, error = run_import(tmp_path)
+
+    assert error is None
+    assert summary_line(created=1, revised=1) in stdout
+    assert imported().get().current_revision.text == "Second.\n"
 
 
 # Re-importing

@@ -66,10 +66,12 @@ SEARCH_WORDS = ["commune", "soviet", "trotsky", "marx", "paris", "revolution", "
 SCHOLARS, MODERATORS, ARCHIVISTS = 20, 4, 3
 REQUEST_TIMEOUT = 10  # seconds: longer counts as a timeout
 REPLICA_CLUSTER = "apparatus_load_replica"  # not the tests' replica: the load test stops its own
+STREAMING = "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'"
 
 # The faults of a 60 s run: when each starts, and its steps, in seconds after its start. A longer
 # run spreads the starts out; the steps keep their length. A fault's window runs from its first
-# step to RECOVERY seconds after its last one is done; everything else is the steady phase.
+# step to RECOVERY seconds after its last one is done; everything else is the steady phase. A request
+# belongs to the phase its answer (or its failure) came in.
 SCHEDULE = [
     ("worker killed", 12, [(0, "kill_worker")]),
     ("Redis restarted", 22, [(0, "restart_redis")]),
@@ -201,15 +203,20 @@ class Topology:
         return f"Redis on port {self.redis_port} stopped, started 1 s later (empty)"
 
     # The replica: a cluster of its own, kept between runs (made again when it can't catch up).
-    def start_replica(self):
+    def prepare_replica(self, fresh=False):
         from tests import replica
 
         replica.CLUSTER = REPLICA_CLUSTER
-        if self.args.fresh_replica or not replica.exists():
+        if fresh or not replica.exists():
             print(f"Making the replica {REPLICA_CLUSTER} on port {self.args.replica_port} …", flush=True)
             replica.create(self.args.replica_port)
         else:
             replica.start(self.args.replica_port)
+
+    def start_replica(self):
+        from tests import replica
+
+        replica.start(self.args.replica_port)
         return f"replica on port {self.args.replica_port} ready"
 
     def stop_replica(self):
@@ -218,21 +225,23 @@ class Topology:
         replica.stop()
         return "replica stopped"
 
-    def wait_for_replica(self, seconds=60):
-        """Until the replica has replayed everything the primary has written so far."""
+    def replica_caught_up(self, seconds=300):
+        """Whether the replica replays everything the primary wrote so far; False once it stops streaming."""
         import psycopg
 
         with psycopg.connect(f"{self.args.postgres}/postgres", autocommit=True) as primary:
             target = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                with psycopg.connect(f"postgres://postgres@{HOST}:{self.args.replica_port}/postgres") as standby:
-                    if standby.execute("SELECT pg_last_wal_replay_lsn() >= %s", [target]).fetchone()[0]:
-                        return True
-            except psycopg.OperationalError:
-                pass
-            time.sleep(0.2)
+        deadline, streamed = time.monotonic() + seconds, time.monotonic()
+        url = f"postgres://postgres@{HOST}:{self.args.replica_port}/postgres"
+        with psycopg.connect(url, autocommit=True) as standby:
+            while time.monotonic() < deadline:
+                if standby.execute("SELECT pg_last_wal_replay_lsn() >= %s", [target]).fetchone()[0]:
+                    return True
+                if standby.execute(STREAMING).fetchone()[0]:
+                    streamed = time.monotonic()
+                elif time.monotonic() - streamed > 30:
+                    return False  # it stopped streaming: the primary no longer has the WAL it needs
+                time.sleep(0.2)
         return False
 
     # The proxy in front of the primary.
@@ -316,7 +325,10 @@ class Topology:
             if self.gunicorn.poll() is not None:
                 raise SystemExit(f"gunicorn exited with {self.gunicorn.returncode}; see {LOGS / 'gunicorn.log'}")
             try:
-                if Connection(self.args.port).send("GET", "/healthz", {})[0] == 200 and self.workers():
+                if (
+                    Connection(self.args.port).send("GET", "/healthz", {})[0] == 200
+                    and len(self.workers()) == self.args.workers
+                ):
                     break
             except OSError:
                 pass
@@ -339,6 +351,16 @@ class Topology:
         children = Path(f"/proc/{self.gunicorn.pid}/task/{self.gunicorn.pid}/children")
         return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
+    def processes(self):
+        """The processes the load test started, by part."""
+        return {
+            "load test": [os.getpid()],
+            "proxy": [self.proxy.pid],
+            "gunicorn": [self.gunicorn.pid, *self.workers()],
+            "task worker": [self.worker.pid],
+            "Redis": [self.redis.pid],
+        }
+
     def kill_worker(self):
         """SIGKILL a worker that is running (serving a request) at that moment, if one is."""
         workers = self.workers()
@@ -359,7 +381,7 @@ class Topology:
     def start(self):
         self.start_redis()
         self.stack.callback(self.stop_redis)
-        print(self.start_replica(), flush=True)
+        self.prepare_replica(fresh=self.args.fresh_replica)
         self.stack.callback(self.stop_replica)
         self.start_proxy()
         self.stack.callback(self.stop_proxy)
@@ -375,10 +397,10 @@ def proc_stat(pid):
     return [str(pid), head.split("(", 1)[1], *rest.split()]
 
 
-def cpu_seconds(pid, children=False):
+def cpu_seconds(pid):
+    """User and system CPU seconds of a process (all its threads); None once it is gone."""
     fields = proc_stat(pid)
-    ticks = int(fields[13]) + int(fields[14]) + ((int(fields[15]) + int(fields[16])) if children else 0)
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return None if fields[2] == "?" else (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_cpu():
@@ -708,28 +730,36 @@ class Phase:
 
 
 def run_faults(topology, seconds, stop, phases):
-    """Each fault's steps at their time; the task worker watched meanwhile."""
-    steps = sorted(
-        (at * seconds / 60 + offset, name, action) for name, at, actions in SCHEDULE for offset, action in actions
-    )
-    current = {}
-    while not stop.is_set():
-        topology.watch_worker()
-        if steps and topology.elapsed() >= steps[0][0]:
-            _, name, action = steps.pop(0)
-            if name not in current:
-                current[name] = Phase(name, topology.elapsed())
-                phases.append(current[name])
+    """Each fault in a thread of its own, its steps at their times: a slow one doesn't hold up the next."""
+
+    def fault(name, at, steps):
+        phase = None
+        for offset, action in steps:
+            if stop.wait(max(0.0, at * seconds / 60 + offset - topology.elapsed())):
+                return
+            if phase is None:
+                phase = Phase(name, topology.elapsed())
+                phases.append(phase)
             note = getattr(topology, action)()
-            current[name].end = topology.elapsed() + RECOVERY
-            current[name].notes.append(f"{current[name].end - RECOVERY:5.1f} s {note}")
-            continue
-        stop.wait(0.1)
+            phase.end = topology.elapsed() + RECOVERY
+            phase.notes.append(f"{phase.end - RECOVERY:5.1f} s {note}")
+
+    threads = [threading.Thread(target=fault, args=entry) for entry in SCHEDULE]
+    for thread in threads:
+        thread.start()
+    while not stop.wait(0.2):
+        topology.watch_worker()
+    for thread in threads:
+        thread.join()
+    phases.sort(key=lambda phase: phase.start)
+    for phase, following in zip(phases, phases[1:]):
+        phase.end = min(phase.end, following.start)  # a slow recovery doesn't reach into the next fault
 
 
 def phase_of(answer, phases):
+    """The phase an answer came in (a request cut by a fault ends in the fault's window)."""
     for phase in phases:
-        if answer.started < phase.end and answer.ended > phase.start:
+        if phase.start <= answer.ended < phase.end:
             return phase.name
     return STEADY
 
@@ -801,11 +831,13 @@ def matches(write, rows):
     return rows == {write.id}
 
 
-def report(load, elapsed, phases, topology, usage):
+def report(load, elapsed, phases, topology, monitor):
     answers = load.answers
     by_phase = defaultdict(list)
     for answer in answers:
         by_phase[phase_of(answer, phases)].append(answer)
+    for phase in phases:
+        phase.end = min(phase.end, elapsed)
     faulted = sum(phase.end - phase.start for phase in phases)
 
     def phase_seconds(name):
@@ -893,30 +925,88 @@ def report(load, elapsed, phases, topology, usage):
         print(f"the task worker exited ({code}) at {moment:.1f} s and was started again")
     reconnects = sum(connection.reconnects for connection in load.connections)
     print(f"kept-alive connections the server had closed, opened again: {reconnects}")
-    print(usage)
+    monitor.report(elapsed, len(answers))
     print(f"logs: {LOGS}")
     return ok
 
 
-def cpu_usage(topology, before, after, elapsed):
-    """What each part used of the machine's two cores over the run."""
-    cores = os.cpu_count()
-    busy = (after["machine"][0] - before["machine"][0]) / max(1, after["machine"][1] - before["machine"][1])
-    parts = ", ".join(
-        f"{name} {after[name] - before[name]:.1f} s ({(after[name] - before[name]) / elapsed:.0%} of a core)"
-        for name in ("client", "gunicorn", "proxy")
-    )
-    return f"CPU: {parts}; the machine's {cores} cores {busy:.0%} busy"
+class Monitor:
+    """Once a second, apart from the load: what /readyz answers, and the CPU each part has used."""
 
+    def __init__(self, topology):
+        self.topology = topology
+        self.readyz = []  # (second, answer)
+        self.cpu = defaultdict(dict)  # part: {pid: (CPU seconds when first seen, when last seen)}
+        self.machine = [machine_cpu()]
+        self.postgres = {
+            "PostgreSQL": urlsplit(topology.args.postgres).port or 5432,
+            "replica": topology.args.replica_port,
+        }
+        self.connections = {}
 
-def usage_sample(topology):
-    live = sum(cpu_seconds(pid) for pid in topology.workers())
-    return {
-        "client": time.process_time(),
-        "gunicorn": cpu_seconds(topology.gunicorn.pid, children=True) + live,
-        "proxy": cpu_seconds(topology.proxy.pid),
-        "machine": machine_cpu(),
-    }
+    def backends(self, part):
+        """The server processes of the connections to the load's database (none while it is down)."""
+        import psycopg
+
+        try:
+            if part not in self.connections:
+                url = f"postgres://postgres@{HOST}:{self.postgres[part]}/postgres"
+                self.connections[part] = psycopg.connect(url, autocommit=True, connect_timeout=1)
+            query = "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+            return [pid for (pid,) in self.connections[part].execute(query, [DATABASE])]
+        except psycopg.Error:
+            self.connections.pop(part, None)
+            return []
+
+    def run(self, stop):
+        while not stop.is_set():
+            self.sample()
+            stop.wait(1.0)
+        self.sample()
+        self.machine.append(machine_cpu())
+        for connection in self.connections.values():
+            connection.close()
+
+    def sample(self):
+        second = self.topology.elapsed()
+        try:
+            status, _, content = Connection(self.topology.args.port).send("GET", "/readyz", {})
+            answer = str(status)
+            if status == 503:
+                failing = [name for name, value in json.loads(content).items() if name != "status" and value != "ok"]
+                answer += f" ({', '.join(failing)})"
+        except (OSError, http.client.HTTPException, ValueError, AttributeError) as error:
+            answer = failure(error) if isinstance(error, OSError) else type(error).__name__
+        self.readyz.append((second, answer))
+        processes = self.topology.processes() | {part: self.backends(part) for part in self.postgres}
+        for part, pids in processes.items():
+            for pid in pids:
+                used = cpu_seconds(pid)
+                if used is not None:
+                    self.cpu[part][pid] = (self.cpu[part].get(pid, (used,))[0], used)
+
+    def used(self, part):
+        return sum(last - first for first, last in self.cpu[part].values())
+
+    def report(self, elapsed, requests):
+        runs = []
+        for second, answer in self.readyz:
+            if runs and runs[-1][2] == answer:
+                runs[-1][1] = second
+            else:
+                runs.append([second, second, answer])
+        print("/readyz: " + "; ".join(f"{start:.0f}–{end:.0f} s {answer}" for start, end, answer in runs))
+        (busy0, total0), (busy1, total1) = self.machine[0], self.machine[-1]
+        parts = ", ".join(f"{part} {self.used(part):.1f} s" for part in self.cpu)
+        print(
+            f"CPU over {elapsed:.0f} s: {parts}; the machine's {os.cpu_count()} cores "
+            f"{(busy1 - busy0) / max(1, total1 - total0):.0%} busy"
+        )
+        if requests:
+            per_request = ", ".join(
+                f"{part} {self.used(part) / requests * 1000:.1f} ms" for part in ("gunicorn", "PostgreSQL")
+            )
+            print(f"CPU per request: {per_request}")
 
 
 def main():
@@ -928,11 +1018,10 @@ def main():
         print(f"Preparing {DATABASE} …", flush=True)
         recreate_database(args.postgres)
         plan = prepare(topology.local_env())
-        if not topology.wait_for_replica():
-            print("The replica did not catch up: making it again …", flush=True)
-            args.fresh_replica = True
-            topology.start_replica()
-            if not topology.wait_for_replica():
+        if not topology.replica_caught_up():
+            print("The replica does not follow the primary: making it again …", flush=True)
+            topology.prepare_replica(fresh=True)
+            if not topology.replica_caught_up():
                 raise SystemExit("The replica does not follow the primary.")
         topology.start_server()
         stack.callback(topology.stop_application)
@@ -950,27 +1039,26 @@ def main():
                  "--duration", str(args.seconds), "--output", str(LOGS / "profile.txt")],
             )  # fmt: skip
             stack.callback(profiler.wait)
-        before = usage_sample(topology)
         topology.run_started = started = time.monotonic()
         load = Load(plan, args.port, started, started + args.seconds)
         clients = [threading.Thread(target=load.client, args=(seed,)) for seed in range(args.clients)]
-        phases, stop = [], threading.Event()
+        phases, stop, monitor = [], threading.Event(), Monitor(topology)
         faults = threading.Thread(
             target=run_faults if not args.no_faults else lambda *_: None, args=(topology, args.seconds, stop, phases)
         )
-        for thread in [*clients, faults]:
+        watch = threading.Thread(target=monitor.run, args=(stop,))
+        for thread in [*clients, faults, watch]:
             thread.start()
         for client in clients:
             client.join()
         elapsed = time.monotonic() - started
         stop.set()
         faults.join()
-        after = usage_sample(topology)
-        usage = cpu_usage(topology, before, after, elapsed)
+        watch.join()
         stack.close()  # everything stopped, the logs complete
         for output in topology.outputs:
             output.close()
-        ok = report(load, elapsed, phases, topology, usage)
+        ok = report(load, elapsed, phases, topology, monitor)
     sys.exit(0 if ok else 1)
 
 

@@ -28,8 +28,9 @@
    the moderation log.
 
 Exits 1 on a lost or doubled write, a 5xx other than a 503 with ``Retry-After`` in the primary's
-window, any failed request outside the fault windows, or a traceback in a server's log. Needs
-root (the replica's cluster) and the machine's PostgreSQL; contacts nothing beyond 127.0.0.1.
+window, any failed request outside the fault windows, or a traceback in a server's log other than
+the errors of the part a fault took away, inside that fault's window. Needs root (the replica's
+cluster), the machine's PostgreSQL and ``redis-server``; contacts nothing beyond 127.0.0.1.
 """
 
 import argparse
@@ -39,6 +40,7 @@ import json
 import logging
 import os
 import random
+import re
 import secrets
 import signal
 import socket
@@ -80,6 +82,24 @@ SCHEDULE = [
 ]
 RECOVERY = 4.0
 PRIMARY_FAULT = "primary unreachable"
+# What a fault may leave in a server's log, within its window: the errors of the part it took away,
+# logged where they were caught (a 503, a cache miss, a failed readiness check). Any other traceback fails.
+DATABASE_ERRORS = {
+    *(
+        f"{module}.{name}"
+        for module in ("psycopg", "django.db.utils")
+        for name in ("OperationalError", "InterfaceError")
+    ),
+    "psycopg.errors.AdminShutdown",  # a query on the replica as it stops
+}
+REDIS_ERRORS = {
+    "redis.exceptions.ConnectionError",
+    "redis.exceptions.TimeoutError",
+    "django_redis.exceptions.ConnectionInterrupted",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+}
+FAULT_ERRORS = {PRIMARY_FAULT: DATABASE_ERRORS, "replica stopped": DATABASE_ERRORS, "Redis restarted": REDIS_ERRORS}
 STEADY = "steady"
 
 # Targets on this machine (issue 15): five times the 43.8 requests/s of 2026-11-21, p99 ≤ 250 ms.
@@ -130,7 +150,7 @@ def free_port(start):
 
 
 class Output:
-    """A process's output, kept in a file; tracebacks noted with the moment they came."""
+    """A process's output, kept in a file; each traceback noted with its exception and when it came."""
 
     def __init__(self, name, process, clock):
         self.name, self.path, self.clock = name, LOGS / f"{name}.log", clock
@@ -140,12 +160,21 @@ class Output:
         self.thread.start()
 
     def read(self, process):
+        in_traceback = False
         for line in process.stdout:
             self.file.write(line)
-            if "Traceback" in line:
-                self.tracebacks.append(self.clock())
-            if '"logger": "apparatus.moderation"' in line:
-                self.moderation_lines += 1
+            if line.startswith("{"):  # a JSON log line, its traceback inside
+                if '"logger": "apparatus.moderation"' in line:
+                    self.moderation_lines += 1
+                if '"exception": "Traceback' in line:
+                    last = json.loads(line)["exception"].rstrip().rsplit("\n", 1)[-1]
+                    self.tracebacks.append((self.clock(), last.split(":", 1)[0]))
+            elif line.startswith("Traceback (most recent call last)"):
+                in_traceback = True
+            elif in_traceback and line.strip() and not line[0].isspace():
+                # The exception's own line ends a traceback.
+                self.tracebacks.append((self.clock(), line.split(":", 1)[0].strip()))
+                in_traceback = False
 
     def close(self):
         self.thread.join(timeout=10)
@@ -403,6 +432,14 @@ def cpu_seconds(pid):
     return None if fields[2] == "?" else (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mib(pid):
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+
+
 def machine_cpu():
     """(busy, total) jiffies of every core since boot."""
     values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -539,6 +576,7 @@ class Write:
     kind: str
     key: str
     acknowledged: bool = False
+    outcome: str = ""  # the last attempt's
     id: object = None  # the critique's id, or (slug, number) of a revision
 
 
@@ -608,6 +646,7 @@ class Load:
             except ValueError:
                 wait = 0.5
             time.sleep(min(wait, 2.0))
+        record.outcome = result
         if status is not None and 200 <= status < 300:
             record.acknowledged = True
         return record, status, content
@@ -897,14 +936,22 @@ def report(load, elapsed, phases, topology, monitor):
     if primary:
         down = [a for a in outage if a.started >= primary.start and a.ended <= primary.end - RECOVERY]
         served = sum(answer.outcome == "ok" for answer in down)
-        print(f"anonymous reads while the primary was unreachable: {served} of {len(down)} served")
+        unserved = Counter(re.sub(r"\d+", "N", a.path.split("?")[0]) for a in down if a.outcome != "ok")
+        print(
+            f"anonymous reads while the primary was unreachable: {served} of {len(down)} served"
+            + "".join(f"\n  not served: {path} {count}" for path, count in unserved.most_common(6))
+        )
 
     acknowledged, lost, doubled, unacknowledged, written_anyway, decisions = check_writes(load.writes)
     kinds_acknowledged = Counter(write.kind for write in acknowledged)
     print(
         f"acknowledged writes: {len(acknowledged)}, found {len(acknowledged) - len(lost)}, duplicates {len(doubled)} "
-        f"({', '.join(f'{kind} {count}' for kind, count in sorted(kinds_acknowledged.items()))}); "
-        f"retried {load.retries}; not acknowledged {len(unacknowledged)}, of which written {written_anyway}"
+        f"({', '.join(f'{kind} {count}' for kind, count in sorted(kinds_acknowledged.items()))}); sent again {load.retries}"
+    )
+    refused = Counter(write.outcome for write in unacknowledged)
+    print(
+        f"writes not acknowledged: {len(unacknowledged)} ({', '.join(f'{name} {n}' for name, n in sorted(refused.items()))}), "
+        f"of which written all the same {written_anyway}"
     )
     if lost or doubled:
         ok = False
@@ -916,11 +963,16 @@ def report(load, elapsed, phases, topology, monitor):
     print(f"decisions in the database {decisions}, moderation log lines {server_log.moderation_lines}")
     if decisions != server_log.moderation_lines:
         ok = False
-    for output in topology.outputs:
-        if output.tracebacks:
-            ok = False
-            where = Counter(phase_of(Answer("", t, t, "", False), phases) for t in output.tracebacks)
-            print(f"FAILED tracebacks in {output.path}: {', '.join(f'{n} {c}' for n, c in where.items())}")
+    tracebacks = Counter(
+        (output.path.name, phase_of(Answer("", moment, moment, "", False), phases), error)
+        for output in topology.outputs
+        for moment, error in output.tracebacks
+    )
+    for (log, name, error), count in sorted(tracebacks.items()):
+        expected = error in FAULT_ERRORS.get(name, ())
+        ok = ok and expected
+        print(f"{'' if expected else 'FAILED '}tracebacks in {log}: {count} {error} in {name}"
+              f"{' (the fault’s)' if expected else ''}")  # fmt: skip
     for moment, code in topology.worker_exits:
         print(f"the task worker exited ({code}) at {moment:.1f} s and was started again")
     reconnects = sum(connection.reconnects for connection in load.connections)
@@ -936,6 +988,7 @@ class Monitor:
     def __init__(self, topology):
         self.topology = topology
         self.readyz = []  # (second, answer)
+        self.memory = []  # (second, the gunicorn workers' RSS in MiB)
         self.cpu = defaultdict(dict)  # part: {pid: (CPU seconds when first seen, when last seen)}
         self.machine = [machine_cpu()]
         self.postgres = {
@@ -973,11 +1026,15 @@ class Monitor:
             status, _, content = Connection(self.topology.args.port).send("GET", "/readyz", {})
             answer = str(status)
             if status == 503:
-                failing = [name for name, value in json.loads(content).items() if name != "status" and value != "ok"]
+                body = json.loads(content)
+                failing = body.get("failing") or [
+                    key for key, value in body.items() if key != "status" and value != "ok"
+                ]
                 answer += f" ({', '.join(failing)})"
         except (OSError, http.client.HTTPException, ValueError, AttributeError) as error:
             answer = failure(error) if isinstance(error, OSError) else type(error).__name__
         self.readyz.append((second, answer))
+        self.memory.append((second, sum(rss_mib(pid) for pid in self.topology.workers())))
         processes = self.topology.processes() | {part: self.backends(part) for part in self.postgres}
         for part, pids in processes.items():
             for pid in pids:
@@ -996,6 +1053,13 @@ class Monitor:
             else:
                 runs.append([second, second, answer])
         print("/readyz: " + "; ".join(f"{start:.0f}–{end:.0f} s {answer}" for start, end, answer in runs))
+        # Steady memory means no growth once warmed up (after a tenth of the run).
+        moments = [("start", 0.0), ("warm", 0.1 * elapsed), ("middle", 0.5 * elapsed), ("end", elapsed)]
+        memory = [next((mib for second, mib in self.memory if second >= at), self.memory[-1][1]) for _, at in moments]
+        print(
+            "gunicorn workers' RSS, MiB in all: "
+            + ", ".join(f"{name} {mib:.0f}" for (name, _), mib in zip(moments, memory))
+        )
         (busy0, total0), (busy1, total1) = self.machine[0], self.machine[-1]
         parts = ", ".join(f"{part} {self.used(part):.1f} s" for part in self.cpu)
         print(

@@ -41,7 +41,10 @@ class Proxy:
             try:
                 client, _ = listener.accept()
             except OSError:
-                return  # closed by down()
+                return  # shut by down()
+            if self.listener is not listener:
+                client.close()
+                return
             try:
                 server = socket.create_connection(self.target)
             except OSError:
@@ -75,7 +78,11 @@ class Proxy:
                     sock.close()
 
     def down(self):
-        self.listener.close()
+        # shutdown() first: it wakes the thread blocked in accept(), which close() alone would not,
+        # and that thread would otherwise take one more connection.
+        listener, self.listener = self.listener, None
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
         with self.lock:
             cut = list(self.open)
         self.close(*cut)

@@ -69,7 +69,9 @@ serve: $(VENV)/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-0} exec $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
-# 60 s of mixed load on gunicorn + PostgreSQL (database apparatus_load, replaced). LOADTEST_ARGS="--seconds 30".
+# 60 s of mixed load on the production topology with faults injected: its own replica (a second
+# PostgreSQL cluster: root needed), its own Redis, the primary behind a proxy it can cut; database
+# apparatus_load, replaced. LOADTEST_ARGS="--no-faults --seconds 30". See the README's "Load test".
 loadtest: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=tests.bench.settings $(BIN)/python -m tests.bench.loadtest $(LOADTEST_ARGS)
 

@@ -16,7 +16,7 @@ would not: a transaction that took an older one may commit after a reader
 cached a list under the newer).
 """
 
-from django.db import connection
+from django.db import connection, connections, router
 
 from .models import Document, FormerSlug
 
@@ -36,12 +36,17 @@ def note_change_signal(sender, raw=False, **kwargs):
         note_document_change((kwargs.get("document") or kwargs["instance"]).pk)
 
 
+def reading_connection():
+    """Where this request's reads of documents go: the replica for an anonymous reader (config.replica_reads)."""
+    return connections[router.db_for_read(Document)]
+
+
 def document_state(slug):
     """
     ``(id, version)`` of the document at ``slug``, current or former (its
     addresses redirect there), or None: one query.
     """
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(
             f"SELECT id, version, 0 AS former FROM {TABLE} WHERE slug = %s "
             f"UNION ALL SELECT d.id, d.version, 1 FROM {TABLE} d "
@@ -55,6 +60,6 @@ def document_state(slug):
 
 def archive_state():
     """``(count, sum of versions)`` of all documents: moves with every commit that changes one (module docstring)."""
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM {TABLE}")
         return tuple(cursor.fetchone())

@@ -20,7 +20,7 @@ import re
 from collections import namedtuple
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Count, Window
 from django.db.models.expressions import RawSQL
 
@@ -277,7 +277,8 @@ class SearchIndex:
         if not keys:
             return {}
         placeholders = ", ".join(["%s"] * len(keys))
-        with connection.cursor() as cursor:
+        # The page of results was read where this request reads (the replica, for a reader): quote from there too.
+        with connections[router.db_for_read(None)].cursor() as cursor:
             if connection.vendor == "postgresql":
                 options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=8"
                 source = self.text_sql.replace("%(keys)s", placeholders)

@@ -21,14 +21,13 @@ host is validated, so a forged ``Host`` can neither fill nor read the cache.
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from annotations.models import Critique
 from archive.changes import TABLE as DOCUMENTS
-from archive.changes import archive_state, document_state
+from archive.changes import archive_state, document_state, reading_connection
 from archive.http import RELEASE, not_modified, strong_etag
 from archive.text import id_from
 
@@ -67,7 +66,7 @@ def critique_document_state(pk):
     critique_id = id_from(str(pk))
     if critique_id is None:
         return None
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(
             f"SELECT d.id, d.version FROM {DOCUMENTS} d JOIN {Critique._meta.db_table} c "
             "ON c.document_id = d.id WHERE c.id = %s",

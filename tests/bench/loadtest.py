@@ -149,6 +149,19 @@ def free_port(start):
 # --- The topology ----------------------------------------------------------------
 
 
+def raised(traceback):
+    """
+    The exception a formatted traceback ends with: the first unindented line of its last part, after
+    the (indented) frames; its message may go on over several lines, as a failed connection's does.
+    """
+    lines = traceback.rstrip().splitlines()
+    parts = [n for n, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+    for line in lines[parts[-1] + 1 if parts else 0 :]:
+        if line.strip() and not line[0].isspace():
+            return line.split(":", 1)[0].strip()
+    return ""
+
+
 class Output:
     """A process's output, kept in a file; each traceback noted with its exception and when it came."""
 
@@ -167,8 +180,7 @@ class Output:
                 if '"logger": "apparatus.moderation"' in line:
                     self.moderation_lines += 1
                 if '"exception": "Traceback' in line:
-                    last = json.loads(line)["exception"].rstrip().rsplit("\n", 1)[-1]
-                    self.tracebacks.append((self.clock(), last.split(":", 1)[0]))
+                    self.tracebacks.append((self.clock(), raised(json.loads(line)["exception"])))
             elif line.startswith("Traceback (most recent call last)"):
                 in_traceback = True
             elif in_traceback and line.strip() and not line[0].isspace():

@@ -105,6 +105,15 @@ def test_each_traceback_is_noted_with_its_exception(tmp_path, monkeypatch):
         "logger": "config.outage",
         "exception": "Traceback (most recent call last):\n  ...\nredis.exceptions.ConnectionError: refused",
     }
+    # A chained traceback whose last exception's message runs over two lines: the exception is its first.
+    chained = {
+        "logger": "config.outage",
+        "exception": 'Traceback (most recent call last):\n  File "a.py", line 1, in f\n    connect()\n'
+        "psycopg.OperationalError: connection failed\n\nThe above exception was the direct cause of the "
+        'following exception:\n\nTraceback (most recent call last):\n  File "b.py", line 2, in g\n'
+        "    f()\ndjango.db.utils.OperationalError: connection failed: refused\n"
+        "\tIs the server running on that host and accepting TCP/IP connections?",
+    }
     log = io.StringIO(
         "[INFO] Booting worker\n"
         "Traceback (most recent call last):\n"
@@ -112,9 +121,14 @@ def test_each_traceback_is_noted_with_its_exception(tmp_path, monkeypatch):
         "    raise error\n"
         "psycopg.OperationalError: connection failed\n"
         f"{json.dumps(json_line)}\n"
+        f"{json.dumps(chained)}\n"
         '{"logger": "apparatus.moderation", "message": "moderation decision"}\n'
     )
     output = Output("server", SimpleNamespace(stdout=log), clock=lambda: 7.0)
     output.close()
-    assert output.tracebacks == [(7.0, "psycopg.OperationalError"), (7.0, "redis.exceptions.ConnectionError")]
+    assert output.tracebacks == [
+        (7.0, "psycopg.OperationalError"),
+        (7.0, "redis.exceptions.ConnectionError"),
+        (7.0, "django.db.utils.OperationalError"),
+    ]
     assert output.moderation_lines == 1

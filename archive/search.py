@@ -81,11 +81,17 @@ class SearchPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         if bottom + self.per_page > MAX_OFFSET:
             raise EmptyPage(self.error_messages["no_results"])  # past every row a database can hold
-        rows = list(self.object_list.annotate(search_total=Window(Count("*")))[bottom : bottom + self.per_page])
-        if not rows and number > 1:
+        # Ranking and counting read the matches alone; the rows shown, joins and all, are read for the page only.
+        ranked = list(
+            self.object_list.annotate(search_total=Window(Count("*"))).values_list("pk", "search_total")[
+                bottom : bottom + self.per_page
+            ]
+        )
+        if not ranked and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
-        self.count = rows[0].search_total if rows else 0  # takes the place of the counting query
-        return self._get_page(rows, number, self)
+        self.count = ranked[0][1] if ranked else 0  # takes the place of the counting query
+        shown = self.object_list.in_bulk([pk for pk, _ in ranked])
+        return self._get_page([shown[pk] for pk, _ in ranked if pk in shown], number, self)
 
 
 def language_config(language):
@@ -243,11 +249,10 @@ class SearchIndex:
             match, match_params = self._pg_match(query)
             tsquery, tsquery_params = self._pg_query(query)
             matching = RawSQL(f"SELECT {self.key} FROM {self.table} WHERE {match}", match_params)
-            # A key ranks by its best matching chunk; most keys have one.
+            # A key ranks by its best chunk (one that doesn't match ranks near 0); most keys have one.
             rank = RawSQL(
-                f"SELECT max(ts_rank(vector, {tsquery})) FROM {self.table} "
-                f"WHERE {self.key} = {outer} AND vector @@ {tsquery}",
-                [*tsquery_params, *tsquery_params],
+                f"SELECT max(ts_rank(vector, {tsquery})) FROM {self.table} WHERE {self.key} = {outer}",
+                tsquery_params,
             )
         else:
             terms = fts5_query(query)
@@ -294,12 +299,11 @@ class SearchIndex:
                         s.start + CASE WHEN near.found THEN span.at ELSE 0 END
                     FROM ({source}) AS source(key, language, text)
                     CROSS JOIN LATERAL (
-                        SELECT config, start, length FROM {self.table}
+                        SELECT config, start, length, {own} AS query FROM {self.table}
                         WHERE {self.key} = source.key AND vector @@ {own} ORDER BY chunk LIMIT 1
                     ) AS s
                     CROSS JOIN LATERAL (
-                        SELECT substr(source.text, s.start + 1, s.length) AS text,
-                            websearch_to_tsquery(s.config, %s) AS query
+                        SELECT substr(source.text, s.start + 1, s.length) AS text, s.query AS query
                         OFFSET 0
                     ) AS chunk
                     CROSS JOIN LATERAL (
@@ -321,7 +325,7 @@ class SearchIndex:
                         FROM ts_headline(s.config, span.text, chunk.query, %s) AS quoted
                     ) AS near
                     """,
-                    [options, *keys, *own_params, query, query, MARK_START, options],
+                    [options, *keys, *own_params, *own_params, query, MARK_START, options],
                 )
             else:
                 cursor.execute(

@@ -692,9 +692,26 @@ def build_search_documents(count, rng, words_per_document=WORDS_PER_DOCUMENT):
         cursor.execute("CREATE INDEX archive_document_search_vector ON archive_document_search USING gin (vector)")
         # Each written document has its first version, as document_create leaves it.
         cursor.execute("UPDATE archive_document SET version = version + 1 WHERE id >= %s", [first_document])
+    vacuum_as_autovacuum_would("archive_document")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return maker
+
+
+def vacuum_as_autovacuum_would(table, seconds=30):
+    """
+    ``VACUUM (ANALYZE) table`` until every page is all-visible, as autovacuum
+    leaves a table some time after a bulk write (lists add up the documents'
+    versions from their index alone, archive.changes). A hot standby's
+    feedback holds back what VACUUM may clean for up to 10 s after a write.
+    """
+    with connection.cursor() as cursor:
+        for _ in range(seconds):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+            cursor.execute("SELECT relallvisible >= relpages FROM pg_class WHERE relname = %s", [table])
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(1)
 
 
 def pick_query_words(maker, documents, how_many=3, share=(0.01, 0.04)):

@@ -12,7 +12,8 @@ file whose text or metadata is refused never reaches the database, and if
 the batch's creation fails anyway (a listener refuses a revision, a slug
 taken meanwhile), its new documents are created again one by one, each under
 its own savepoint, so the error names its file. Memory stays flat on large
-runs: at most a batch of texts is held.
+runs: at most two batches of texts are held, the one being written and the
+next, read meanwhile.
 """
 
 import datetime
@@ -20,6 +21,7 @@ import enum
 import json
 import os
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -75,6 +77,9 @@ class SourceFile(NamedTuple):
     text: str
     summary: str
     metadata: dict  # document fields from the sidecar; the slug always set
+    # The file as a new document (a DocumentDraft), or the FileResult of its refusal as one; checked
+    # while reading, without the database, and used only if no document has the file's slug.
+    draft: object = None
 
     @property
     def slug(self):
@@ -103,9 +108,17 @@ def import_documents(paths, *, user=None, dry_run=False):
     """
     Import every text under ``paths``, yielding a ``FileResult`` per file, in
     order, as each batch is committed (or, on a dry run, rolled back).
+
+    The next batch is read from disk in a thread of its own while this one is
+    written: reading and checking files is Python's work and writing is mostly
+    the database's, so the two overlap. The reader never touches the database.
     """
-    for batch in source_batches(paths):
-        yield from import_batch(batch, user=user, dry_run=dry_run)
+    batches = source_batches(paths)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader") as reader:
+        upcoming = reader.submit(next, batches, None)
+        while (batch := upcoming.result()) is not None:
+            upcoming = reader.submit(next, batches, None)
+            yield from import_batch(batch, user=user, dry_run=dry_run)
 
 
 def source_batches(paths):
@@ -119,6 +132,7 @@ def source_batches(paths):
     for path in source_files(paths):
         item = failure(path, read_source_file, path)
         if isinstance(item, SourceFile):
+            item = item._replace(draft=failure(path, draft_document, item))
             if item.slug in slugs:
                 yield batch
                 batch, slugs = [], set()
@@ -148,12 +162,10 @@ def import_batch(batch, *, user=None, dry_run=False):
         for place, file in files.items():
             if file.slug in known:
                 results[place] = write_file(file, known[file.slug], user)
+            elif isinstance(file.draft, FileResult):
+                results[place] = file.draft
             else:
-                draft = failure(file.path, draft_document, file)
-                if isinstance(draft, FileResult):
-                    results[place] = draft
-                else:
-                    drafts[place] = draft
+                drafts[place] = file.draft
         if drafts:
             try:
                 documents_create(list(drafts.values()), user=user)

@@ -14,10 +14,11 @@ from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 
 from .former_slugs import slug_changed
 from .models import Document, Revision
-from .signals import revision_recorded
+from .signals import documents_created, revision_recorded
 from .text import invalid_text_reason, normalize_text, text_sha256
 
 MAX_TEXT_LENGTH = 5_000_000
@@ -201,12 +202,13 @@ def document_draft(*, text, summary, **metadata):
 
 def documents_create(drafts, *, user=None):
     """
-    ``document_create`` for many drafts, all or nothing, in three queries and
-    the receivers': the documents, their first revisions, then each document
-    pointed at its revision. ``bulk_create`` sends no ``post_save``, which
-    for a document without a revision has nothing to index; the
-    ``revision_recorded`` sent for each document carries every reader-facing
-    effect of its creation, as it does after ``document_create``.
+    ``document_create`` for many drafts, all or nothing, in a few queries
+    whatever their number: the documents, their first revisions, each
+    document pointed at its revision, then one ``documents_created`` for the
+    lot in place of a ``revision_recorded`` for each (``bulk_create`` sends no
+    ``post_save`` either). A new document's version stays at its start: no
+    page of it can have been served, and the archive's count of documents
+    moves the pages spanning them (``archive.changes``).
     """
     with transaction.atomic():
         documents = Document.objects.bulk_create([draft.document for draft in drafts])
@@ -216,13 +218,15 @@ def documents_create(drafts, *, user=None):
             )
             for draft in drafts
         )
+        # One UPDATE for the lot; the ids alone in memory: a document holding its revision, which holds
+        # it back, would be a cycle that only the garbage collector frees, and an import would pile texts up.
+        first_revision = Revision.objects.filter(document=OuterRef("pk"), number=1).values("pk")
+        Document.objects.filter(pk__in=[document.pk for document in documents]).update(
+            current_revision=Subquery(first_revision)
+        )
         for document, revision in zip(documents, revisions, strict=True):
-            # The id alone: a document holding its revision, which holds it back, would be a cycle
-            # that only the garbage collector frees, and a long import would pile their texts up.
             document.current_revision_id = revision.pk
-        Document.objects.bulk_update(documents, ["current_revision"])
-        for document, revision in zip(documents, revisions, strict=True):
-            revision_recorded.send(sender=Document, document=document, revision=revision, previous=None)
+        documents_created.send(sender=Document, documents=documents, revisions=revisions)
     return documents
 
 

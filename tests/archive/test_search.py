@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from archive.models import Document, DocumentKind
-from archive.search import CHUNK_CHARACTERS, search_documents, text_chunks
+from archive.search import CHUNK_CHARACTERS, documents_index, index_entry, search_documents, text_chunks
 from archive.services import MAX_TEXT_LENGTH, document_create, revision_create
 from tests.factories import seed_slugs
 
@@ -196,3 +196,31 @@ def test_long_texts_are_cut_into_chunks_at_spaces():
     assert all(len(piece) <= CHUNK_CHARACTERS and piece.endswith(" ") for _, piece in chunks)
     assert [start for start, _ in chunks] == [0, *accumulate(len(piece) for _, piece in chunks[:-1])]
     assert text_chunks("") == [(0, "")]
+
+
+def test_many_entries_are_indexed_at_once_each_keeping_only_its_own_chunks(db):
+    long_text = "filler " * (3 * CHUNK_CHARACTERS // 7) + "quartermaster\n"
+    shrinking = document_create(
+        slug="shrinking", title="Shrinking", kind=DocumentKind.ESSAY, text=long_text, summary="c"
+    )
+    growing = document_create(slug="growing", title="Growing", kind=DocumentKind.ESSAY, text="A note.", summary="c")
+    assert _slugs("quartermaster") == ["shrinking"]
+
+    with CaptureQueriesContext(connection) as captured:
+        documents_index.update_many(
+            [
+                index_entry(shrinking, "A short text about the harbour."),
+                index_entry(growing, long_text.replace("quartermaster", "paymaster")),
+            ]
+        )
+    assert len(captured) == (1 if connection.vendor == "postgresql" else 2)
+    assert _slugs("quartermaster") == [] and _slugs("harbour") == ["shrinking"]
+    assert _slugs("paymaster") == ["growing"] and _slugs("note") == []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT document_id, count(*) FROM archive_document_search WHERE document_id IN (%s, %s) "
+                "GROUP BY document_id",
+                [shrinking.pk, growing.pk],
+            )
+            assert dict(cursor.fetchall()) == {shrinking.pk: 1, growing.pk: len(text_chunks(long_text))}

@@ -223,6 +223,8 @@ def test_on_a_phone_a_highlight_opens_its_note_in_place_and_closing_gives_the_pl
         assert sheet.is_hidden()
         assert page.evaluate("document.activeElement.dataset.critiques") == str(critique.pk)
         assert page.evaluate("window.scrollY") == place
+        # The note's whole text arrives by its own request, which may finish after the sheet opens.
+        page.locator(f"#critique-{critique.pk}.note-loaded").wait_for(state="attached")
         height = height or page.evaluate("document.documentElement.scrollHeight")
     # Keyboard on the phone layout too: Enter on the highlight opens the sheet.
     mark.focus()

@@ -145,6 +145,8 @@ def chunk_vector_sql(config, title, subtitle, piece):
 
 # What ``SearchIndex.update_many`` indexes for one key.
 IndexEntry = namedtuple("IndexEntry", "key language title subtitle body")
+# The arrays of chunk rows ``SearchIndex.update_many`` sends PostgreSQL, one per column.
+INDEX_COLUMNS = ("keys", "chunks", "configs", "titles", "subtitles", "starts", "pieces")
 
 
 class SearchIndex:
@@ -202,7 +204,9 @@ class SearchIndex:
             if connection.vendor == "postgresql":
                 chunked = [(entry, text_chunks(entry.body)) for entry in entries]
                 rows = [
-                    (entry, n, start, piece) for entry, chunks in chunked for n, (start, piece) in enumerate(chunks)
+                    (entry.key, n, language_config(entry.language), entry.title, entry.subtitle, start, piece)
+                    for entry, chunks in chunked
+                    for n, (start, piece) in enumerate(chunks)
                 ]
                 # Every chunk written over, then each key's chunks past its new last one dropped.
                 cursor.execute(
@@ -223,13 +227,8 @@ class SearchIndex:
                     WHERE t.{self.key} = k.key AND t.chunk >= k.count
                     """,
                     {
-                        "keys": [entry.key for entry, _, _, _ in rows],
-                        "chunks": [n for _, n, _, _ in rows],
-                        "configs": [language_config(entry.language) for entry, _, _, _ in rows],
-                        "titles": [entry.title for entry, _, _, _ in rows],
-                        "subtitles": [entry.subtitle for entry, _, _, _ in rows],
-                        "starts": [start for _, _, start, _ in rows],
-                        "pieces": [piece for _, _, _, piece in rows],
+                        # One array per column, as unnest takes them (every entry has a chunk, maybe empty).
+                        **{name: list(column) for name, column in zip(INDEX_COLUMNS, zip(*rows), strict=True)},
                         "entry_keys": [entry.key for entry in entries],
                         "counts": [len(chunks) for _, chunks in chunked],
                     },

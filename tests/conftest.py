@@ -19,7 +19,8 @@ Fixtures shared by the whole suite.
 - The browser: ``browser`` (one Chromium per process) and ``open_page``.
 
 Set APPARATUS_EXPECT_DB=postgresql (as .ci/run does) to make the run fail
-instead of quietly testing SQLite when PostgreSQL was asked for.
+instead of quietly testing SQLite when PostgreSQL was asked for. With CI set
+(as .ci/run does) any skipped test fails the run: there a skip is a missing test.
 """
 
 import copy
@@ -98,6 +99,27 @@ def expected_database():
     expected = os.environ.get("APPARATUS_EXPECT_DB")
     if expected and connection.vendor != expected:
         pytest.fail(f"Expected to test on {expected}, but the database is {connection.vendor}.")
+
+
+_SKIPPED = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # In CI a skipped test is a missing test, whatever made it skip (a missing browser, replica, suite…).
+    if os.environ.get("CI") and _SKIPPED and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if os.environ.get("CI") and _SKIPPED:
+        terminalreporter.write_line(f"CI: {len(_SKIPPED)} skipped tests fail the run:", red=True)
+        for nodeid in _SKIPPED:
+            terminalreporter.write_line(f"  {nodeid}", red=True)
 
 
 # --- The database and the seed collection --------------------------------------------

@@ -59,10 +59,17 @@ MAX_OFFSET = 2**63 - 1
 
 class SearchPaginator(Paginator):
     """
-    Pages of search results that count the matches in the page's own query
-    (``COUNT(*) OVER ()``): ranking needs every match anyway, and a count of
-    its own would run the whole search a second time.
+    Pages of ``index.filter(object_list, query)``, each read in one query
+    (``SearchIndex.ranked_page``) that ranks and counts the matches alone and
+    quotes only the page's rows: a count of its own would run the whole search
+    a second time. The rows shown are then read from ``rows`` by key, without
+    searching again; each carries its rank and ``search_snippet`` (a
+    ``Snippet``, or None).
     """
+
+    def __init__(self, object_list, per_page, *, index, query, rows, with_text=False, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.index, self.query, self.rows, self.with_text = index, query, rows, with_text
 
     def validate_number(self, number):
         # The last page is only known once a page is read: check the lower bound here, the upper in page().
@@ -81,17 +88,18 @@ class SearchPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         if bottom + self.per_page > MAX_OFFSET:
             raise EmptyPage(self.error_messages["no_results"])  # past every row a database can hold
-        # Ranking and counting read the matches alone; the rows shown, joins and all, are read for the page only.
-        ranked = list(
-            self.object_list.annotate(search_total=Window(Count("*"))).values_list("pk", "search_total")[
-                bottom : bottom + self.per_page
-            ]
-        )
+        ranked = self.index.ranked_page(self.object_list, self.query, bottom, self.per_page, self.with_text)
         if not ranked and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
-        self.count = ranked[0][1] if ranked else 0  # takes the place of the counting query
-        shown = self.object_list.in_bulk([pk for pk, _ in ranked])
-        return self._get_page([shown[pk] for pk, _ in ranked if pk in shown], number, self)
+        self.count = ranked[0].total if ranked else 0  # takes the place of the counting query
+        shown = self.rows.in_bulk([row.key for row in ranked])
+        objects = []
+        for row in ranked:
+            if row.key in shown:
+                found = shown[row.key]
+                found.search_rank, found.search_snippet = row.rank, row.snippet
+                objects.append(found)
+        return self._get_page(objects, number, self)
 
 
 def language_config(language):
@@ -106,6 +114,8 @@ def snippet_html(raw):
 
 # A snippet as the engine marks it, and the text it quotes from ``start`` on in the indexed body.
 Snippet = namedtuple("Snippet", "snippet text start")
+# A row of a page of results (``SearchIndex.ranked_page``).
+RankedRow = namedtuple("RankedRow", "key rank total snippet")
 
 
 def fts5_query(query):
@@ -299,9 +309,34 @@ class SearchIndex:
             )
         return queryset.filter(pk__in=matching).annotate(**{rank_alias: rank}).order_by(f"-{rank_alias}", "pk")
 
-    def snippets(self, keys, query):
-        """``{key: html}`` quoting the passages that match ``query``, for one page of results."""
-        return {key: snippet_html(found.snippet) for key, found in self.raw_snippets(keys, query).items()}
+    def ranked_page(self, queryset, query, offset, limit, with_text=False, rank_alias="search_rank"):
+        """
+        ``[RankedRow]``: rows ``offset`` to ``offset + limit`` of ``queryset``
+        (as ``filter`` left it), each with its rank, the number of all matches
+        and its ``Snippet`` (None when unquoted; its text only ``with_text``,
+        as ``raw_snippets``), from one query. Ranking and counting read the
+        matches alone; only the page's rows are quoted.
+        """
+        if queryset.query.is_empty():
+            return []  # no word to look for (``filter`` gave ``none()``)
+        ranked = queryset.annotate(search_total=Window(Count("*"))).values_list("pk", rank_alias, "search_total")[
+            offset : offset + limit
+        ]
+        page_sql, page_params = ranked.query.get_compiler(using=ranked.db).as_sql()
+        quote_sql, quote_params = self._snippet_sql("SELECT page_key FROM page", [], query, with_text)
+        with connections[ranked.db].cursor() as cursor:
+            # Materialized: the page is ranked once, then joined to its quotes.
+            cursor.execute(
+                f"WITH page(page_key, page_rank, page_total) AS MATERIALIZED ({page_sql}) "
+                "SELECT page_key, page_rank, page_total, quote.snippet, quote.quoted, quote.quoted_from FROM page "
+                f"LEFT JOIN ({quote_sql}) AS quote ON quote.quoted_key = page_key "
+                "ORDER BY page_rank DESC, page_key",
+                [*page_params, *quote_params],
+            )
+            return [
+                RankedRow(key, rank, total, None if raw is None else Snippet(raw, text, start))
+                for key, rank, total, raw, text, start in cursor.fetchall()
+            ]
 
     def raw_snippets(self, keys, query, with_text=False):
         """
@@ -313,60 +348,66 @@ class SearchIndex:
         keys = list(keys)
         if not keys:
             return {}
-        placeholders = ", ".join(["%s"] * len(keys))
+        sql, params = self._snippet_sql(", ".join(["%s"] * len(keys)), keys, query, with_text)
         # The page of results was read where this request reads (the replica, for a reader): quote from there too.
         with connections[router.db_for_read(None)].cursor() as cursor:
-            if connection.vendor == "postgresql":
-                options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=8"
-                source = self.text_sql.replace("%(keys)s", placeholders)
-                own, own_params = self._pg_query(query)
-                # Parsing text is what quoting costs: quote from a few lines around the first place one of the
-                # query's stems is written in the first matching chunk, and from the whole chunk only when those
-                # lines hold no match (a stem that is no word's beginning, as 'happi', or found inside a word).
-                cursor.execute(
-                    rf"""
-                    SELECT source.key,
-                        CASE WHEN near.found THEN near.snippet ELSE ts_headline(s.config, chunk.text, chunk.query, %s) END,
-                        {"CASE WHEN near.found THEN span.text ELSE chunk.text END" if with_text else "NULL"},
-                        s.start + CASE WHEN near.found THEN span.at ELSE 0 END
-                    FROM ({source}) AS source(key, language, text)
-                    CROSS JOIN LATERAL (
-                        SELECT config, start, length, {own} AS query FROM {self.table}
-                        WHERE {self.key} = source.key AND vector @@ {own} ORDER BY chunk LIMIT 1
-                    ) AS s
-                    CROSS JOIN LATERAL (
-                        SELECT substr(source.text, s.start + 1, s.length) AS text, s.query AS query
-                        OFFSET 0
-                    ) AS chunk
-                    CROSS JOIN LATERAL (
-                        SELECT min(nullif(strpos(lower(chunk.text), lexeme), 0)) AS at
-                        FROM unnest(tsvector_to_array(to_tsvector(s.config, %s))) AS lexeme
-                    ) AS first_stem
-                    CROSS JOIN LATERAL (
-                        SELECT CASE WHEN first_stem.at - 1 <= {SNIPPET_BEFORE} THEN 0 ELSE least(
-                            first_stem.at - {SNIPPET_BEFORE} - 1
-                                + nullif(strpos(substr(chunk.text, first_stem.at - {SNIPPET_BEFORE}), ' '), 0),
-                            first_stem.at - 1) END AS at
-                    ) AS cut
-                    CROSS JOIN LATERAL (
-                        SELECT cut.at, substr(chunk.text, cut.at + 1, coalesce({SNIPPET_WINDOW} - 1
-                            + nullif(strpos(substr(chunk.text, cut.at + {SNIPPET_WINDOW} + 1), ' '), 0), s.length)) AS text
-                    ) AS span
-                    CROSS JOIN LATERAL (
-                        SELECT first_stem.at IS NOT NULL AND position(%s IN quoted) > 0 AS found, quoted AS snippet
-                        FROM ts_headline(s.config, span.text, chunk.query, %s) AS quoted
-                    ) AS near
-                    """,
-                    [options, *keys, *own_params, *own_params, query, MARK_START, options],
-                )
-            else:
-                cursor.execute(
-                    f"SELECT rowid, snippet({self.table}, 2, %s, %s, '…', {SNIPPET_WORDS}), "
-                    f"{'body' if with_text else 'NULL'}, 0 FROM {self.table} "
-                    f"WHERE {self.table} MATCH %s AND rowid IN ({placeholders})",
-                    [MARK_START, MARK_END, fts5_query(query), *keys],
-                )
+            cursor.execute(sql, params)
             return {key: Snippet(raw, text, start) for key, raw, text, start in cursor.fetchall()}
+
+    def _snippet_sql(self, keys_sql, keys_params, query, with_text):
+        """
+        SQL selecting ``(quoted_key, snippet, quoted, quoted_from)`` (the key
+        and a ``Snippet``) for the keys that ``keys_sql`` lists or selects, and
+        its parameters.
+        """
+        if connection.vendor != "postgresql":
+            sql = (
+                f"SELECT rowid AS quoted_key, snippet({self.table}, 2, %s, %s, '…', {SNIPPET_WORDS}) AS snippet, "
+                f"{'body' if with_text else 'NULL'} AS quoted, 0 AS quoted_from FROM {self.table} "
+                f"WHERE {self.table} MATCH %s AND rowid IN ({keys_sql})"
+            )
+            return sql, [MARK_START, MARK_END, fts5_query(query), *keys_params]
+        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=8"
+        source = self.text_sql.replace("%(keys)s", keys_sql)
+        own, own_params = self._pg_query(query)
+        # Parsing text is what quoting costs: quote from a few lines around the first place one of the
+        # query's stems is written in the first matching chunk, and from the whole chunk only when those
+        # lines hold no match (a stem that is no word's beginning, as 'happi', or found inside a word).
+        sql = rf"""
+            SELECT source.key AS quoted_key,
+                CASE WHEN near.found THEN near.snippet ELSE ts_headline(s.config, chunk.text, chunk.query, %s) END
+                    AS snippet,
+                {"CASE WHEN near.found THEN span.text ELSE chunk.text END" if with_text else "NULL"} AS quoted,
+                s.start + CASE WHEN near.found THEN span.at ELSE 0 END AS quoted_from
+            FROM ({source}) AS source(key, language, text)
+            CROSS JOIN LATERAL (
+                SELECT config, start, length, {own} AS query FROM {self.table}
+                WHERE {self.key} = source.key AND vector @@ {own} ORDER BY chunk LIMIT 1
+            ) AS s
+            CROSS JOIN LATERAL (
+                SELECT substr(source.text, s.start + 1, s.length) AS text, s.query AS query
+                OFFSET 0
+            ) AS chunk
+            CROSS JOIN LATERAL (
+                SELECT min(nullif(strpos(lower(chunk.text), lexeme), 0)) AS at
+                FROM unnest(tsvector_to_array(to_tsvector(s.config, %s))) AS lexeme
+            ) AS first_stem
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN first_stem.at - 1 <= {SNIPPET_BEFORE} THEN 0 ELSE least(
+                    first_stem.at - {SNIPPET_BEFORE} - 1
+                        + nullif(strpos(substr(chunk.text, first_stem.at - {SNIPPET_BEFORE}), ' '), 0),
+                    first_stem.at - 1) END AS at
+            ) AS cut
+            CROSS JOIN LATERAL (
+                SELECT cut.at, substr(chunk.text, cut.at + 1, coalesce({SNIPPET_WINDOW} - 1
+                    + nullif(strpos(substr(chunk.text, cut.at + {SNIPPET_WINDOW} + 1), ' '), 0), s.length)) AS text
+            ) AS span
+            CROSS JOIN LATERAL (
+                SELECT first_stem.at IS NOT NULL AND position(%s IN quoted) > 0 AS found, quoted AS snippet
+                FROM ts_headline(s.config, span.text, chunk.query, %s) AS quoted
+            ) AS near
+            """
+        return sql, [options, *keys_params, *own_params, *own_params, query, MARK_START, options]
 
 
 documents_index = SearchIndex(
@@ -401,10 +442,6 @@ def search_documents(queryset, query):
     return documents_index.filter(queryset, query)
 
 
-def document_snippets(documents, query):
-    return documents_index.snippets([document.pk for document in documents], query)
-
-
 def matched_passage(raw, text):
     """
     ``(start, end)`` in ``text`` of the first word ``raw`` (a snippet of
@@ -427,14 +464,22 @@ def matched_passage(raw, text):
 
 
 def document_passages(documents, query):
-    """
-    For each document, its snippet for ``query`` (as ``document.snippet``) and
-    where in its current text the first match is (``document.passage``, or
-    None), from one query; returns ``documents``.
-    """
+    """``quote_passages`` of ``documents``, their snippets for ``query`` read in one query; returns ``documents``."""
     raw = documents_index.raw_snippets([document.pk for document in documents], query, with_text=True)
     for document in documents:
-        found = raw.get(document.pk)
+        document.search_snippet = raw.get(document.pk)
+    return quote_passages(documents)
+
+
+def quote_passages(documents):
+    """
+    For each document, from its ``search_snippet`` (a ``Snippet`` with its
+    text, or None): the snippet as HTML (``document.snippet``) and where in
+    its current text the first match is (``document.passage``, or None, and
+    ``document.passage_url``); returns ``documents``.
+    """
+    for document in documents:
+        found = document.search_snippet
         passage = matched_passage(found.snippet, found.text) if found and found.snippet and found.text else None
         document.snippet = snippet_html(found.snippet) if found and found.snippet else ""
         document.passage = (found.start + passage[0], found.start + passage[1]) if passage else None

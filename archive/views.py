@@ -12,7 +12,7 @@ from .badges import attach_badges
 from .forms import DiffForm, DocumentFilterForm
 from .immutable import diff_of, immutable_preconditions, mark_immutable, revisions_tag
 from .models import Document, DocumentKind, Revision
-from .search import document_passages, search_documents
+from .search import SearchPaginator, documents_index, quote_passages, search_documents
 
 DOCUMENTS_PER_PAGE = 25
 REVISIONS_PER_PAGE = 100
@@ -39,12 +39,22 @@ def document_list(request):
         if data["language"]:
             documents = documents.filter(language__iexact=data["language"])
         query = data["q"].strip()
-        if query:
-            documents = search_documents(documents, query)
-    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    if query:
+        # One query ranks, counts and quotes the page; its rows are then read by key.
+        paginator = SearchPaginator(
+            search_documents(documents, query),
+            DOCUMENTS_PER_PAGE,
+            index=documents_index,
+            query=query,
+            rows=_listed_documents(),
+            with_text=True,
+        )
+    else:
+        paginator = Paginator(documents, DOCUMENTS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = attach_badges(request, page.object_list)
     if query:
-        document_passages(page.object_list, query)
+        quote_passages(page.object_list)
     languages = Document.objects.exclude(language="").order_by("language").values_list("language", flat=True).distinct()
     return render(
         request,

@@ -28,6 +28,8 @@ subclass under the names ``api-document-list`` and ``api-document-detail``::
     ]
 """
 
+from functools import partial
+
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
@@ -53,9 +55,15 @@ from archive.api.serializers import (
 from archive.idempotency import idempotent
 from archive.immutable import diff_of, immutable_preconditions, mark_immutable, revisions_tag
 from archive.models import Document
-from archive.search import SearchPaginator, document_snippets
+from archive.search import SearchPaginator, documents_index, snippet_html
 from archive.services import document_update
 from config.api import error_responses
+
+# What DocumentSerializer reads of a listed document.
+LISTED_FIELDS = [
+    *("slug", "title", "kind", "language", "author", "site", "original_url", "published", "captured"),
+    "current_revision__number",
+]
 
 
 @extend_schema_view(
@@ -77,10 +85,10 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
 
     def get_queryset(self):
-        # Revision texts stay in the database: only the current number is shown.
-        return (
-            Document.objects.select_related("current_revision").defer("current_revision__text").order_by("title", "pk")
-        )
+        documents = Document.objects.select_related("current_revision").order_by("title", "pk")
+        if self.action == "list":
+            return documents.only(*LISTED_FIELDS)  # what a listed document shows, and nothing else
+        return documents.defer("current_revision__text")  # revision texts stay in the database
 
     def get_serializer_class(self):
         return DocumentDetailSerializer if self.action == "retrieve" else DocumentSerializer
@@ -88,13 +96,15 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
     def paginate_queryset(self, queryset):
         query = (self.request.query_params.get("q") or "").strip()
         if query:
-            self.paginator.django_paginator_class = SearchPaginator  # counts with the page: one search, not two
+            # One query ranks, counts and quotes the page (snippets only for the rows shown), which
+            # are then read by key from the unsearched list.
+            self.paginator.django_paginator_class = partial(
+                SearchPaginator, index=documents_index, query=query, rows=self.get_queryset()
+            )
         page = super().paginate_queryset(queryset)
         if query and page is not None:
-            # Snippets only for the page shown: quoting is the expensive part of a search.
-            snippets = document_snippets(page, query)
             for document in page:
-                document.snippet = snippets.get(document.pk, "")
+                document.snippet = snippet_html(document.search_snippet.snippet) if document.search_snippet else ""
         return page
 
 

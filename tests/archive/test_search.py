@@ -142,9 +142,9 @@ def test_search_api_counts_its_matches_with_the_page(client, db):
     document_create(slug="other", title="Elsewhere", kind=DocumentKind.ESSAY, text="Nothing here.", summary="c")
     with CaptureQueriesContext(connection) as queries:
         first = client.get("/api/documents/", {"q": "omnibuses", "page_size": 2}).json()
-    # The archive's state, the page of matches ranked and counted, the rows shown, their snippets:
-    # every match is ranked once, and only the rows shown are read whole.
-    assert len(queries) == 4
+    # The archive's state, the page of matches ranked, counted and quoted, the rows shown: every
+    # match is ranked once, and only the rows shown are quoted and read whole.
+    assert len(queries) == 3
     assert first["count"] == 5 and len(first["results"]) == 2 and first["previous"] is None
     last = client.get(first["next"].replace("page=2", "page=3")).json()
     assert last["count"] == 5 and [d["slug"] for d in last["results"]] == ["doc-4"] and last["next"] is None

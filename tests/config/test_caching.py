@@ -4,13 +4,14 @@ when logged in; a document's pages hang on its own version, lists on all of them
 """
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Action
 from annotations.services import critique_decide
 from archive.changes import archive_state, note_document_change
-from archive.services import document_update, revision_create
+from archive.models import DocumentKind
+from archive.services import document_create, document_update, revision_create
 from tests.factories import make_moderator, make_scholar, submit_critique
 
 pytestmark = pytest.mark.django_db
@@ -193,6 +194,42 @@ def test_the_archive_state_moves_with_every_commit_whatever_their_order(seed_col
         note_document_change(document_id)
         seen.append(archive_state())
     assert len(set(seen)) == len(seen)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_archive_state_is_summed_again_only_when_the_snapshot_moved():
+    first = document_create(slug="one", title="One", kind=DocumentKind.ESSAY, text="One.", summary="c")
+
+    def scanned():
+        """The archive's state, and whether its query read the documents."""
+        with CaptureQueriesContext(connection) as queries:
+            state = archive_state()
+        (query,) = queries.captured_queries  # one query, summing or not
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {query['sql']}")
+            scan = next(line for (line,) in cursor.fetchall() if "Scan" in line)
+        return state, "never executed" not in scan
+
+    summed, read = scanned()
+    assert read  # nothing kept yet
+    kept, read = scanned()
+    assert kept == summed and not read  # nothing committed since: the sum is kept, no row is read
+    note_document_change(first.pk)  # commits (autocommit)
+    moved, read = scanned()
+    assert moved != summed and read
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_that_has_written_sees_its_own_change_in_the_archive_state():
+    first = document_create(slug="one", title="One", kind=DocumentKind.ESSAY, text="One.", summary="c")
+    before = archive_state()
+    with transaction.atomic():
+        note_document_change(first.pk)
+        mine = archive_state()  # the snapshot is the one before, the rows are this transaction's
+        assert mine != before
+    assert archive_state() == mine  # committed: the state it saw is everyone's; nothing kept its own
 
 
 def test_with_the_page_cache_off_every_page_is_rendered_and_etags_still_hold(client, seed_collection, settings):

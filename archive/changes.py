@@ -15,10 +15,11 @@ whatever order transactions commit (the largest stamp or sequence number
 would not: a transaction that took an older one may commit after a reader
 cached a list under the newer).
 
-Summing reads every document's version. On PostgreSQL the sum is kept with
-the snapshot it was read in, and taken again only when the current snapshot
-differs: two equal snapshots see the same committed rows, so while nothing
-commits (reading hours) the state's one query reads no table.
+Summing reads every document's version. On a PostgreSQL primary the sum is
+kept with the snapshot it was read in, and taken again only when the current
+snapshot differs: two equal snapshots see the same committed rows, so while
+nothing commits (reading hours) the state's one query reads no table. A hot
+standby sums every time (``archive_state``).
 """
 
 from django.db import connection, connections, router
@@ -63,30 +64,34 @@ def document_state(slug):
     return row[:2] if row else None
 
 
-# Per database alias: (snapshot, state) of the last sum, read in that snapshot.
-_last_sums = {}
-
-
-def archive_state():
-    """``(count, sum of versions)`` of all documents: moves with every commit that changes one (module docstring)."""
-    reading = reading_connection()
+def archive_state(reading=None):
+    """
+    ``(count, sum of versions)`` of all documents, read where this request
+    reads (or on the connection ``reading``): moves with every commit that
+    changes one (module docstring).
+    """
+    reading = reading or reading_connection()
     with reading.cursor() as cursor:
         if reading.vendor != "postgresql":
             cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM {TABLE}")
             return tuple(cursor.fetchone())
         # One query: the snapshot, and the sum unless the one kept is this snapshot's (then the
-        # condition, the same in every row, stops the scan before it reads any). A transaction that
-        # has written sees its own rows besides its snapshot's: it neither takes nor keeps a sum.
+        # condition, the same in every row, stops the scan before it reads any). It is kept only
+        # where equal snapshots mean equal data: not in a transaction that has written (it sees its
+        # own rows besides its snapshot's), nor on a hot standby (whose snapshots list no running
+        # transaction: one that commits behind a still running older one leaves the text as it was).
         alone = "pg_current_xact_id_if_assigned() IS NULL"
-        kept = _last_sums.get(reading.alias)
+        # Kept on the connection itself (one per thread), for as long as it is the same session.
+        kept = getattr(reading, "archive_state_kept", None)
+        if kept and kept[0] is not reading.connection:
+            kept = None  # a new session, maybe to a server promoted since: nothing carries over
         cursor.execute(
-            f"SELECT pg_current_snapshot()::text, {alone}, COUNT(*), COALESCE(SUM(version), 0) FROM {TABLE} "
-            f"WHERE NOT ({alone} AND pg_current_snapshot()::text = %s)",
-            [kept[0] if kept else ""],
+            f"SELECT pg_current_snapshot()::text, {alone}, pg_is_in_recovery(), COUNT(*), COALESCE(SUM(version), 0) "
+            f"FROM {TABLE} WHERE NOT ({alone} AND pg_current_snapshot()::text = %s)",
+            [kept[1] if kept else ""],
         )
-        snapshot, alone, *state = cursor.fetchone()
-        if alone and kept and kept[0] == snapshot:
-            return kept[1]
-        if alone:
-            _last_sums[reading.alias] = (snapshot, tuple(state))
+        snapshot, alone, standby, *state = cursor.fetchone()
+        if alone and kept and kept[1] == snapshot:
+            return kept[2]
+        reading.archive_state_kept = (reading.connection, snapshot, tuple(state)) if alone and not standby else None
         return tuple(state)

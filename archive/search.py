@@ -23,6 +23,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection, connections, router
 from django.db.models import Count, Window
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import RowNumber
 
 from .passages import passage_url
 
@@ -82,6 +83,13 @@ class SearchPaginator(Paginator):
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
         return number
+
+    def get_page(self, number):
+        # A page past the last is only found out by reading it: then the last page, as Paginator's.
+        try:
+            return super().get_page(number)
+        except EmptyPage:
+            return self.page(self.num_pages)
 
     def page(self, number):
         number = self.validate_number(number)
@@ -319,18 +327,20 @@ class SearchIndex:
         """
         if queryset.query.is_empty():
             return []  # no word to look for (``filter`` gave ``none()``)
-        ranked = queryset.annotate(search_total=Window(Count("*"))).values_list("pk", rank_alias, "search_total")[
-            offset : offset + limit
-        ]
+        # Its place in the queryset's own order (best first, or as the reader sorted the results).
+        place = Window(RowNumber(), order_by=list(queryset.query.order_by) or ["pk"])
+        ranked = queryset.annotate(search_total=Window(Count("*")), search_place=place).values_list(
+            "pk", rank_alias, "search_total", "search_place"
+        )[offset : offset + limit]
         page_sql, page_params = ranked.query.get_compiler(using=ranked.db).as_sql()
         quote_sql, quote_params = self._snippet_sql("SELECT page_key FROM page", [], query, with_text)
         with connections[ranked.db].cursor() as cursor:
             # Materialized: the page is ranked once, then joined to its quotes.
             cursor.execute(
-                f"WITH page(page_key, page_rank, page_total) AS MATERIALIZED ({page_sql}) "
+                f"WITH page(page_key, page_rank, page_total, page_place) AS MATERIALIZED ({page_sql}) "
                 "SELECT page_key, page_rank, page_total, quote.snippet, quote.quoted, quote.quoted_from FROM page "
                 f"LEFT JOIN ({quote_sql}) AS quote ON quote.quoted_key = page_key "
-                "ORDER BY page_rank DESC, page_key",
+                "ORDER BY page_place",
                 [*page_params, *quote_params],
             )
             return [

@@ -224,3 +224,34 @@ def test_many_entries_are_indexed_at_once_each_keeping_only_its_own_chunks(db):
                 [shrinking.pk, growing.pk],
             )
             assert dict(cursor.fetchall()) == {shrinking.pk: 1, growing.pk: len(text_chunks(long_text))}
+
+
+def omnibus_documents(titles):
+    for n, title in enumerate(titles):
+        document_create(
+            slug=f"omnibus-{n}",
+            title=f"{title} omnibus",
+            kind=DocumentKind.ESSAY,
+            language="en",
+            text="Omnibuses on the boulevard. " * (n + 1),
+            summary="c",
+        )
+
+
+def test_search_results_follow_the_order_the_reader_asks_for(client, db):
+    omnibus_documents(["Charlie", "Alpha", "Bravo"])
+    for ordering, titles in [("title", ["Alpha", "Bravo", "Charlie"]), ("-title", ["Charlie", "Bravo", "Alpha"])]:
+        answer = client.get("/api/documents/", {"q": "omnibuses", "ordering": ordering}).json()
+        assert [d["title"] for d in answer["results"]] == [f"{title} omnibus" for title in titles]
+        assert all("<mark>" in d["snippet"] for d in answer["results"])
+    by_rank = client.get("/api/documents/", {"q": "omnibuses"}).json()["results"]
+    assert [d["rank"] for d in by_rank] == sorted((d["rank"] for d in by_rank), reverse=True)
+
+
+def test_a_search_list_page_past_the_last_shows_the_last(client, db):
+    omnibus_documents(["Alpha", "Bravo"])
+    response = client.get("/documents/", {"q": "omnibuses", "page": 99})
+    assert response.status_code == 200
+    page = response.context["page"]
+    assert page.number == 1 and sorted(d.title for d in page) == ["Alpha omnibus", "Bravo omnibus"]
+    assert all(d.passage for d in page)

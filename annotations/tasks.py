@@ -13,7 +13,8 @@ task run after ``RETRY_DELAYS``; on a backend that can't run a task later (the
 immediate backend of ``make dev`` and the tests) the failure is logged and the
 task is marked failed. A notification's email goes out once: its row is
 locked while it is sent and ``emailed`` set with it, so a task run twice, or a
-retry after a send that went out, finds it sent. Every task is enqueued with
+retry after a send that went out, finds it sent. A run whose database
+connection is cut midway runs once more on a new one. Every task is enqueued with
 the id of the request that caused it (``config.request_id``), so the worker's
 lines about it carry that id.
 """
@@ -24,7 +25,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.backend import DatabaseBackend
@@ -63,6 +64,19 @@ def _send_once(notification_id):
     return "sent"
 
 
+def _send_on_a_live_connection(notification_id):
+    """
+    ``_send_once``, run once more on a new connection when the worker's was
+    cut while it ran (a database restart, a failover, an administrator's
+    kill): nothing of the first run committed. A database still away fails it.
+    """
+    try:
+        return _send_once(notification_id)
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return _send_once(notification_id)
+
+
 def enqueue_with_commit(task_to_run, *args):
     """
     Queue ``task_to_run`` to run after the current transaction commits. The
@@ -83,7 +97,7 @@ def enqueue_with_commit(task_to_run, *args):
 def send_notification_email(notification_id, attempt=1):
     """Email one notification to its recipient; ``attempt`` counts the sends tried."""
     try:
-        return _send_once(notification_id)
+        return _send_on_a_live_connection(notification_id)
     except (smtplib.SMTPException, OSError) as error:
         if attempt >= MAX_ATTEMPTS or not send_notification_email.get_backend().supports_defer:
             logger.error("email of notification %s not sent after %s attempts: %s", notification_id, attempt, error)

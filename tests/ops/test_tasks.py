@@ -15,12 +15,12 @@ import socket
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from annotations import services, tasks
+from annotations import notifications, services, tasks
 from annotations.models import Notification, Status
 from tests.factories import approve, submit_critique
 
@@ -177,6 +177,34 @@ def test_the_worker_gives_up_after_the_last_attempt(closed_port, author, moderat
     last = by_attempt[tasks.MAX_ATTEMPTS]
     assert last.status == "FAILED" and last.exception_class_path == "builtins.ConnectionRefusedError"
     assert tasks.MAX_ATTEMPTS + 1 not in by_attempt  # no further attempt queued
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+@override_settings(TASKS=DATABASE_TASKS)
+def test_a_run_whose_database_connection_is_cut_sends_its_email_on_a_new_one(author, moderator, revision, monkeypatch):
+    critique = approve(submit_critique(author, revision), moderator)
+    notification = Notification.objects.get(event__critique=critique, event__action="approve")
+    DBTaskResult.objects.all().delete()
+    mail.outbox.clear()
+    tasks.send_notification_email.enqueue(notification.pk)
+    email_for, cut = notifications.email_for, []
+
+    def cut_once(*args):
+        if not cut:
+            cut.append(True)
+            with connection.cursor() as cursor:  # the worker's own session ends, as a kill ends it
+                cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return email_for(*args)
+
+    monkeypatch.setattr(notifications, "email_for", cut_once)
+    run_worker()
+    [result] = DBTaskResult.objects.all()
+    assert cut and result.status == "SUCCESSFUL" and result.return_value == "sent"
+    [message] = mail.outbox
+    assert message.to == [author.email]
+    notification.refresh_from_db()
+    assert notification.emailed is not None
 
 
 @override_settings(TASKS=DATABASE_TASKS)

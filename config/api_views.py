@@ -57,7 +57,7 @@ def api_root(request):
 class TokenScheme(OpenApiAuthenticationExtension):
     """The schema keeps calling token authentication ``tokenAuth``, whichever library checks the tokens."""
 
-    target_class = "knox.auth.TokenAuthentication"
+    target_class = "config.accounts.tokens.TokenAuthentication"
     name = "tokenAuth"
     priority = 1
 

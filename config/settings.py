@@ -383,7 +383,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous write a 401
     # (with session authentication first, DRF would have to answer 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "config.accounts.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],

@@ -3,6 +3,7 @@ API tokens are stored as digests and die with the password that earned them:
 a password change (site, admin, ``manage.py changepassword``, a reset) or a
 deactivation revokes every token of the account; a login or a re-hashed
 password keeps them. Tokens issued by the old table keep working, hashed.
+A request's token is checked in one query.
 """
 
 import importlib
@@ -12,12 +13,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from knox.crypto import hash_token
 from knox.models import AuthToken
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, APIRequestFactory
 
-from config.accounts.tokens import TOKENS_PER_ACCOUNT, token_issue
+from config.accounts.tokens import TOKENS_PER_ACCOUNT, TokenAuthentication, token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +126,25 @@ def test_an_account_keeps_its_newest_tokens(author):
     assert AuthToken.objects.filter(user=author).count() == TOKENS_PER_ACCOUNT
     assert not works(tokens[0])
     assert all(works(token) for token in tokens[1:])
+
+
+def test_a_token_is_checked_in_one_query_however_many_the_account_holds(author):
+    tokens = [token_issue(author) for _ in range(TOKENS_PER_ACCOUNT)]
+    request = APIRequestFactory().get("/api/annotations/", HTTP_AUTHORIZATION=f"Token {tokens[-1]}")
+
+    with CaptureQueriesContext(connection) as captured:
+        user, _ = TokenAuthentication().authenticate(request)
+
+    assert user == author
+    assert len(captured) == 1  # the token and its user; not the account's other tokens
+
+
+def test_a_token_past_its_expiry_is_refused_and_deleted(author):
+    instance, token = AuthToken.objects.create(user=author, expiry=None)
+    AuthToken.objects.filter(pk=instance.pk).update(expiry=timezone.now() - timezone.timedelta(seconds=1))
+
+    assert not works(token)
+    assert not AuthToken.objects.filter(pk=instance.pk).exists()
 
 
 @pytest.mark.django_db(transaction=True)

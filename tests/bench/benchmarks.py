@@ -6,7 +6,7 @@ compares our way with a reference in the same run, so a noisy shared machine
 moves both sides alike:
 
 (a) the reading page under gunicorn, against a bare Django view (``bare_view``,
-    routed only by ``tests.bench.urls``);
+    routed only by ``tests.bench.urls``), beside the site's empty page (``empty_page_view``);
 (b) carrying critiques forward, against the naive way (``tests.bench.anchoring``);
 (c) document search through the API, against the bare SQL it runs and an
     ILIKE scan;
@@ -46,6 +46,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.http import HttpResponse
+from django.template import engines
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -86,6 +87,14 @@ Measure = namedtuple("Measure", "name ours reference ratio target met")
 def bare_view(request):
     """The smallest Django answer: what the reading page is compared against."""
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+EMPTY_PAGE = '{% extends "base.html" %}{% block title %}Empty{% endblock %}{% block content %}<h1>Empty</h1>{% endblock %}'
+
+
+def empty_page_view(request):
+    """The lightest page the site can draw: its base template with nothing in it, the reading page's floor."""
+    return HttpResponse(engines["django"].from_string(EMPTY_PAGE).render(request=request))
 
 
 # --- The benchmark's database ---------------------------------------------------
@@ -507,7 +516,11 @@ def measure_reading(server, slugs, seconds, rounds):
     Requests per second of each reading page and of the bare view, measured in
     turns (medians), and each page's size on the wire and decompressed.
     """
-    paths = {"bare": "/bench/bare/", **{count: f"/documents/{slug}/" for count, slug in slugs.items()}}
+    paths = {
+        "bare": "/bench/bare/",
+        "empty": "/bench/empty/",
+        **{count: f"/documents/{slug}/" for count, slug in slugs.items()},
+    }
     sizes = {}
     for key, path in paths.items():
         sizes[key] = page_size(server, path)

@@ -30,6 +30,15 @@ def test_the_benchmark_database_may_be_named_for_a_run():
 
 def test_the_bare_view_is_not_served_by_default(client, db):
     assert client.get("/bench/bare/").status_code == 404
+    assert client.get("/bench/empty/").status_code == 404
+
+
+def test_the_empty_page_is_the_site_s_base_template_with_nothing_in_it(client, db, settings):
+    settings.ROOT_URLCONF = "tests.bench.urls"
+
+    page = client.get("/bench/empty/").content.decode()
+
+    assert "<h1>Empty</h1>" in page and 'href="/documents/"' in page  # the site's header is drawn around it
 
 
 def test_the_table_says_what_was_met():

@@ -99,6 +99,20 @@ def visible_reply_count(user):
     return Coalesce(Subquery(counted), Value(0))
 
 
+def sees_readers_view(user, document_id):
+    """
+    Whether ``user`` sees the critiques of a document as every reader does:
+    a reader, or a user who moderates nothing and has written nothing on it
+    (no critique or reply, in any state), so sees no unpublished entry, no
+    latest wording and no status there. One query for a logged-in user.
+    """
+    if not user.is_authenticated:
+        return True
+    if is_moderator(user):
+        return False
+    return not Critique.entries.filter(document_id=document_id, author=user).exists()
+
+
 def can_see(user, critique):
     if is_moderator(user) or (user.is_authenticated and critique.author_id == user.pk):
         return True

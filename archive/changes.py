@@ -64,6 +64,14 @@ def document_state(slug):
     return row[:2] if row else None
 
 
+def request_document_state(request, slug):
+    """``document_state(slug)`` asked once per request (the ETag and the reading page's kept body both need it)."""
+    states = request.__dict__.setdefault("_document_states", {})
+    if slug not in states:
+        states[slug] = document_state(slug)
+    return states[slug]
+
+
 def archive_state(reading=None):
     """
     ``(count, sum of versions)`` of all documents, read where this request

@@ -27,7 +27,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from annotations.models import Critique
 from archive.changes import TABLE as DOCUMENTS
-from archive.changes import archive_state, document_state, reading_connection
+from archive.changes import archive_state, reading_connection, request_document_state
 from archive.http import RELEASE, not_modified, strong_etag
 from archive.text import id_from
 
@@ -88,7 +88,7 @@ def shared_state(request):
     except Resolver404:
         kwargs = {}
     if "slug" in kwargs:
-        return ("document", document_state(kwargs["slug"]))
+        return ("document", request_document_state(request, kwargs["slug"]))
     if "pk" in kwargs:
         return ("document", critique_document_state(kwargs["pk"]))
     return ("archive", archive_state())
@@ -106,6 +106,15 @@ def shared_etag(request):
         request.META.get("HTTP_ACCEPT", ""),
         request.META.get("HTTP_PREFER", ""),
     )
+
+
+def is_worth_keeping(response):
+    """
+    Not a streamed answer, nor a page drawn around a body its view keeps
+    itself, compressed (the reading page: annotations.reading.bodies), which
+    is drawn again sooner than it is fetched and compressed again.
+    """
+    return not response.streaming and not hasattr(response, "compressed_parts")
 
 
 class AnonymousCachingMiddleware:
@@ -128,7 +137,7 @@ class AnonymousCachingMiddleware:
             return self.mark_private(request, response) if response.cookies else response
         if request.user.is_authenticated:
             return self.mark_private(request, response)  # authenticated some other way: never shared
-        if settings.PAGE_CACHE and not response.streaming and request.method == "GET":
+        if settings.PAGE_CACHE and request.method == "GET" and is_worth_keeping(response):
             # The ETag names everything a reader could see on it: the same ETag, the same page.
             cache.set(
                 PAGE_CACHE_PREFIX + etag,

@@ -20,7 +20,10 @@ it. Static files are compressed ahead of time by WhiteNoise.
 
 Pages are compressed at level 1: a reading page of 2,000 critiques takes a
 third of the time level 6 takes, for some 25 % more bytes. With no secret in
-the answer, Django's random padding against BREACH is not needed.
+the answer, Django's random padding against BREACH is not needed. A view that
+kept parts of its body compressed (the reading page, annotations.reading.bodies)
+has the answer stitched from them: only the bytes drawn for the request are
+compressed then.
 """
 
 import gzip
@@ -28,6 +31,7 @@ import gzip
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.cache import patch_vary_headers
 
+from archive.compressed_parts import gzip_join, raw_length
 from config.caching import is_shared_request
 
 GZIP_LEVEL = 1
@@ -42,6 +46,18 @@ def carries_no_secret(request, response):
         and not response.cookies
         and "private" not in response.get("Cache-Control", "")
     )
+
+
+def compressed_answer(response):
+    """
+    The body gzipped: stitched from the parts the view compressed ahead
+    (``compressed_parts``, archive.compressed_parts) when they still make up
+    the whole body, else compressed now.
+    """
+    parts = getattr(response, "compressed_parts", None)
+    if parts is not None and raw_length(parts) == len(response.content):
+        return gzip_join(parts)
+    return gzip.compress(response.content, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 class SharedGZipMiddleware(GZipMiddleware):
@@ -61,7 +77,7 @@ class SharedGZipMiddleware(GZipMiddleware):
         patch_vary_headers(response, ("Accept-Encoding",))
         if not re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
             return response
-        compressed = gzip.compress(response.content, compresslevel=GZIP_LEVEL, mtime=0)
+        compressed = compressed_answer(response)
         if len(compressed) >= len(response.content):
             return response
         response.content = compressed

@@ -258,6 +258,16 @@ if os.environ.get("DJANGO_REDIS_URL"):
     DJANGO_REDIS_LOGGER = "apparatus.cache"
     # Sessions in the database, read through the cache: they survive a Redis restart.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Reading pages' bodies as every reader sees them (annotations.reading.bodies), in each process's own
+# memory, whatever the shared cache: one can weigh megabytes, more than fetching it would save.
+# Off (APPARATUS_READING_CACHE=0), every reading page is drawn in full.
+CACHES["reading"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "reading",
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("APPARATUS_READING_CACHE_ENTRIES", "200"))},
+}
+if not env_bool("APPARATUS_READING_CACHE", True):
+    CACHES["reading"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 RATELIMIT_FAIL_OPEN = True
 
 # Accounts (django-allauth). Every login, the admin's too (config.urls), goes through allauth's

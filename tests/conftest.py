@@ -28,7 +28,7 @@ import os
 import shutil
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from hypothesis import settings as hypothesis_settings
 
@@ -77,11 +77,14 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def clean_rate_limits():
-    # Rate limits count in the cache, which outlives a test.
-    cache.clear()
+def clean_caches():
+    # Rate limits count in the cache, which outlives a test, as do the kept reading bodies (whose
+    # keys name a document's id and version, which another test's database may give another one).
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 def pytest_collection_modifyitems(config, items):

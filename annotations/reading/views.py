@@ -13,6 +13,7 @@ of SQL queries whatever the number of critiques. Writes go through
 
 import unicodedata
 from collections import namedtuple
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -51,14 +52,22 @@ from annotations.pages import (
     status_label,
 )
 from annotations.reading.apparatus import Glance
+from annotations.reading.bodies import kept_body, readers_body, reading_page_response, render_body
 from annotations.reading.highlighting import Span, highlighted_text_html
 from annotations.reading.margin import EXCERPT_SOURCE_CHARS, excerpt, full_note_html, notes_html
 from annotations.search import critique_snippets, search_critiques
 from annotations.services import ModerationConflict
-from annotations.visibility import sees_latest_wording, shown_version, visible_critiques, visible_reply_count
+from annotations.visibility import (
+    sees_latest_wording,
+    sees_readers_view,
+    shown_version,
+    visible_critiques,
+    visible_reply_count,
+)
 from archive import citations
 from archive.badges import attach_badges
 from archive.blocks import text_blocks
+from archive.changes import request_document_state
 from archive.memento import links_to_timegate, memento_headers
 from archive.models import Document
 from archive.search import document_passages, search_documents
@@ -298,55 +307,93 @@ def revision_citation(request, revision):
     )
 
 
-def render_reading_page(request, document, revision, current_number, form=None, status=200):
+def reading_body(request, document, revision, current_number, compress=False):
     """
-    The reading page with the critiques the viewer may see that are placed on
-    ``revision``, highlighted where their anchors put them, and, listed apart,
-    the critiques of earlier revisions that could not be placed here.
+    The reading page's body (``bodies.render_body``) with the critiques the
+    viewer may see that are placed on ``revision``, highlighted where their
+    anchors put them, and, listed apart, the critiques of earlier revisions
+    that could not be placed here. A ``ValueError`` for a filter that can't be read.
     """
-    revision.document, revision.current_number = document, current_number
     notes, earlier = [], []
     links = MarginLinks(request.user, document, revision.text)
     for critique in anchored_critiques(request.user, revision):
         note = MarginNote(critique, revision, links)
         (earlier if note.is_detached else notes).append(note)
-    try:
-        glance = Glance(request.GET, notes, earlier, revision.text)
-    except ValueError as error:
-        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    glance = Glance(request.GET, notes, earlier, revision.text)
     notes, earlier = glance.listed(notes), glance.listed(earlier)
     blocks = text_blocks(revision.text, document.title)
     spans = [note.span() for note in glance.highlighted(notes)]
     text_html = glance.mark_found(highlighted_text_html(revision.text, spans, blocks))
+    context = {
+        "document": document,
+        "revision": revision,
+        "current_number": current_number,
+        "is_current": revision.number == current_number,
+        # Both built from escaped pieces (highlighting.py, margin.py).
+        "text_html": mark_safe(text_html),
+        "notes_html": mark_safe(notes_html(notes)),
+        "notes": notes,
+        "earlier": earlier,
+        "glance": glance,
+        "structured_data": json_ld_script(reading_page_data(request, document, revision)),
+        "citation": revision_citation(request, revision),
+    }
+    return render_body(request, context, compress=compress)
+
+
+def viewer_context(request, revision, form=None):
+    """What the reading page draws for this viewer alone around its body: the critique form, the re-select form."""
     if form is None and request.user.is_authenticated:
         form = CritiqueForm()
-    return render(
-        request,
-        "annotations/reading.html",
-        {
-            "document": document,
-            "revision": revision,
-            "current_number": current_number,
-            "is_current": revision.number == current_number,
-            # Both built from escaped pieces (highlighting.py, margin.py).
-            "text_html": mark_safe(text_html),
-            "notes_html": mark_safe(notes_html(notes)),
-            "notes": notes,
-            "earlier": earlier,
-            "form": form,
-            "categories": category_guide(),
-            "evidence_rule": categories_needing_evidence_text(),
-            "glance": glance,
-            "reselect": reselect_context(request, revision, current_number),
-            "structured_data": json_ld_script(reading_page_data(request, document, revision)),
-            "citation": revision_citation(request, revision),
-        },
-        status=status,
-    )
+    if form is None:
+        return {"form": None, "reselect": None}
+    return {
+        "document": revision.document,
+        "revision": revision,
+        "form": form,
+        "categories": category_guide(),
+        "evidence_rule": categories_needing_evidence_text(),
+        "reselect": reselect_context(request, revision, revision.current_number),
+    }
+
+
+def render_reading_page(request, document, revision, current_number, form=None, status=200):
+    """
+    The reading page of ``revision``: its body as every reader sees it, kept
+    (``bodies``), when the viewer sees that and the address has no query;
+    else drawn for this viewer. The viewer's own pieces are drawn around it.
+    """
+    revision.document, revision.current_number = document, current_number
+    draw = partial(reading_body, request, document, revision, current_number)
+    try:
+        if request.GET or not sees_readers_view(request.user, document.pk):
+            body = draw()
+        else:
+            body = readers_body(request, document, draw)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    return reading_page_response(request, body, viewer_context(request, revision, form), status=status)
+
+
+def kept_readers_page(request, slug):
+    """
+    A reader's page of the current text from its kept body, after one query
+    (the document's version, which the page's ETag asked already), or None:
+    when the address has a query, the viewer is logged in, or the body at that
+    version was not drawn yet (nor ever at a former address, which redirects).
+    """
+    if request.GET or request.user.is_authenticated:
+        return None
+    state = request_document_state(request, slug)
+    body = kept_body(request, *state) if state else None
+    return reading_page_response(request, body, viewer_context(request, None)) if body else None
 
 
 @links_to_timegate
 def reading_current(request, slug):
+    kept = kept_readers_page(request, slug)
+    if kept is not None:
+        return kept
     current = current_revision_or_404(slug)
     return render_reading_page(request, current.document, current, current.number)
 

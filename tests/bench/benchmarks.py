@@ -89,7 +89,9 @@ def bare_view(request):
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-EMPTY_PAGE = '{% extends "base.html" %}{% block title %}Empty{% endblock %}{% block content %}<h1>Empty</h1>{% endblock %}'
+EMPTY_PAGE = (
+    '{% extends "base.html" %}{% block title %}Empty{% endblock %}{% block content %}<h1>Empty</h1>{% endblock %}'
+)
 
 
 def empty_page_view(request):

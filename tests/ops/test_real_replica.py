@@ -69,6 +69,21 @@ def wait_for_replay(connection, seconds=30):
     raise AssertionError("The standby did not catch up.")
 
 
+def wait_for_receipt(connection, seconds=30):
+    """Until the standby has received all the primary has written so far (replayed or not)."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()")
+        (written,) = cursor.fetchone()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_last_wal_receive_lsn() >= %s::pg_lsn", [written])
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.05)
+    raise AssertionError("The standby did not receive the primary's writes.")
+
+
 class paused_replay:
     """Replay paused on the standby: what the primary commits meanwhile is not there yet."""
 
@@ -156,6 +171,7 @@ def test_readyz_is_ready_with_the_standby_and_fails_when_it_lags(replica):
     assert ready.status_code == 200 and ready.json()["replica"] == "ok", ready.json()
     with paused_replay(replica), override_settings(MAX_REPLICA_LAG=0):
         make_document(slug="unreplayed")
+        wait_for_receipt(replica)  # received, not replayed: behind (on a busy machine it may not have arrived yet)
         lagging = Client().get("/readyz")
         assert lagging.status_code == 503
         assert lagging.json()["failing"] == ["replica"] and lagging.json()["replica"].startswith("lagging")

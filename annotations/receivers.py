@@ -13,12 +13,17 @@ anchor a critique twice.
 A detached anchor says why (``Anchor.reason``): its passage was deleted,
 rewritten beyond recognition, or fits more than one place, as of the
 revision that lost it.
+
+A user's new username shows on every critique and reply of theirs, so the
+documents they wrote on move to a new version (``note_username_change``):
+their pages' ETags and kept renders hang on it.
 """
 
 from annotations.anchoring.carry_forward import carry_forward
+from archive.changes import note_document_change
 from archive.models import Revision
 
-from .models import Anchor, AnchorState
+from .models import Anchor, AnchorState, Critique
 
 BATCH_SIZE = 1000
 
@@ -99,3 +104,16 @@ def anchor_on_later_revisions(critique, since=None):
     for revision in later.order_by("number").iterator():
         carry_anchors(previous, revision, critique_ids=[critique.pk])
         previous = revision
+
+
+def note_username_change(sender, instance, raw=False, update_fields=None, **kwargs):
+    """``pre_save`` of the user model: a changed username moves the versions of the documents they wrote on."""
+    if raw or instance.pk is None or (update_fields is not None and "username" not in update_fields):
+        return
+    before = sender.objects.filter(pk=instance.pk).values_list("username", flat=True).first()
+    if before is None or before == instance.get_username():
+        return
+    # In id order, as every writer locks documents, so two renames never wait on each other in a circle.
+    written_on = Critique.entries.filter(author_id=instance.pk).order_by("document_id").values_list("document_id")
+    for (document_id,) in written_on.distinct():
+        note_document_change(document_id)

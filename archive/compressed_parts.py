@@ -108,8 +108,3 @@ def _raw(part):
 def joined_raw(parts):
     """What ``gzip_join(parts)`` decompresses to."""
     return b"".join(map(_raw, parts))
-
-
-def raw_length(parts):
-    """``len(joined_raw(parts))``, without joining them."""
-    return sum(len(_raw(part)) for part in parts)

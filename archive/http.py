@@ -32,6 +32,8 @@ from django.utils.cache import get_conditional_response
 from django.utils.crypto import salted_hmac
 from django.utils.http import parse_etags
 
+from .compressed_parts import joined_raw
+
 # Part of every tag and server cache key that rendering code decides: a new deployment may
 # render the same rows differently. One id for every worker and host (settings.APPARATUS_RELEASE).
 RELEASE = settings.APPARATUS_RELEASE
@@ -94,3 +96,25 @@ def not_modified(request, etag):
 def if_match_missing(request):
     """True when the request has no (or an empty) ``If-Match``."""
     return not request.META.get("HTTP_IF_MATCH", "").strip()
+
+
+class PartsResponse(HttpResponse):
+    """
+    An answer made of ``parts`` (``archive.compressed_parts``), some of them
+    compressed ahead: ``compressed_parts`` for the gzip middleware to stitch.
+    Content set or written anew forgets them, so they never stand for bytes
+    the answer no longer holds.
+    """
+
+    def __init__(self, parts, **kwargs):
+        super().__init__(joined_raw(parts), **kwargs)
+        self.compressed_parts = parts
+
+    @HttpResponse.content.setter
+    def content(self, value):
+        HttpResponse.content.fset(self, value)
+        self.compressed_parts = None
+
+    def write(self, content):
+        self.compressed_parts = None
+        super().write(content)

@@ -114,7 +114,7 @@ def is_worth_keeping(response):
     itself, compressed (the reading page: annotations.reading.bodies), which
     is drawn again sooner than it is fetched and compressed again.
     """
-    return not response.streaming and not hasattr(response, "compressed_parts")
+    return not response.streaming and getattr(response, "compressed_parts", None) is None
 
 
 class AnonymousCachingMiddleware:

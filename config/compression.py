@@ -31,7 +31,7 @@ import gzip
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.cache import patch_vary_headers
 
-from archive.compressed_parts import gzip_join, raw_length
+from archive.compressed_parts import gzip_join
 from config.caching import is_shared_request
 
 GZIP_LEVEL = 1
@@ -51,11 +51,11 @@ def carries_no_secret(request, response):
 def compressed_answer(response):
     """
     The body gzipped: stitched from the parts the view compressed ahead
-    (``compressed_parts``, archive.compressed_parts) when they still make up
-    the whole body, else compressed now.
+    (``archive.http.PartsResponse``, which forgets them when its content
+    changes), else compressed now.
     """
     parts = getattr(response, "compressed_parts", None)
-    if parts is not None and raw_length(parts) == len(response.content):
+    if parts is not None:
         return gzip_join(parts)
     return gzip.compress(response.content, compresslevel=GZIP_LEVEL, mtime=0)
 

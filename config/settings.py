@@ -264,7 +264,7 @@ if os.environ.get("DJANGO_REDIS_URL"):
 CACHES["reading"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "reading",
-    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("APPARATUS_READING_CACHE_ENTRIES", "200"))},
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("APPARATUS_READING_CACHE_ENTRIES", "64"))},
 }
 if not env_bool("APPARATUS_READING_CACHE", True):
     CACHES["reading"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}

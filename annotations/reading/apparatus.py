@@ -37,6 +37,8 @@ CHART_BAR, CHART_ROW, CHART_X = 100, 22, 175
 class Glance:
     """The summary of one reading page and the reader's choices, read from the query string."""
 
+    PARAMS = ("filter", "category", "highlights", "mark")  # what it reads of the query string
+
     def __init__(self, query, notes, earlier, text):
         self.filtered = "filter" in query
         categories = query.getlist("category")

@@ -24,12 +24,11 @@ import hashlib
 from collections import namedtuple
 
 from django.core.cache import caches
-from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from archive.compressed_parts import compressed_part, joined_raw
-from archive.http import RELEASE
+from archive.compressed_parts import compressed_part
+from archive.http import RELEASE, PartsResponse
 
 CACHE = "reading"
 # Where the viewer's own pieces go between the body's parts: a NUL, which no stored text holds.
@@ -79,6 +78,4 @@ def reading_page_response(request, body, context, status=200):
     parts = [pieces[0].encode()]
     for kept, piece in zip(body.parts, pieces[1:], strict=True):
         parts += [kept, piece.encode()]
-    response = HttpResponse(joined_raw(parts), status=status)
-    response.compressed_parts = parts  # config.compression sends them as they were compressed
-    return response
+    return PartsResponse(parts, status=status)  # config.compression sends them as they were compressed

@@ -18,6 +18,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, F, FilteredRelation, Q, When
 from django.db.models.functions import Left
@@ -307,16 +308,18 @@ def revision_citation(request, revision):
     )
 
 
-def reading_body(request, document, revision, current_number, compress=False):
+def reading_body(request, document, revision, current_number, viewer=None, compress=False):
     """
-    The reading page's body (``bodies.render_body``) with the critiques the
-    viewer may see that are placed on ``revision``, highlighted where their
-    anchors put them, and, listed apart, the critiques of earlier revisions
-    that could not be placed here. A ``ValueError`` for a filter that can't be read.
+    The reading page's body (``bodies.render_body``) with the critiques
+    ``viewer`` (the request's user by default) may see that are placed on
+    ``revision``, highlighted where their anchors put them, and, listed apart,
+    the critiques of earlier revisions that could not be placed here. A
+    ``ValueError`` for a filter that can't be read.
     """
+    viewer = viewer or request.user
     notes, earlier = [], []
-    links = MarginLinks(request.user, document, revision.text)
-    for critique in anchored_critiques(request.user, revision):
+    links = MarginLinks(viewer, document, revision.text)
+    for critique in anchored_critiques(viewer, revision):
         note = MarginNote(critique, revision, links)
         (earlier if note.is_detached else notes).append(note)
     glance = Glance(request.GET, notes, earlier, revision.text)
@@ -341,6 +344,14 @@ def reading_body(request, document, revision, current_number, compress=False):
     return render_body(request, context, compress=compress)
 
 
+# What the reading page reads of its query string: the rest (a campaign's tag, say) changes nothing on it.
+READING_QUERY = (*Glance.PARAMS, "reselect")
+
+
+def reads_its_query(request):
+    return any(name in request.GET for name in READING_QUERY)
+
+
 def viewer_context(request, revision, form=None):
     """What the reading page draws for this viewer alone around its body: the critique form, the re-select form."""
     if form is None and request.user.is_authenticated:
@@ -360,15 +371,16 @@ def viewer_context(request, revision, form=None):
 def render_reading_page(request, document, revision, current_number, form=None, status=200):
     """
     The reading page of ``revision``: its body as every reader sees it, kept
-    (``bodies``), when the viewer sees that and the address has no query;
-    else drawn for this viewer. The viewer's own pieces are drawn around it.
+    (``bodies``), when the viewer sees that and the address asks nothing of
+    the page in its query; else drawn for this viewer. The viewer's own pieces are drawn around it.
     """
     revision.document, revision.current_number = document, current_number
-    draw = partial(reading_body, request, document, revision, current_number)
     try:
-        if request.GET or not sees_readers_view(request.user, document.pk):
-            body = draw()
+        if reads_its_query(request) or not sees_readers_view(request.user, document.pk):
+            body = reading_body(request, document, revision, current_number)
         else:
+            # Drawn as a reader sees it, whoever asks: what they wrote since the check above is not in it.
+            draw = partial(reading_body, request, document, revision, current_number, viewer=AnonymousUser())
             body = readers_body(request, document, draw)
     except ValueError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
@@ -382,7 +394,7 @@ def kept_readers_page(request, slug):
     when the address has a query, the viewer is logged in, or the body at that
     version was not drawn yet (nor ever at a former address, which redirects).
     """
-    if request.GET or request.user.is_authenticated:
+    if reads_its_query(request) or request.user.is_authenticated:
         return None
     state = request_document_state(request, slug)
     body = kept_body(request, *state) if state else None

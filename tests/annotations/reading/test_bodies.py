@@ -14,8 +14,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from annotations import services
 from annotations.models import Anchor
 from archive.compressed_parts import compressed_part, crc_followed_by, crc_shift, gzip_join, joined_raw
+from archive.http import PartsResponse
 from archive.services import document_update
 from tests.factories import SAMPLE_TEXT, approve, make_document, submit_critique
 from tests.pages import text_html
@@ -74,12 +76,20 @@ def test_a_reader_s_kept_page_costs_one_query(client, author, moderator):
 def test_a_former_address_is_never_served_a_kept_body(client, author, moderator):
     document = make_document(slug="before")
     critique(author, document, moderator=moderator)
-    client.get("/documents/before/")
     document_update(document, slug="after")
+    client.get("/documents/after/")  # kept at this version, under the current address
 
     response = client.get("/documents/before/")
 
     assert response.status_code == 301 and response["Location"].endswith("/documents/after/")
+
+
+def test_a_query_the_page_doesn_t_read_changes_nothing(client, author, moderator):
+    document = make_document(slug="kept")
+    critique(author, document, moderator=moderator)
+    client.get("/documents/kept/")
+
+    assert critique_queries(client, "/documents/kept/?utm_source=newsletter")[1] == 0
 
 
 def test_a_user_who_wrote_nothing_there_is_served_the_readers_body(client, author, other, moderator):
@@ -132,9 +142,50 @@ def test_a_pending_critique_changes_nothing_readers_see(client, author):
     document = make_document(slug="kept")
     client.get("/documents/kept/")
 
-    critique(author, document)
+    pending = critique(author, document)
 
-    assert critique_queries(client, "/documents/kept/")[1] == 0
+    response, read = critique_queries(client, "/documents/kept/")
+    assert read == 0 and f'id="critique-{pending.pk}"' not in response.content.decode()
+
+
+def test_the_kept_body_is_drawn_as_a_reader_sees_it_whoever_asks(client, author, moderator, monkeypatch):
+    # The author writes between the check that they see what readers see and the drawing of the body.
+    document = make_document(slug="kept")
+    critique(author, document, moderator=moderator)
+    pending = critique(author, document, passage="Bloody Week")
+    monkeypatch.setattr("annotations.reading.views.sees_readers_view", lambda user, document_id: True)
+    client.force_login(author)
+    client.get("/documents/kept/")  # drawn, and kept
+    client.logout()
+
+    response, read = critique_queries(client, "/documents/kept/")
+
+    assert read == 0 and f'id="critique-{pending.pk}"' not in response.content.decode()
+    assert "Awaiting review" not in response.content.decode()
+
+
+def test_a_user_who_only_replied_there_is_not_served_the_readers_body(client, author, other, moderator):
+    document = make_document(slug="kept")
+    published = critique(author, document, moderator=moderator)
+    services.reply_submit(author=other, parent=published, body="The register says otherwise.")
+    client.get("/documents/kept/")
+    client.force_login(other)
+
+    assert critique_queries(client, "/documents/kept/")[1] == 1  # drawn for them: their pending reply counts
+
+
+def test_a_published_reply_and_a_renamed_author_show_on_the_readers_page(client, author, other, moderator):
+    document = make_document(slug="kept")
+    published = critique(author, document, moderator=moderator)
+    etag = client.get("/documents/kept/")["ETag"]
+    approve(services.reply_submit(author=other, parent=published, body="The register says otherwise."), moderator)
+    assert ">1 reply" in client.get("/documents/kept/").content.decode()
+
+    author.username = "ada-renamed"
+    author.save()
+
+    response = client.get("/documents/kept/")
+    assert "by ada-renamed" in response.content.decode() and response["ETag"] != etag
 
 
 def test_an_address_with_a_query_is_drawn_for_it(client, author, moderator):
@@ -170,6 +221,15 @@ def test_a_reader_who_accepts_gzip_gets_the_same_page_stitched(client, author, m
         assert response["Content-Encoding"] == "gzip"
         assert gzip.decompress(response.content) == plain
         assert int(response["Content-Length"]) == len(response.content)
+
+
+def test_an_answer_whose_content_changes_forgets_its_compressed_parts(client):
+    parts = [b"<p>", compressed_part(b"kept " * 100), b"</p>"]
+    for change in (lambda r: setattr(r, "content", b"changed"), lambda r: r.write(b"more")):
+        response = PartsResponse(parts)
+        assert response.compressed_parts is parts and response.content == joined_raw(parts)
+        change(response)
+        assert response.compressed_parts is None
 
 
 # The stitching itself (archive.compressed_parts).

@@ -13,6 +13,8 @@ so any stored value comes back as it was.
 from django.core.cache.backends import locmem, redis
 from django_prometheus.cache.metrics import django_cache_get_total, django_cache_hits_total, django_cache_misses_total
 
+from config import object_cache
+
 MISSING = object()
 
 
@@ -35,3 +37,7 @@ class LocMemCache(CountedReads, locmem.LocMemCache):
 
 class RedisCache(CountedReads, redis.RedisCache):
     metrics_backend = "redis"
+
+
+class ImmutableObjectCache(CountedReads, object_cache.ImmutableObjectCache):
+    metrics_backend = "objects"

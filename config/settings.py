@@ -259,10 +259,11 @@ if os.environ.get("DJANGO_REDIS_URL"):
     # Sessions in the database, read through the cache: they survive a Redis restart.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Reading pages' bodies as every reader sees them (annotations.reading.bodies), in each process's own
-# memory, whatever the shared cache: one can weigh megabytes, more than fetching it would save.
-# Off (APPARATUS_READING_CACHE=0), every reading page is drawn in full.
+# memory, whatever the shared cache: one can weigh megabytes, more than fetching it would save, and
+# is kept as it is, not pickled (config.object_cache). Off (APPARATUS_READING_CACHE=0), every reading
+# page is drawn in full.
 CACHES["reading"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "BACKEND": "config.object_cache.ImmutableObjectCache",
     "LOCATION": "reading",
     "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("APPARATUS_READING_CACHE_ENTRIES", "64"))},
 }
@@ -494,6 +495,7 @@ METRICS_ENGINES = {
 }
 METRICS_CACHES = {
     "django.core.cache.backends.locmem.LocMemCache": "config.cache_metrics.LocMemCache",
+    "config.object_cache.ImmutableObjectCache": "config.cache_metrics.ImmutableObjectCache",
     "django.core.cache.backends.redis.RedisCache": "config.cache_metrics.RedisCache",
     "django_redis.cache.RedisCache": "django_prometheus.cache.backends.redis.RedisCache",
 }
